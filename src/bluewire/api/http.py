@@ -1,0 +1,236 @@
+"""A small ASGI core: requests, responses, routing and error answers.
+
+bluewire answers on a hot path (send-message) whose budget is a few tens of microseconds, so
+it keeps its own thin layer over ASGI instead of a framework: exact-path routes are one dict
+look-up, bodies are read with a size limit, and JSON goes through msgspec.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import msgspec
+
+from ..domain.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Request:
+    __slots__ = ("_headers", "_query", "account", "body", "method", "params", "path", "scope")
+
+    def __init__(self, scope: Scope, body: bytes, params: dict[str, str]) -> None:
+        self.scope = scope
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.body = body
+        self.params = params
+        self.account: Any = None
+        self._headers: dict[str, str] | None = None
+        self._query: dict[str, str] | None = None
+
+    def header(self, name: str) -> str | None:
+        if self._headers is None:
+            self._headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                             for k, v in self.scope["headers"]}
+        return self._headers.get(name)
+
+    @property
+    def query(self) -> dict[str, str]:
+        if self._query is None:
+            raw = self.scope.get("query_string", b"").decode("latin-1")
+            self._query = dict(parse_qsl(raw, keep_blank_values=True))
+        return self._query
+
+    def json(self, *, allow_empty: bool = False) -> dict[str, Any]:
+        """The body as a JSON object, or a 400 that says what is wrong with it."""
+        if not self.body.strip():
+            if allow_empty:
+                return {}
+            raise ApiError(400, "The request body must be a JSON object", error_code=4000)
+        try:
+            value = _decoder.decode(self.body)
+        except msgspec.DecodeError as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}",
+                           error_code=4000) from None
+        if not isinstance(value, dict):
+            raise ApiError(400, "The request body must be a JSON object", error_code=4000)
+        return value
+
+
+@dataclass(slots=True)
+class Response:
+    body: bytes
+    status: int = 200
+    content_type: bytes = b"application/json"
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    return Response(_encoder.encode(data), status, headers=extra)
+
+
+def error_response(error: ApiError) -> Response:
+    body: dict[str, Any] = {"status": "ERROR", "message": error.message,
+                            "error_message": error.message}
+    if error.error_code is not None:
+        body["error_code"] = error.error_code
+    if error.error_key is not None:
+        body["error_key"] = error.error_key
+    return json_response(body, error.http_status, error.headers)
+
+
+Handler = Callable[[Request], Awaitable[Response | dict[str, Any] | list[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    authenticated: bool = True
+
+
+class Router:
+    def __init__(self) -> None:
+        self._exact: dict[tuple[str, str], Route] = {}
+        self._patterns: list[tuple[str, re.Pattern[str], Route]] = []
+        self._paths: set[str] = set()
+
+    def add(self, method: str, path: str, handler: Handler, *, authenticated: bool = True) -> None:
+        route = Route(method, path, handler, authenticated)
+        self._paths.add(path)
+        if "{" not in path:
+            self._exact[(method, path)] = route
+            return
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
+        self._patterns.append((method, re.compile(f"^{pattern}$"), route))
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """(route, path parameters, whether the path exists for some other method)."""
+        route = self._exact.get((method, path))
+        if route is not None:
+            return route, {}, True
+        path_known = any(p == path for (_, p) in self._exact)
+        for route_method, pattern, candidate in self._patterns:
+            found = pattern.match(path)
+            if found:
+                if route_method == method:
+                    return candidate, {k: unquote(v) for k, v in found.groupdict().items()}, True
+                path_known = True
+        return None, {}, path_known
+
+
+Authenticate = Callable[[Request], Any]
+
+
+class App:
+    """The ASGI application: routing, body limits, authentication, error answers."""
+
+    def __init__(self, router: Router, authenticate: Authenticate, *, max_body_bytes: int,
+                 on_startup: Callable[[], Awaitable[None]] | None = None,
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.router = router
+        self._authenticate = authenticate
+        self._max_body = max_body_bytes
+        self._on_startup = on_startup
+        self._on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self._on_startup:
+                        await self._on_startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._on_shutdown:
+                    await self._on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self._respond(scope, receive)
+        except ApiError as error:
+            response = error_response(error)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = error_response(ApiError(500, "Internal error", error_code=5000))
+        await send({
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(b"content-type", response.content_type),
+                        (b"content-length", str(len(response.body)).encode()),
+                        *response.headers],
+        })
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        method = scope["method"]
+        route, params, path_known = self.router.match(method, scope["path"])
+        if route is None:
+            if path_known:
+                raise ApiError(405, f"{method} is not allowed on {scope['path']}")
+            raise ApiError(404, f"No such endpoint: {method} {scope['path']}")
+        body = await self._read_body(scope, receive)
+        request = Request(scope, body, params)
+        if route.authenticated:
+            request.account = self._authenticate(request)
+        result = await route.handler(request)
+        if isinstance(result, Response):
+            return result
+        return json_response(result)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    raise ApiError(400, "Content-Length is not a number") from None
+                if declared > self._max_body:
+                    raise _too_large(self._max_body)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise _too_large(self._max_body)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(400, f"The request body is larger than {limit} bytes", error_code=4000)

@@ -1,0 +1,95 @@
+"""Wiring: the store, services, workers and connectors of one bluewire process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from .api.http import App, Request
+from .api.routes import build_router
+from .config import Settings
+from .connectors.protocol import Connector
+from .connectors.sandbox import SandboxConnector, SandboxTiming
+from .dispatch.sink import NetworkSink
+from .dispatch.worker import ConnectorRegistry, Dispatcher
+from .services.accounts import AccountService, Authenticator
+from .services.lines import LineDirectory
+from .services.lookup import LookupService
+from .services.messaging import MessagingService
+from .store import messages as message_store
+from .store.database import Database
+from .store.writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    """Everything one process runs. `start` and `stop` bracket its life on an event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = Database(settings.database_url,
+                                 sqlite_synchronous=settings.sqlite_synchronous)
+        self.writer = Writer(self.database, max_batch=settings.writer_batch)
+        self.accounts = AccountService(self.database, self.writer)
+        self.authenticator = Authenticator(self.database)
+        self.lines = LineDirectory(self.database, settings.line_rate_limit)
+        self.sandbox = SandboxConnector(SandboxTiming(
+            deliver_ms=settings.sandbox_deliver_ms,
+            read_ms=settings.sandbox_read_ms,
+            slow_read_ms=settings.sandbox_slow_read_ms,
+        ))
+        connectors: dict[str, Connector] = {"sandbox": self.sandbox}
+        self.registry = ConnectorRegistry(self.lines, connectors)
+        self.sink = NetworkSink(self.writer)
+        self.dispatcher = Dispatcher(
+            self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
+            batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
+        )
+        self.messaging = MessagingService(self.database, self.writer, self.lines,
+                                          on_queued=self.dispatcher.wake)
+        self.lookup = LookupService(self.lines, self.registry)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def prepare(self) -> None:
+        """Migrate the schema (before the server starts, and before any management command)."""
+        self.database.migrate()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.writer.start(loop)
+        if self.database.is_sqlite:
+            # One process owns a SQLite file: any lease in it was held by a process now gone.
+            expired = await self.writer.submit(message_store.expire_claims)
+            if expired:
+                log.info("resolving %d messages left in flight by the previous run", expired)
+        self.lines.refresh()
+        for connector in self.registry.connectors.values():
+            await connector.start(self.sink)
+        self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
+
+    async def stop(self) -> None:
+        """Finish or hand back in-flight work, then close the store."""
+        await self.dispatcher.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for connector in self.registry.connectors.values():
+            await connector.stop()
+        await asyncio.sleep(0)  # let reports scheduled by the connectors' stop reach the sink
+        await self.sink.drain()
+        self.writer.stop()
+        self.database.dispose()
+
+    def asgi(self) -> App:
+        router = build_router(self.messaging, self.lookup)
+        return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
+                   on_startup=self.start, on_shutdown=self.stop)
+
+    def _authenticate(self, request: Request) -> Any:
+        return self.authenticator.authenticate(
+            request.header("sb-api-key-id") or request.header("x-sb-api-key-id"),
+            request.header("sb-api-secret-key") or request.header("x-sb-api-secret-key"),
+        )

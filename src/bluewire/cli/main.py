@@ -1,0 +1,139 @@
+"""`bluewire`: run the server, manage accounts, keys and lines, and use the API."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from ..config import Settings
+from ..services.accounts import AdminError, Bootstrap
+from .client import client_app
+
+app = typer.Typer(help="bluewire: a self-hosted iMessage and SMS messaging API.",
+                  no_args_is_help=True, add_completion=False)
+accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API key pairs.", no_args_is_help=True)
+lines_app = typer.Typer(help="Manage lines (phone numbers).", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(lines_app, name="lines")
+client_app(app)
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _gateway():  # type: ignore[no-untyped-def]
+    from ..app import Gateway
+
+    gateway = Gateway(Settings.from_env())
+    gateway.prepare()
+    return gateway
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    dev: Annotated[bool, typer.Option(help="Local development: allow webhooks to private "
+                                           "addresses.")] = False,
+) -> None:
+    """Run the gateway: migrate the store, create the first account on first start, serve."""
+    import os
+
+    import uvicorn
+
+    if dev:
+        os.environ.setdefault("BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS", "1")
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ..app import Gateway
+
+    gateway = Gateway(settings)
+    gateway.prepare()
+    boot = gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line,
+                                      settings.api_key_id, settings.api_secret_key)
+    if boot is not None:
+        _print_welcome(boot, host, port)
+    uvicorn.run(gateway.asgi(), host=host, port=port, loop="uvloop", http="httptools",
+                lifespan="on", access_log=False, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=10)
+
+
+def _print_welcome(boot: Bootstrap, host: str, port: int) -> None:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    curl = (
+        f"curl -s http://{shown_host}:{port}/api/send-message \\\n"
+        f"  -H 'sb-api-key-id: {boot.keys.key_id}' \\\n"
+        f"  -H 'sb-api-secret-key: {boot.keys.secret}' \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        f"  -d '{{\"number\": \"+14155550100\", \"from_number\": \"{boot.line}\", "
+        "\"content\": \"Hello from bluewire\"}'"
+    )
+    console.print(Panel.fit(
+        f"[bold]First start: account {boot.account.email} created[/bold]\n\n"
+        f"API key id      [cyan]{boot.keys.key_id}[/cyan]\n"
+        f"API secret key  [cyan]{boot.keys.secret}[/cyan]   (shown once; stored hashed)\n"
+        f"Sandbox line    [cyan]{boot.line}[/cyan]",
+        title="bluewire",
+    ))
+    console.print("Send a first message:\n")
+    console.print(curl, soft_wrap=True, markup=False, highlight=False)
+    console.print(f"export BLUEWIRE_API_KEY_ID={shlex.quote(boot.keys.key_id)} "
+                  f"BLUEWIRE_API_SECRET_KEY={shlex.quote(boot.keys.secret)}", soft_wrap=True)
+
+
+def _admin(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except AdminError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@accounts_app.command("create")
+def accounts_create(
+    email: str,
+    plan: Annotated[str, typer.Option(help="Plan name shown in payloads.")] = "blue",
+) -> None:
+    """Create an account."""
+    account = _admin(lambda: _gateway().accounts.create_account(email, plan))
+    console.print(f"account {account.email} created (id {account.id})")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option(help="The account's email.")],
+    key_id: Annotated[str | None, typer.Option(help="Use this key id (default: random).")] = None,
+    secret: Annotated[str | None, typer.Option(help="Use this secret (default: random).")] = None,
+) -> None:
+    """Create an API key pair for an account. The secret is shown once."""
+    pair = _admin(lambda: _gateway().accounts.create_key(account, key_id, secret))
+    console.print(f"sb-api-key-id:     {pair.key_id}\nsb-api-secret-key: {pair.secret}",
+                  soft_wrap=True)
+
+
+@lines_app.command("add")
+def lines_add(
+    number: str,
+    account: Annotated[str, typer.Option(help="The account's email.")],
+    connector: Annotated[str, typer.Option(help="The network serving the line.")] = "sandbox",
+    shared: Annotated[bool, typer.Option(help="Other accounts may be granted it too.")] = False,
+    rate_limit: Annotated[float | None, typer.Option(
+        help="Sends a second allowed (default: 10 on real networks, none on the sandbox).",
+    )] = None,
+) -> None:
+    """Add a line (or grant a shared line) to an account."""
+    line = _admin(lambda: _gateway().accounts.add_line(number, account, connector,
+                                                       shared=shared, rate_limit=rate_limit))
+    console.print(f"line {line.number} ({line.connector}) granted to {account}")
+
+
+def main() -> None:  # pragma: no cover
+    app()

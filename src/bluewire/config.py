@@ -1,0 +1,78 @@
+"""Settings, read once from the environment (BLUEWIRE_*). Every delay and limit lives here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"BLUEWIRE_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"BLUEWIRE_{name} must be a whole number, not {raw!r}") from None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///bluewire.db"
+    # The first key pair is exactly these when set (for automation); random otherwise.
+    api_key_id: str | None = None
+    api_secret_key: str | None = None
+    bootstrap_email: str = "admin@bluewire.local"
+
+    sandbox_line: str = "+14155550199"
+    sandbox_deliver_ms: int = 300
+    sandbox_read_ms: int = 1500
+    sandbox_slow_read_ms: int = 60_000
+
+    # A claimed message whose connector has not reported within this long is resolved:
+    # asked of the connector, or failed with 10002.
+    dispatch_lease_ms: int = 30_000
+    dispatch_batch: int = 256
+    sweep_interval_ms: int = 500
+
+    # Sends per second per line on real networks (Sendblue's burst); sandbox lines: unlimited.
+    line_rate_limit: float = 10.0
+
+    max_body_bytes: int = 1024 * 1024
+    writer_batch: int = 1024
+    sqlite_synchronous: str = "NORMAL"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        d = cls()  # the defaults
+        values: dict[str, object] = {
+            "database_url": _env("DATABASE_URL", d.database_url),
+            "api_key_id": os.environ.get("BLUEWIRE_API_KEY_ID") or None,
+            "api_secret_key": os.environ.get("BLUEWIRE_API_SECRET_KEY") or None,
+            "bootstrap_email": _env("BOOTSTRAP_EMAIL", d.bootstrap_email),
+            "sandbox_line": _env("SANDBOX_LINE", d.sandbox_line),
+            "sandbox_deliver_ms": _env_int("SANDBOX_DELIVER_MS", d.sandbox_deliver_ms),
+            "sandbox_read_ms": _env_int("SANDBOX_READ_MS", d.sandbox_read_ms),
+            "sandbox_slow_read_ms": _env_int("SANDBOX_SLOW_READ_MS", d.sandbox_slow_read_ms),
+            "dispatch_lease_ms": _env_int("DISPATCH_LEASE_MS", d.dispatch_lease_ms),
+            "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
+            "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),
+            "line_rate_limit": float(_env("LINE_RATE_LIMIT", str(d.line_rate_limit))),
+            "max_body_bytes": _env_int("MAX_BODY_BYTES", d.max_body_bytes),
+            "writer_batch": _env_int("WRITER_BATCH", d.writer_batch),
+            "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", d.sqlite_synchronous).upper(),
+            "log_level": _env("LOG_LEVEL", d.log_level),
+        }
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

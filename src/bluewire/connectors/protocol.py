@@ -1,0 +1,105 @@
+"""The connector protocol (DESIGN §6) and the values that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..domain.statuses import Service, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    services: frozenset[Service]
+    groups: bool = False
+    media: bool = False
+    mark_read: bool = False
+    typing: bool = False
+    lookup: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    handle: str
+    line: str
+    number: str
+    content: str | None
+    media_url: str | None = None
+    send_style: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """What the network says happened to one of our messages."""
+
+    handle: str
+    status: Status
+    at_ms: int
+    service: Service | None = None
+    was_downgraded: bool | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message a phone sent to one of our lines."""
+
+    line: str
+    number: str
+    content: str | None
+    at_ms: int
+    service: Service = Service.IMESSAGE
+    media_urls: tuple[str, ...] = field(default_factory=tuple)
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    line: str
+    number: str
+    is_typing: bool
+    at_ms: int
+
+
+class SendFailed(Exception):
+    """The network refused the message; it ends in ERROR with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class EventSink(Protocol):
+    """Where a connector reports what happens; applying an event twice changes nothing."""
+
+    def status(self, update: StatusUpdate) -> None: ...
+
+    def inbound(self, message: Inbound) -> None: ...
+
+    def typing(self, event: Typing) -> None: ...
+
+
+class Connector(Protocol):
+    capabilities: Capabilities
+
+    async def start(self, sink: EventSink) -> None: ...
+
+    async def send(self, message: OutboundMessage) -> None:
+        """Hand the message to the network; raise SendFailed if it is refused outright."""
+        ...
+
+    async def mark_read(self, line: str, number: str) -> None: ...
+
+    async def set_typing(self, line: str, number: str, typing: bool) -> None: ...
+
+    async def evaluate_service(self, line: str, number: str) -> Service | None:
+        """The service `number` is reachable on, or None when the lookup is inconclusive."""
+        ...
+
+    async def resolve(self, handle: str) -> StatusUpdate | None:
+        """What became of a message we may have handed over before a crash, if known."""
+        ...
+
+    async def stop(self) -> None: ...

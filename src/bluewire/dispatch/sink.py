@@ -1,0 +1,77 @@
+"""The sink connectors report to: events are buffered and applied in group commits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+
+from ..connectors.protocol import Inbound, StatusUpdate, Typing
+from ..services.network import apply_status_updates, record_inbound, record_typing
+from ..store.writer import Tx, Writer
+
+log = logging.getLogger(__name__)
+
+Report = StatusUpdate | Inbound | Typing
+
+_RETRY_SECONDS = 0.5
+
+
+class NetworkSink:
+    """Collects what connectors report and writes it, in order, one batch per commit."""
+
+    def __init__(self, writer: Writer, on_applied: Callable[[], None] = lambda: None) -> None:
+        self._writer = writer
+        self._on_applied = on_applied
+        self._pending: list[tuple[Report, str | None]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.applied = 0
+
+    def status(self, update: StatusUpdate) -> None:
+        self._add(update, None)
+
+    def inbound(self, message: Inbound) -> None:
+        self._add(message, str(uuid.uuid4()))
+
+    def typing(self, event: Typing) -> None:
+        self._add(event, None)
+
+    def _add(self, report: Report, handle: str | None) -> None:
+        self._pending.append((report, handle))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._pending:
+            reports, self._pending = self._pending, []
+            try:
+                await self._writer.submit(lambda tx, reports=reports: self._apply(tx, reports))
+            except Exception:
+                log.exception("could not record %d network reports; retrying", len(reports))
+                self._pending[:0] = reports
+                await asyncio.sleep(_RETRY_SECONDS)
+
+    def _apply(self, tx: Tx, reports: list[tuple[Report, str | None]]) -> None:
+        run: list[StatusUpdate] = []
+        for report, handle in reports:
+            if isinstance(report, StatusUpdate):
+                run.append(report)
+                continue
+            if run:
+                apply_status_updates(tx, run)
+                run = []
+            if isinstance(report, Inbound):
+                assert handle is not None
+                record_inbound(tx, report, handle)
+            else:
+                record_typing(tx, report)
+        if run:
+            apply_status_updates(tx, run)
+        self.applied += len(reports)
+        tx.after_commit(self._on_applied)
+
+    async def drain(self) -> None:
+        """Wait until everything reported so far is committed."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)

@@ -1,0 +1,134 @@
+"""Claims due messages with a lease and hands each to its line's connector.
+
+A message claimed for the first time is sent. A message claimed again has not reached a
+terminal status within its lease (or the process holding it died), and may already have been
+handed over, so it is never sent twice: its connector is asked what became of it. A connector
+that still follows it answers with its latest status, and the message waits another lease; one
+that cannot say ends it in ERROR 10002.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from ..connectors.protocol import Connector, OutboundMessage, SendFailed, StatusUpdate
+from ..domain.errors import ERROR_TEXT, ErrorCode
+from ..domain.messages import MessageRecord
+from ..domain.statuses import UNRESOLVED, Status
+from ..services.lines import LineDirectory
+from ..store import messages as store
+from ..store.database import now_ms
+from ..store.writer import Tx, Writer
+from .sink import NetworkSink
+
+log = logging.getLogger(__name__)
+
+
+class ConnectorRegistry:
+    """The connector serving each line, by the line's connector name."""
+
+    def __init__(self, lines: LineDirectory, connectors: dict[str, Connector]) -> None:
+        self._lines = lines
+        self.connectors = connectors
+
+    def for_line(self, number: str) -> Connector | None:
+        line = self._lines.line(number)
+        return self.connectors.get(line.connector) if line else None
+
+
+class Dispatcher:
+    def __init__(self, writer: Writer, registry: ConnectorRegistry, sink: NetworkSink, *,
+                 lease_ms: int, batch: int, sweep_ms: int) -> None:
+        self._writer = writer
+        self._registry = registry
+        self._sink = sink
+        self._lease_ms = lease_ms
+        self._batch = batch
+        self._sweep_s = sweep_ms / 1000
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_hand: set[str] = set()
+        self.last_claim_at = time.monotonic()
+        self.dispatched = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
+            self._wake.clear()
+            try:
+                await self._dispatch_all()
+            except Exception:
+                log.exception("dispatch round failed; retrying on the next sweep")
+
+    async def _dispatch_all(self) -> None:
+        while not self._stopping:
+            claimed = await self._writer.submit(self._claim)
+            self.last_claim_at = time.monotonic()
+            if not claimed:
+                return
+            self._in_hand.update(message.handle for message in claimed)
+            await asyncio.gather(*(self._dispatch(message) for message in claimed))
+
+    def _claim(self, tx: Tx) -> list[MessageRecord]:
+        now = now_ms()
+        return store.claim_due(tx, now, now + self._lease_ms, self._batch)
+
+    async def _dispatch(self, message: MessageRecord) -> None:
+        try:
+            if self._stopping:
+                return  # handed back by stop()
+            self._in_hand.discard(message.handle)
+            connector = self._registry.for_line(message.line)
+            if connector is None:
+                self._fail(message, ErrorCode.SEND_FAILED,
+                           f"line {message.line} has no connector serving it")
+            elif message.dispatch_attempts == 1 and message.status is Status.QUEUED:
+                await self._send(message, connector)
+            else:
+                await self._resolve(message, connector)
+        except Exception:
+            log.exception("dispatch of %s failed", message.handle)
+
+    async def _send(self, message: MessageRecord, connector: Connector) -> None:
+        try:
+            await connector.send(OutboundMessage(
+                handle=message.handle, line=message.line, number=message.number,
+                content=message.content, media_url=message.media_url,
+                send_style=message.send_style,
+            ))
+            self.dispatched += 1
+        except SendFailed as exc:
+            self._fail(message, exc.code, exc.reason)
+        except Exception as exc:
+            log.exception("connector failed to send %s", message.handle)
+            self._fail(message, ErrorCode.SEND_FAILED, f"the connector failed: {exc}")
+
+    async def _resolve(self, message: MessageRecord, connector: Connector) -> None:
+        try:
+            update = await connector.resolve(message.handle)
+        except Exception:
+            log.exception("connector failed to resolve %s", message.handle)
+            update = None
+        if update is not None and update.status not in UNRESOLVED:
+            self._sink.status(update)
+        else:
+            self._fail(message, ErrorCode.UNRESOLVED, ERROR_TEXT[ErrorCode.UNRESOLVED])
+
+    def _fail(self, message: MessageRecord, code: int, reason: str) -> None:
+        self._sink.status(StatusUpdate(handle=message.handle, status=Status.ERROR,
+                                       at_ms=now_ms(), error_code=code, error_message=reason))
+
+    async def stop(self) -> None:
+        """Stop claiming; hand back what was claimed but not yet given to a connector."""
+        self._stopping = True
+        self._wake.set()
+        if self._in_hand:
+            handles, self._in_hand = list(self._in_hand), set()
+            await self._writer.submit(lambda tx: store.release_claims(tx, handles))

@@ -1,0 +1,1 @@
+"""Rules that can be stated without I/O: statuses, errors, phone numbers, limits, payloads."""

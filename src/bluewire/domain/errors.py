@@ -1,0 +1,58 @@
+"""Error codes (seed 004) and the error every layer raises to answer a request with one."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ErrorCode(IntEnum):
+    VALIDATION = 4000
+    RATE_LIMIT = 4001
+    BLACKLISTED = 4002
+    INTERNAL = 5000
+    SERVER_RATE = 5003
+    SEND_FAILED = 10001
+    UNRESOLVED = 10002
+
+
+ERROR_TEXT: dict[ErrorCode, str] = {
+    ErrorCode.VALIDATION: "Validation error",
+    ErrorCode.RATE_LIMIT: "Rate limit exceeded",
+    ErrorCode.BLACKLISTED: "Blacklisted number",
+    ErrorCode.INTERNAL: "Internal error",
+    ErrorCode.SERVER_RATE: "Server rate exceeded",
+    ErrorCode.SEND_FAILED: "message failed to send",
+    ErrorCode.UNRESOLVED: "failed to resolve message status",
+}
+
+
+class ApiError(Exception):
+    """A request that cannot be served, with the HTTP status and body fields to answer it."""
+
+    def __init__(
+        self,
+        http_status: int,
+        message: str,
+        *,
+        error_code: int | None = None,
+        error_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.message = message
+        self.error_code = error_code
+        self.error_key = error_key
+        self.headers = headers or {}
+
+
+def validation_error(message: str, *, error_key: str | None = None) -> ApiError:
+    return ApiError(400, message, error_code=ErrorCode.VALIDATION, error_key=error_key)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, message)

@@ -1,0 +1,119 @@
+"""Wire shapes of a message (reference §3.1, §3.6, §4), built from a MessageRecord."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .messages import MessageRecord
+from .statuses import Status
+
+# The SDK's MessageResponse.status literal: an API answer never says more than these, except
+# READ, which the seeds make a real status (reference §6.1).
+_RESPONSE_STATUSES = {Status.QUEUED, Status.SENT, Status.DELIVERED, Status.ERROR, Status.READ}
+
+
+def iso(ms: int | None) -> str | None:
+    """Milliseconds since the epoch as ISO 8601 UTC with milliseconds: 2024-01-15T14:30:00.000Z."""
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _response_status(status: Status) -> str:
+    if status in _RESPONSE_STATUSES:
+        return status.value
+    if status is Status.DECLINED:
+        return Status.ERROR.value
+    return Status.QUEUED.value  # REGISTERED, PENDING, ACCEPTED: not yet sent
+
+
+def _to_number(message: MessageRecord) -> str:
+    return message.number if message.is_outbound else message.line
+
+
+def _from_number(message: MessageRecord) -> str:
+    return message.line if message.is_outbound else message.number
+
+
+def message_response(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+    """`MessageResponse`: what send-message and GET /api/status answer."""
+    return {
+        "account_email": account_email,
+        "accountEmail": account_email,
+        "content": message.content,
+        "date_created": iso(message.created_at),
+        "date_sent": iso(message.created_at),
+        "date_updated": iso(message.updated_at),
+        "error_code": message.error_code,
+        "error_key": None,
+        "error_message": message.error_message,
+        "from_number": _from_number(message),
+        "is_outbound": message.is_outbound,
+        "media_url": message.media_url,
+        "message_handle": message.handle,
+        "message_type": message.message_type,
+        "number": message.number,
+        "to_number": _to_number(message),
+        "sendblue_number": message.line,
+        "send_style": message.send_style,
+        "status": _response_status(message.status),
+        "service": message.service.value if message.service else None,
+        "was_downgraded": message.was_downgraded,
+        "plan": plan,
+        "group_id": None,
+        "participants": [],
+        "opted_out": False,
+    }
+
+
+def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+    """A row of GET /api/v2/messages and the `data` of GET /api/v2/messages/{id}."""
+    return {
+        "accountEmail": account_email,
+        "content": message.content,
+        "date_sent": iso(message.created_at),
+        "date_updated": iso(message.updated_at),
+        "error_code": message.error_code,
+        "error_detail": None,
+        "error_key": None,
+        "error_message": message.error_message,
+        "error_reason": None,
+        "from_number": _from_number(message),
+        "group_display_name": None,
+        "group_id": None,
+        "is_outbound": message.is_outbound,
+        "media_url": message.media_url,
+        "message_handle": message.handle,
+        "message_type": message.message_type,
+        "number": message.number,
+        "opted_out": False,
+        "participants": [],
+        "plan": plan,
+        "send_style": message.send_style,
+        "sendblue_number": message.line,
+        "service": message.service.value if message.service else None,
+        "status": message.status.value,
+        "to_number": _to_number(message),
+        "was_downgraded": message.was_downgraded,
+        "date_read": iso(message.read_at),
+        "date_delivered": iso(message.delivered_at),
+    }
+
+
+def event_message_data(message: MessageRecord) -> dict[str, Any]:
+    """`data` of a message.* event (reference §3.14: the keys the CLI reads)."""
+    return {
+        "message_id": message.handle,
+        "message_handle": message.handle,
+        "status": message.status.value,
+        "is_outbound": message.is_outbound,
+        "number": message.number,
+        "sendblue_number": message.line,
+        "service": message.service.value if message.service else None,
+        "updated_at": iso(message.updated_at),
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "content": message.content,
+    }

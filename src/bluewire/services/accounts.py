@@ -1,0 +1,156 @@
+"""Accounts, API keys and lines: creating them, and authenticating requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from ..domain.errors import ApiError, unauthorized
+from ..domain.phones import InvalidNumber, parse_e164
+from ..store import accounts as store
+from ..store.accounts import Account, Line
+from ..store.database import Database, now_ms
+from ..store.writer import Tx, Writer
+from .secrets import hash_secret, new_key_id, new_secret, verify_secret
+
+CONNECTORS = ("sandbox",)
+
+
+class AdminError(ValueError):
+    """A management command that cannot be carried out, with a message saying why."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    key_id: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    account: Account
+    keys: KeyPair
+    line: str
+
+
+class AccountService:
+    def __init__(self, database: Database, writer: Writer) -> None:
+        self._database = database
+        self._writer = writer
+
+    def create_account(self, email: str, plan: str = "blue") -> Account:
+        email = email.strip()
+        if "@" not in email or len(email) > 320:
+            raise AdminError(f"{email!r} is not an email address")
+
+        def op(tx: Tx) -> Account:
+            if store.account_by_email(tx, email) is not None:
+                raise AdminError(f"an account {email} exists already")
+            return store.insert_account(tx, email, plan, now_ms())
+
+        return self._writer.run(op)
+
+    def create_key(self, email: str, key_id: str | None = None,
+                   secret: str | None = None) -> KeyPair:
+        pair = KeyPair(key_id or new_key_id(), secret or new_secret())
+        if not pair.key_id.strip() or not pair.secret.strip():
+            raise AdminError("a key id and a secret cannot be empty")
+        secret_hash = hash_secret(pair.secret)
+
+        def op(tx: Tx) -> None:
+            account = store.account_by_email(tx, email)
+            if account is None:
+                raise AdminError(f"no account {email}")
+            if store.key_exists(tx, pair.key_id):
+                raise AdminError(f"a key {pair.key_id} exists already")
+            store.insert_api_key(tx, account.id, pair.key_id, secret_hash, now_ms())
+
+        self._writer.run(op)
+        return pair
+
+    def add_line(self, number: str, email: str, connector: str = "sandbox", *,
+                 shared: bool = False, rate_limit: float | None = None) -> Line:
+        if connector not in CONNECTORS:
+            raise AdminError(f"unknown connector {connector!r}; choose one of {CONNECTORS}")
+        try:
+            number = parse_e164(number)
+        except InvalidNumber as exc:
+            raise AdminError(f"{number} {exc}") from None
+        if rate_limit is not None and rate_limit <= 0:
+            raise AdminError("a rate limit must be a positive number of sends a second")
+
+        def op(tx: Tx) -> Line:
+            account = store.account_by_email(tx, email)
+            if account is None:
+                raise AdminError(f"no account {email}")
+            line = store.line_by_number(tx, number)
+            if line is None:
+                line = store.insert_line(tx, number, connector, shared, rate_limit, now_ms())
+            elif not line.shared:
+                owners = store.line_owner_ids(tx, line.id)
+                if owners and account.id not in owners:
+                    raise AdminError(f"line {number} belongs to another account")
+            store.grant_line(tx, line.id, account.id)
+            return line
+
+        return self._writer.run(op)
+
+    def bootstrap(self, email: str, sandbox_line: str, key_id: str | None,
+                  secret: str | None) -> Bootstrap | None:
+        """On first start: an account, its key pair, and the shared sandbox line."""
+        if self._database.read(store.any_account):
+            return None
+        account = self.create_account(email)
+        keys = self.create_key(email, key_id, secret)
+        line = self.add_line(sandbox_line, email, "sandbox", shared=True)
+        return Bootstrap(account, keys, line.number)
+
+
+class Authenticator:
+    """Checks key pairs. A verified pair is remembered as a keyed digest, so the hot path
+    compares digests in constant time instead of running scrypt on every request."""
+
+    def __init__(self, database: Database, ttl_seconds: float = 60.0) -> None:
+        self._database = database
+        self._ttl = ttl_seconds
+        self._pepper = secrets.token_bytes(32)
+        self._verified: dict[str, tuple[bytes, Account, float]] = {}
+
+    def authenticate(self, key_id: str | None, secret: str | None) -> Account:
+        if not key_id or not secret:
+            raise unauthorized(
+                "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers"
+            )
+        digest = hmac.digest(self._pepper, secret.encode(), hashlib.sha256)
+        cached = self._verified.get(key_id)
+        if cached is not None and time.monotonic() < cached[2]:
+            if hmac.compare_digest(cached[0], digest):
+                return cached[1]
+            raise _bad_credentials()
+        found = self._database.read(lambda conn: _load_key(conn, key_id))
+        if found is None:
+            verify_secret(secret, _DUMMY_HASH)  # same cost whether or not the key exists
+            raise _bad_credentials()
+        secret_hash, account = found
+        if not verify_secret(secret, secret_hash):
+            raise _bad_credentials()
+        self._verified[key_id] = (digest, account, time.monotonic() + self._ttl)
+        return account
+
+
+def _load_key(conn, key_id: str) -> tuple[str, Account] | None:  # type: ignore[no-untyped-def]
+    key = store.key_by_id(conn, key_id)
+    if key is None:
+        return None
+    account = store.account_by_id(conn, key[0])
+    return (key[1], account) if account else None
+
+
+def _bad_credentials() -> ApiError:
+    return unauthorized("Invalid API credentials: check sb-api-key-id and sb-api-secret-key")
+
+
+_DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))

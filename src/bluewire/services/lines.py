@@ -1,0 +1,75 @@
+"""Which lines exist, which accounts may use them, and their send rate limits."""
+
+from __future__ import annotations
+
+import time
+
+from ..domain.rate_limit import TokenBucket
+from ..store import accounts as store
+from ..store.accounts import Line
+from ..store.database import Database
+
+_REFRESH_SECONDS = 5.0
+
+
+class LineDirectory:
+    """A cached view of lines and grants, refreshed every few seconds and on a miss, so a
+    line added by another process is usable at once and the hot path reads no table."""
+
+    def __init__(self, database: Database, default_rate_limit: float) -> None:
+        self._database = database
+        self._default_rate_limit = default_rate_limit
+        self._lines: dict[str, Line] = {}
+        self._grants: dict[int, frozenset[str]] = {}
+        self._loaded_at = float("-inf")
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def refresh(self) -> None:
+        def load(conn):  # type: ignore[no-untyped-def]
+            lines = {line.number: line for line in store.all_lines(conn)}
+            return lines, store.all_grants(conn)
+
+        lines, grants = self._database.read(load)
+        self._lines = lines
+        self._grants = {account: frozenset(numbers) for account, numbers in grants.items()}
+        self._loaded_at = time.monotonic()
+
+    def _fresh(self) -> None:
+        if time.monotonic() - self._loaded_at > _REFRESH_SECONDS:
+            self.refresh()
+
+    def line(self, number: str) -> Line | None:
+        self._fresh()
+        line = self._lines.get(number)
+        if line is None:
+            self.refresh()
+            line = self._lines.get(number)
+        return line
+
+    def usable_by(self, account_id: int, number: str) -> Line | None:
+        """The line `number` if the account may send from it."""
+        self._fresh()
+        if number not in self._grants.get(account_id, ()):
+            self.refresh()
+            if number not in self._grants.get(account_id, ()):
+                return None
+        return self._lines.get(number)
+
+    def numbers_of(self, account_id: int) -> list[str]:
+        self.refresh()
+        return sorted(self._grants.get(account_id, ()))
+
+    def rate_limit_of(self, line: Line) -> float | None:
+        if line.rate_limit is not None:
+            return line.rate_limit
+        return None if line.connector == "sandbox" else self._default_rate_limit
+
+    def take_send_slot(self, line: Line) -> float:
+        """0.0 if the line may send now, else the seconds until it may."""
+        rate = self.rate_limit_of(line)
+        if rate is None:
+            return 0.0
+        bucket = self._buckets.get(line.number)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._buckets[line.number] = TokenBucket(rate)
+        return bucket.take()

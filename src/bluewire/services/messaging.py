@@ -1,0 +1,185 @@
+"""Sending a message, and reading messages back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ..domain import limits
+from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
+from ..domain.messages import MessageRecord
+from ..domain.payloads import event_message_data, message_response, message_row
+from ..domain.phones import require_number
+from ..domain.statuses import Status
+from ..store import messages as store
+from ..store.accounts import Account
+from ..store.database import Database, now_ms
+from ..store.messages import MessageFilter
+from ..store.writer import Tx, Writer
+from .lines import LineDirectory
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+MAX_OFFSET = 10_000
+
+_ORDER_BY = {
+    "createdAt": "created_at", "created_at": "created_at",
+    "updatedAt": "updated_at", "updated_at": "updated_at",
+    "sentAt": "sent_at", "sent_at": "sent_at",
+}
+_LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
+
+
+class MessagingService:
+    def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
+                 on_queued: Callable[[], None]) -> None:
+        self._database = database
+        self._writer = writer
+        self._lines = lines
+        self._on_queued = on_queued
+
+    async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate, accept and commit one outbound message; it is QUEUED when this returns."""
+        number = require_number(body.get("number"), "number")
+        content = limits.check_content(body.get("content"))
+        media_url = limits.check_media_url(body.get("media_url"))
+        if not content and not media_url:
+            raise validation_error("`content` or `media_url` is required")
+        send_style = limits.check_send_style(body.get("send_style"))
+        status_callback = limits.check_status_callback(body.get("status_callback"))
+        line = self._sending_line(account, body.get("from_number"))
+        if line.number == number:
+            raise validation_error("`number` is the sending line itself")
+        wait = self._lines.take_send_slot(line)
+        if wait > 0:
+            raise ApiError(429, f"Line {line.number} is sending too fast: at most "
+                           f"{self._lines.rate_limit_of(line):g} messages a second",
+                           error_code=ErrorCode.RATE_LIMIT, error_key="LINE_RATE_LIMITED",
+                           headers={"retry-after": str(max(1, round(wait + 0.5)))})
+        now = now_ms()
+        message = MessageRecord(
+            id=None, handle=str(uuid.uuid4()), account_id=account.id, is_outbound=True,
+            line=line.number, number=number, content=content, media_url=media_url,
+            send_style=send_style, status_callback=status_callback, message_type="message",
+            status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
+            error_message=None, created_at=now, updated_at=now, claimed_until=0,
+        )
+        await self._writer.submit(lambda tx: self._accept(tx, message))
+        return message_response(message, account.email, account.plan)
+
+    def _accept(self, tx: Tx, message: MessageRecord) -> None:
+        store.add_message(tx, message)
+        store.add_event(tx, message.account_id, "message.created", message.created_at,
+                        event_message_data(message), message.handle)
+        tx.after_commit(self._on_queued)
+
+    def _sending_line(self, account: Account, from_number: object):  # type: ignore[no-untyped-def]
+        if from_number is None or from_number == "":
+            numbers = self._lines.numbers_of(account.id)
+            if len(numbers) == 1:
+                return self._lines.line(numbers[0])
+            raise validation_error("`from_number` is required: the line to send from "
+                                   f"(this account's lines: {', '.join(numbers) or 'none'})")
+        number = require_number(from_number, "from_number")
+        line = self._lines.usable_by(account.id, number)
+        if line is None:
+            raise validation_error(f"`from_number` {number} is not a line of this account",
+                                   error_key="LINE_NOT_FOUND")
+        return line
+
+    def status(self, account: Account, handle: object) -> dict[str, Any]:
+        message = self._own_message(account, handle, "handle")
+        return message_response(message, account.email, account.plan)
+
+    def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
+        message = self._own_message(account, handle, "message_id")
+        return {"status": "OK", "data": message_row(message, account.email, account.plan)}
+
+    def _own_message(self, account: Account, handle: object, field: str) -> MessageRecord:
+        if not isinstance(handle, str) or not handle.strip():
+            raise validation_error(f"`{field}` is required: the message handle")
+        message = self._database.read(lambda conn: store.message_by_handle(conn, handle.strip()))
+        if message is None or message.account_id != account.id:
+            raise not_found(f"No message with handle {handle.strip()}")
+        return message
+
+    def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+        flt, order_by, descending, limit, offset = _parse_list_query(account.id, query)
+        found, total = self._database.read(
+            lambda conn: store.list_messages(conn, flt, order_by=order_by,
+                                             descending=descending, limit=limit, offset=offset)
+        )
+        return {
+            "status": "OK",
+            "data": [message_row(m, account.email, account.plan) for m in found],
+            "pagination": {"total": total, "limit": limit, "offset": offset,
+                           "hasMore": offset + len(found) < total},
+        }
+
+
+def _parse_list_query(account_id: int, q: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    def number(name: str) -> str | None:
+        return require_number(q[name], name) if q.get(name) else None
+
+    def boolean(name: str) -> bool | None:
+        value = q.get(name)
+        if value in (None, ""):
+            return None
+        if value.lower() not in ("true", "false"):
+            raise validation_error(f"`{name}` must be true or false")
+        return value.lower() == "true"
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        value = q.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            parsed = int(value)
+        except ValueError:
+            raise validation_error(f"`{name}` must be a whole number") from None
+        if not low <= parsed <= high:
+            raise validation_error(f"`{name}` must be between {low} and {high}")
+        return parsed
+
+    def moment(name: str) -> int | None:
+        value = q.get(name)
+        if value in (None, ""):
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+        except ValueError:
+            raise validation_error(f"`{name}` must be an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
+        return int(parsed.timestamp() * 1000)
+
+    def choice(name: str, allowed: set[str] | dict[str, str]) -> str | None:
+        value = q.get(name)
+        if value in (None, ""):
+            return None
+        if value not in allowed:
+            raise validation_error(f"`{name}` must be one of: {', '.join(sorted(allowed))}")
+        return allowed[value] if isinstance(allowed, dict) else value
+
+    status = choice("status", _LIST_STATUSES)
+    flt = MessageFilter(
+        account_id=account_id,
+        number=number("number"),
+        from_number=number("from_number"),
+        to_number=number("to_number"),
+        line=number("sendblue_number"),
+        is_outbound=boolean("is_outbound"),
+        status="DELIVERED" if status == "SUCCESS" else status,
+        service=choice("service", {"iMessage", "SMS", "RCS"}),
+        message_type=choice("message_type", {"message", "group"}),
+        created_gte=moment("created_at_gte"), created_lte=moment("created_at_lte"),
+        updated_gte=moment("updated_at_gte"), updated_lte=moment("updated_at_lte"),
+        sent_gte=moment("sent_at_gte"), sent_lte=moment("sent_at_lte"),
+    )
+    order_by = choice("order_by", _ORDER_BY) or "created_at"
+    direction = choice("order_direction", {"asc", "desc"}) or "desc"
+    limit = integer("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    offset = integer("offset", 0, 0, MAX_OFFSET)
+    return flt, order_by, direction == "desc", limit, offset

@@ -1,0 +1,1 @@
+"""Tables, migrations and queries: the only layer that speaks SQL."""

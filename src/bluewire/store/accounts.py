@@ -1,0 +1,128 @@
+"""Queries on accounts, API keys and lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from .schema import accounts, api_keys, line_accounts, lines
+from .writer import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    email: str
+    plan: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    id: int
+    number: str
+    connector: str
+    shared: bool
+    rate_limit: float | None
+
+
+def insert_account(tx: Tx, email: str, plan: str, now: int) -> Account:
+    result = tx.execute(
+        accounts.insert().values(email=email, plan=plan, created_at=now).returning(accounts.c.id)
+    )
+    return Account(id=result.scalar_one(), email=email, plan=plan)
+
+
+def insert_api_key(tx: Tx, account_id: int, key_id: str, secret_hash: str, now: int) -> None:
+    tx.execute(api_keys.insert().values(account_id=account_id, key_id=key_id,
+                                        secret_hash=secret_hash, created_at=now))
+
+
+def insert_line(tx: Tx, number: str, connector: str, shared: bool,
+                rate_limit: float | None, now: int) -> Line:
+    result = tx.execute(
+        lines.insert()
+        .values(number=number, connector=connector, shared=shared, rate_limit=rate_limit,
+                created_at=now)
+        .returning(lines.c.id)
+    )
+    return Line(result.scalar_one(), number, connector, shared, rate_limit)
+
+
+def grant_line(tx: Tx, line_id: int, account_id: int) -> None:
+    exists = tx.execute(
+        select(line_accounts.c.line_id).where(line_accounts.c.line_id == line_id,
+                                              line_accounts.c.account_id == account_id)
+    ).first()
+    if exists is None:
+        tx.execute(line_accounts.insert().values(line_id=line_id, account_id=account_id))
+
+
+def account_by_email(conn: Connection | Tx, email: str) -> Account | None:
+    row = conn.execute(select(accounts).where(accounts.c.email == email)).first()
+    return Account(row.id, row.email, row.plan) if row else None
+
+
+def account_by_id(conn: Connection | Tx, account_id: int) -> Account | None:
+    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+    return Account(row.id, row.email, row.plan) if row else None
+
+
+def any_account(conn: Connection | Tx) -> bool:
+    return conn.execute(select(accounts.c.id).limit(1)).first() is not None
+
+
+def key_by_id(conn: Connection, key_id: str) -> tuple[int, str] | None:
+    """(account id, secret hash) of an API key that is not revoked."""
+    row = conn.execute(
+        select(api_keys.c.account_id, api_keys.c.secret_hash).where(
+            api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)
+        )
+    ).first()
+    return (row.account_id, row.secret_hash) if row else None
+
+
+def key_exists(conn: Connection | Tx, key_id: str) -> bool:
+    query = select(api_keys.c.id).where(api_keys.c.key_id == key_id)
+    return conn.execute(query).first() is not None
+
+
+def line_owner_ids(conn: Connection | Tx, line_id: int) -> set[int]:
+    query = select(line_accounts.c.account_id).where(line_accounts.c.line_id == line_id)
+    rows = conn.execute(query)
+    return {row.account_id for row in rows}
+
+
+def line_by_number(conn: Connection | Tx, number: str) -> Line | None:
+    row = conn.execute(select(lines).where(lines.c.number == number)).first()
+    return _line(row) if row else None
+
+
+def all_lines(conn: Connection | Tx) -> list[Line]:
+    return [_line(row) for row in conn.execute(select(lines).order_by(lines.c.id))]
+
+
+def all_grants(conn: Connection) -> dict[int, list[str]]:
+    """Every account's line numbers."""
+    grants: dict[int, list[str]] = {}
+    rows = conn.execute(
+        select(line_accounts.c.account_id, lines.c.number)
+        .join(lines, line_accounts.c.line_id == lines.c.id)
+    )
+    for row in rows:
+        grants.setdefault(row.account_id, []).append(row.number)
+    return grants
+
+
+def account_line_numbers(conn: Connection, account_id: int) -> list[str]:
+    rows = conn.execute(
+        select(lines.c.number)
+        .join(line_accounts, line_accounts.c.line_id == lines.c.id)
+        .where(line_accounts.c.account_id == account_id)
+        .order_by(lines.c.id)
+    )
+    return [row.number for row in rows]
+
+
+def _line(row) -> Line:  # type: ignore[no-untyped-def]
+    return Line(row.id, row.number, row.connector, bool(row.shared), row.rate_limit)

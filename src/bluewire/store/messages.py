@@ -1,0 +1,188 @@
+"""Queries on messages and the event log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, and_, asc, desc, func, or_, select, update
+
+from ..domain.messages import MessageRecord
+from ..domain.statuses import is_terminal
+from .schema import events, messages
+from .writer import Tx
+
+_encode = msgspec.json.Encoder().encode
+
+
+def message_values(message: MessageRecord) -> dict[str, Any]:
+    """The column values of a new message row (without its id, which the store assigns)."""
+    return {
+        "handle": message.handle,
+        "account_id": message.account_id,
+        "is_outbound": message.is_outbound,
+        "line": message.line,
+        "number": message.number,
+        "content": message.content,
+        "media_url": message.media_url,
+        "send_style": message.send_style,
+        "status_callback": message.status_callback,
+        "message_type": message.message_type,
+        "status": message.status.value,
+        "service": message.service.value if message.service else None,
+        "was_downgraded": message.was_downgraded,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "created_at": message.created_at,
+        "updated_at": message.updated_at,
+        "claimed_until": message.claimed_until,
+        "dispatch_attempts": 0,
+    }
+
+
+def add_message(tx: Tx, message: MessageRecord) -> None:
+    tx.insert(messages, message_values(message))
+
+
+def add_event(tx: Tx, account_id: int | None, type_: str, occurred_at: int,
+              data: dict[str, Any], message_handle: str | None = None) -> None:
+    tx.insert(events, {
+        "account_id": account_id,
+        "type": type_,
+        "occurred_at": occurred_at,
+        "message_handle": message_handle,
+        "data": _encode(data).decode(),
+    })
+
+
+def message_by_handle(conn: Connection | Tx, handle: str) -> MessageRecord | None:
+    row = conn.execute(select(messages).where(messages.c.handle == handle)).first()
+    return MessageRecord.from_row(row) if row else None
+
+
+def save_status(tx: Tx, message: MessageRecord) -> None:
+    """Write the status fields of `message` back (after the domain allowed the transition)."""
+    tx.execute(
+        update(messages)
+        .where(messages.c.id == message.id)
+        .values(
+            status=message.status.value,
+            service=message.service.value if message.service else None,
+            was_downgraded=message.was_downgraded,
+            error_code=message.error_code,
+            error_message=message.error_message,
+            updated_at=message.updated_at,
+            sent_at=message.sent_at,
+            delivered_at=message.delivered_at,
+            read_at=message.read_at,
+            **({"claimed_until": None} if is_terminal(message.status, message.service) else {}),
+        )
+    )
+
+
+def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRecord]:
+    """Take a lease on up to `limit` messages that need the dispatcher now: new ones, and
+    unfinished ones whose lease ran out. Oldest first."""
+    candidates = (
+        select(messages.c.id)
+        .where(messages.c.claimed_until.is_not(None), messages.c.claimed_until <= now)
+        .order_by(messages.c.claimed_until, messages.c.id)
+        .limit(limit)
+    )
+    if tx.connection.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = tx.execute(
+        update(messages)
+        .where(messages.c.id.in_(candidates.scalar_subquery()))
+        .values(claimed_until=lease_until,
+                dispatch_attempts=messages.c.dispatch_attempts + 1)
+        .returning(*messages.c)
+    ).all()
+    claimed = [MessageRecord.from_row(row) for row in rows]
+    claimed.sort(key=lambda message: message.id or 0)
+    return claimed
+
+
+def release_claims(tx: Tx, handles: list[str]) -> None:
+    """Hand leased messages back, as if never claimed (they were not given to a connector)."""
+    if handles:
+        tx.execute(
+            update(messages)
+            .where(messages.c.handle.in_(handles), messages.c.claimed_until.is_not(None))
+            .values(claimed_until=0, dispatch_attempts=messages.c.dispatch_attempts - 1)
+        )
+
+
+def expire_claims(tx: Tx) -> int:
+    """Make every lease due now (a single-process store at start: their holder is gone)."""
+    result = tx.execute(
+        update(messages)
+        .where(messages.c.claimed_until.is_not(None), messages.c.claimed_until > 0)
+        .values(claimed_until=0)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    account_id: int
+    number: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    line: str | None = None
+    is_outbound: bool | None = None
+    status: str | None = None
+    service: str | None = None
+    message_type: str | None = None
+    created_gte: int | None = None
+    created_lte: int | None = None
+    updated_gte: int | None = None
+    updated_lte: int | None = None
+    sent_gte: int | None = None
+    sent_lte: int | None = None
+
+
+ORDER_COLUMNS = {"created_at": messages.c.created_at, "updated_at": messages.c.updated_at,
+                 "sent_at": messages.c.sent_at}
+
+
+def list_messages(conn: Connection, flt: MessageFilter, *, order_by: str, descending: bool,
+                  limit: int, offset: int) -> tuple[list[MessageRecord], int]:
+    """A page of an account's messages and the total that match the filter."""
+    c = messages.c
+    conditions = [c.account_id == flt.account_id]
+    if flt.number is not None:
+        conditions.append(c.number == flt.number)
+    if flt.from_number is not None:
+        conditions.append(or_(and_(c.is_outbound.is_(True), c.line == flt.from_number),
+                              and_(c.is_outbound.is_(False), c.number == flt.from_number)))
+    if flt.to_number is not None:
+        conditions.append(or_(and_(c.is_outbound.is_(True), c.number == flt.to_number),
+                              and_(c.is_outbound.is_(False), c.line == flt.to_number)))
+    if flt.line is not None:
+        conditions.append(c.line == flt.line)
+    if flt.is_outbound is not None:
+        conditions.append(c.is_outbound.is_(flt.is_outbound))
+    if flt.status is not None:
+        conditions.append(c.status == flt.status)
+    if flt.service is not None:
+        conditions.append(c.service == flt.service)
+    if flt.message_type is not None:
+        conditions.append(c.message_type == flt.message_type)
+    for column, low, high in ((c.created_at, flt.created_gte, flt.created_lte),
+                              (c.updated_at, flt.updated_gte, flt.updated_lte),
+                              (c.sent_at, flt.sent_gte, flt.sent_lte)):
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    where = and_(*conditions)
+    total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
+    column = ORDER_COLUMNS[order_by]
+    direction = desc if descending else asc
+    rows = conn.execute(
+        select(messages).where(where).order_by(direction(column), direction(c.id))
+        .limit(limit).offset(offset)
+    )
+    return [MessageRecord.from_row(row) for row in rows], total

@@ -1,0 +1,115 @@
+"""The tables. Times are integer milliseconds since the epoch (UTC): portable and sortable.
+
+Every table carries `account_id` where it belongs to an account, so accounts shard naturally.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("plan", String(32), nullable=False, server_default="blue"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("key_id", String(128), nullable=False, unique=True),
+    Column("secret_hash", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("connector", String(32), nullable=False),
+    Column("shared", Boolean, nullable=False, server_default=false()),
+    # Sends per second allowed on this line; NULL means the connector's default.
+    Column("rate_limit", Float),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+line_accounts = Table(
+    "line_accounts",
+    metadata,
+    Column("line_id", Integer, ForeignKey("lines.id"), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handle", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id")),  # NULL: inbound not routed
+    Column("is_outbound", Boolean, nullable=False),
+    Column("line", String(32), nullable=False),  # our number
+    Column("number", String(32), nullable=False),  # the end user's number
+    Column("content", Text),
+    Column("media_url", Text),
+    Column("send_style", String(32)),
+    Column("status_callback", Text),
+    Column("message_type", String(16), nullable=False, server_default="message"),
+    Column("status", String(16), nullable=False),
+    Column("service", String(16)),
+    Column("was_downgraded", Boolean),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger),
+    Column("delivered_at", BigInteger),
+    Column("read_at", BigInteger),
+    # When the dispatcher must next look at the message: 0 for a new one (due now), the end of
+    # its lease while a worker handles it, NULL once it is terminal and needs no more work.
+    Column("claimed_until", BigInteger),
+    Column("dispatch_attempts", Integer, nullable=False, server_default=text("0")),
+    Index("ix_messages_account_created", "account_id", "created_at"),
+    Index("ix_messages_account_updated", "account_id", "updated_at"),
+    Index("ix_messages_account_number", "account_id", "number"),
+    Index(
+        "ix_messages_due",
+        "claimed_until",
+        "id",
+        sqlite_where=text("claimed_until IS NOT NULL"),
+        postgresql_where=text("claimed_until IS NOT NULL"),
+    ),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id")),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("message_handle", String(64)),
+    Column("data", Text, nullable=False),  # JSON
+    Index("ix_events_account_id", "account_id", "id"),
+)
