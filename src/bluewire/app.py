@@ -88,8 +88,8 @@ class Gateway:
         return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
                    on_startup=self.start, on_shutdown=self.stop)
 
-    def _authenticate(self, request: Request) -> Any:
-        return self.authenticator.authenticate(
+    async def _authenticate(self, request: Request) -> Any:
+        return await self.authenticator.authenticate(
             request.header("sb-api-key-id") or request.header("x-sb-api-key-id"),
             request.header("sb-api-secret-key") or request.header("x-sb-api-secret-key"),
         )

@@ -134,7 +134,7 @@ class Router:
         return None, {}, path_known
 
 
-Authenticate = Callable[[Request], Any]
+Authenticate = Callable[[Request], Awaitable[Any]]
 
 
 class App:
@@ -201,7 +201,7 @@ class App:
         body = await self._read_body(scope, receive)
         request = Request(scope, body, params)
         if route.authenticated:
-            request.account = self._authenticate(request)
+            request.account = await self._authenticate(request)
         result = await route.handler(request)
         if isinstance(result, Response):
             return result

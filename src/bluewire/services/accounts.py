@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -111,34 +112,53 @@ class AccountService:
 
 class Authenticator:
     """Checks key pairs. A verified pair is remembered as a keyed digest, so the hot path
-    compares digests in constant time instead of running scrypt on every request."""
+    compares digests in constant time instead of running scrypt on every request; scrypt runs
+    in a worker thread, once for any number of concurrent requests with the same pair."""
 
-    def __init__(self, database: Database, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, database: Database, ttl_seconds: float = 60.0,
+                 failure_ttl_seconds: float = 5.0) -> None:
         self._database = database
         self._ttl = ttl_seconds
+        self._failure_ttl = failure_ttl_seconds
         self._pepper = secrets.token_bytes(32)
         self._verified: dict[str, tuple[bytes, Account, float]] = {}
+        self._refused: dict[tuple[str, bytes], float] = {}
+        self._checking: dict[tuple[str, bytes], asyncio.Future[Account | None]] = {}
 
-    def authenticate(self, key_id: str | None, secret: str | None) -> Account:
+    async def authenticate(self, key_id: str | None, secret: str | None) -> Account:
         if not key_id or not secret:
             raise unauthorized(
                 "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers"
             )
         digest = hmac.digest(self._pepper, secret.encode(), hashlib.sha256)
+        now = time.monotonic()
         cached = self._verified.get(key_id)
-        if cached is not None and time.monotonic() < cached[2]:
-            if hmac.compare_digest(cached[0], digest):
-                return cached[1]
+        if cached is not None and now < cached[2] and hmac.compare_digest(cached[0], digest):
+            return cached[1]
+        attempt = (key_id, digest)
+        if self._refused.get(attempt, 0.0) > now:
             raise _bad_credentials()
-        found = self._database.read(lambda conn: _load_key(conn, key_id))
-        if found is None:
-            verify_secret(secret, _DUMMY_HASH)  # same cost whether or not the key exists
-            raise _bad_credentials()
-        secret_hash, account = found
-        if not verify_secret(secret, secret_hash):
+        check = self._checking.get(attempt)
+        if check is None:
+            check = asyncio.ensure_future(asyncio.to_thread(self._verify, key_id, secret))
+            self._checking[attempt] = check
+            check.add_done_callback(lambda _: self._checking.pop(attempt, None))
+        account = await asyncio.shield(check)
+        if account is None:
+            self._refused[attempt] = time.monotonic() + self._failure_ttl
+            if len(self._refused) > 10_000:
+                self._refused.clear()
             raise _bad_credentials()
         self._verified[key_id] = (digest, account, time.monotonic() + self._ttl)
         return account
+
+    def _verify(self, key_id: str, secret: str) -> Account | None:
+        found = self._database.read(lambda conn: _load_key(conn, key_id))
+        if found is None:
+            verify_secret(secret, _DUMMY_HASH)  # same cost whether or not the key exists
+            return None
+        secret_hash, account = found
+        return account if verify_secret(secret, secret_hash) else None
 
 
 def _load_key(conn, key_id: str) -> tuple[str, Account] | None:  # type: ignore[no-untyped-def]

@@ -24,8 +24,7 @@ def apply_status_updates(tx: Tx, updates: Sequence[StatusUpdate]) -> int:
     Returns how many transitions took place (each with its `message.updated` event).
     """
     handles = list({update.handle for update in updates})
-    rows = tx.execute(select(messages).where(messages.c.handle.in_(handles))).all()
-    by_handle = {row.handle: MessageRecord.from_row(row) for row in rows}
+    by_handle = {m.handle: m for m in store.messages_by_handles(tx, handles)}
     changed: dict[str, MessageRecord] = {}
     for update in updates:
         message = by_handle.get(update.handle)
@@ -39,8 +38,7 @@ def apply_status_updates(tx: Tx, updates: Sequence[StatusUpdate]) -> int:
         changed[message.handle] = message
         store.add_event(tx, message.account_id, "message.updated", message.updated_at,
                         event_message_data(message), message.handle)
-    for message in changed.values():
-        store.save_status(tx, message)
+    store.save_statuses(tx, list(changed.values()))
     return len(changed)
 
 

@@ -6,7 +6,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, asc, desc, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    and_,
+    asc,
+    bindparam,
+    case,
+    desc,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from ..domain.messages import MessageRecord
 from ..domain.statuses import is_terminal
@@ -56,49 +69,88 @@ def add_event(tx: Tx, account_id: int | None, type_: str, occurred_at: int,
     })
 
 
+# The statements on the hot paths are built once: building one costs more than running it.
+_BY_HANDLE = select(messages).where(messages.c.handle == bindparam("handle"))
+_BY_HANDLES = select(messages).where(messages.c.handle.in_(bindparam("handles", expanding=True)))
+_SAVE_STATUS = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"))
+    .values(
+        status=bindparam("status"),
+        service=bindparam("service"),
+        was_downgraded=bindparam("was_downgraded"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        updated_at=bindparam("updated_at"),
+        sent_at=bindparam("sent_at"),
+        delivered_at=bindparam("delivered_at"),
+        read_at=bindparam("read_at"),
+        # A terminal message needs no more dispatcher work; otherwise its lease stands.
+        claimed_until=case((bindparam("terminal", type_=Boolean), null()),
+                           else_=messages.c.claimed_until),
+    )
+)
+
+
+def _claim_statement(skip_locked: bool):  # type: ignore[no-untyped-def]
+    candidates = (
+        select(messages.c.id)
+        .where(messages.c.claimed_until.is_not(None),
+               messages.c.claimed_until <= bindparam("now"))
+        .order_by(messages.c.claimed_until, messages.c.id)
+        .limit(bindparam("limit"))
+    )
+    if skip_locked:
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(messages)
+        .where(messages.c.id.in_(candidates.scalar_subquery()))
+        .values(claimed_until=bindparam("lease_until"),
+                dispatch_attempts=messages.c.dispatch_attempts + 1)
+        .returning(*messages.c)
+    )
+
+
+_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
+
+
 def message_by_handle(conn: Connection | Tx, handle: str) -> MessageRecord | None:
-    row = conn.execute(select(messages).where(messages.c.handle == handle)).first()
+    row = conn.execute(_BY_HANDLE, {"handle": handle}).first()
     return MessageRecord.from_row(row) if row else None
 
 
-def save_status(tx: Tx, message: MessageRecord) -> None:
-    """Write the status fields of `message` back (after the domain allowed the transition)."""
-    tx.execute(
-        update(messages)
-        .where(messages.c.id == message.id)
-        .values(
-            status=message.status.value,
-            service=message.service.value if message.service else None,
-            was_downgraded=message.was_downgraded,
-            error_code=message.error_code,
-            error_message=message.error_message,
-            updated_at=message.updated_at,
-            sent_at=message.sent_at,
-            delivered_at=message.delivered_at,
-            read_at=message.read_at,
-            **({"claimed_until": None} if is_terminal(message.status, message.service) else {}),
-        )
-    )
+def messages_by_handles(conn: Connection | Tx, handles: list[str]) -> list[MessageRecord]:
+    return [MessageRecord.from_row(row)
+            for row in conn.execute(_BY_HANDLES, {"handles": handles})]
+
+
+def save_statuses(tx: Tx, changed: list[MessageRecord]) -> None:
+    """Write the status fields of each message back (after the domain allowed the change)."""
+    if not changed:
+        return
+    tx.execute(_SAVE_STATUS, [
+        {
+            "message_id": message.id,
+            "status": message.status.value,
+            "service": message.service.value if message.service else None,
+            "was_downgraded": message.was_downgraded,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+            "updated_at": message.updated_at,
+            "sent_at": message.sent_at,
+            "delivered_at": message.delivered_at,
+            "read_at": message.read_at,
+            "terminal": is_terminal(message.status, message.service),
+        }
+        for message in changed
+    ])
 
 
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRecord]:
     """Take a lease on up to `limit` messages that need the dispatcher now: new ones, and
     unfinished ones whose lease ran out. Oldest first."""
-    candidates = (
-        select(messages.c.id)
-        .where(messages.c.claimed_until.is_not(None), messages.c.claimed_until <= now)
-        .order_by(messages.c.claimed_until, messages.c.id)
-        .limit(limit)
-    )
-    if tx.connection.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    rows = tx.execute(
-        update(messages)
-        .where(messages.c.id.in_(candidates.scalar_subquery()))
-        .values(claimed_until=lease_until,
-                dispatch_attempts=messages.c.dispatch_attempts + 1)
-        .returning(*messages.c)
-    ).all()
+    statement = _CLAIM[tx.connection.dialect.name == "postgresql"]
+    rows = tx.execute(statement, {"now": now, "limit": limit, "lease_until": lease_until}).all()
     claimed = [MessageRecord.from_row(row) for row in rows]
     claimed.sort(key=lambda message: message.id or 0)
     return claimed

@@ -12,6 +12,7 @@ again alone, so one bad operation fails only its own caller.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Insert, Table, insert
 
 from .database import Database
 
@@ -52,11 +53,16 @@ class Tx:
             return
         pending, self._pending = self._pending, {}
         for (table, _keys), rows in pending.items():
-            self.connection.execute(insert(table), rows)
+            self.connection.execute(_insert_statement(table), rows)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` on the event loop once this transaction has committed."""
         self._after_commit.append(callback)
+
+
+@functools.cache
+def _insert_statement(table: Table) -> Insert:
+    return insert(table)
 
 
 class _Job(Generic[T]):
