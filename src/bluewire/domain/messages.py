@@ -57,7 +57,7 @@ def advance(message: MessageRecord, status: Status, at_ms: int, *,
     message.service = effective_service
     if was_downgraded is not None:
         message.was_downgraded = was_downgraded
-    if status is Status.ERROR:
+    if status in (Status.ERROR, Status.DECLINED):
         message.error_code = error_code
         message.error_message = error_message
     message.updated_at = max(message.updated_at, at_ms)

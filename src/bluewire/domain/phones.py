@@ -33,6 +33,8 @@ def parse_e164(text: str) -> str:
     digits = "".join(ch for ch in raw if ch.isdigit())
     if not digits:
         raise InvalidNumber("is not a phone number")
+    if any(ch.isalpha() for ch in raw):
+        raise InvalidNumber("must hold only digits, a leading +, spaces, dashes, dots and brackets")
     if _is_short_or_emergency(raw, digits):
         raise InvalidNumber("is an emergency or short number, which cannot be messaged",
                             blocked=True)
@@ -42,7 +44,8 @@ def parse_e164(text: str) -> str:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
         raise InvalidNumber("is not a valid E.164 phone number") from None
-    if not phonenumbers.is_possible_number(parsed):
+    if (phonenumbers.is_possible_number_with_reason(parsed)
+            != phonenumbers.ValidationResult.IS_POSSIBLE):
         raise InvalidNumber("is not a possible phone number for its country code")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
@@ -54,14 +57,15 @@ def _is_short_or_emergency(raw: str, digits: str) -> bool:
     return len(digits) <= _SHORT_NUMBER_MAX_DIGITS + (1 if raw.startswith("+") else 0)
 
 
-def require_number(value: object, field: str) -> str:
-    """The E.164 form of request field `field`, or the 4000/4002 error that names it."""
+def require_number(value: object, field: str, *, recipient: bool = True) -> str:
+    """The E.164 form of request field `field`, or the error that names it: 4000, or 4002
+    for an emergency or short number that a message is addressed to (`recipient`)."""
     if not isinstance(value, str) or not value.strip():
         raise validation_error(f"`{field}` is required and must be an E.164 phone number string")
     try:
         return parse_e164(value)
     except InvalidNumber as exc:
-        if exc.blocked:
+        if exc.blocked and recipient:
             raise ApiError(400, f"`{field}` {exc}", error_code=ErrorCode.BLACKLISTED,
                            error_key="BLACKLISTED_NUMBER") from None
         raise validation_error(f"`{field}` {exc}") from None

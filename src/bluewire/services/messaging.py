@@ -82,7 +82,7 @@ class MessagingService:
                 return self._lines.line(numbers[0])
             raise validation_error("`from_number` is required: the line to send from "
                                    f"(this account's lines: {', '.join(numbers) or 'none'})")
-        number = require_number(from_number, "from_number")
+        number = require_number(from_number, "from_number", recipient=False)
         line = self._lines.usable_by(account.id, number)
         if line is None:
             raise validation_error(f"`from_number` {number} is not a line of this account",
@@ -121,7 +121,7 @@ class MessagingService:
 
 def _parse_list_query(account_id: int, q: Mapping[str, str]):  # type: ignore[no-untyped-def]
     def number(name: str) -> str | None:
-        return require_number(q[name], name) if q.get(name) else None
+        return require_number(q[name], name, recipient=False) if q.get(name) else None
 
     def boolean(name: str) -> bool | None:
         value = q.get(name)
