@@ -86,7 +86,7 @@ class ServerProcess:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a `bluewire` command against this server's store and URL."""
-        env = {**self.env, "BLUEWIRE_URL": self.url}
+        env = {**self.env, "BLUEWIRE_URL": self.url, "COLUMNS": "200"}
         result = subprocess.run([sys.executable, "-m", "bluewire", *args], cwd=self.workdir,
                                 env=env, capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:

@@ -40,16 +40,10 @@ def _gateway():  # type: ignore[no-untyped-def]
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    dev: Annotated[bool, typer.Option(help="Local development: allow webhooks to private "
-                                           "addresses.")] = False,
 ) -> None:
     """Run the gateway: migrate the store, create the first account on first start, serve."""
-    import os
-
     import uvicorn
 
-    if dev:
-        os.environ.setdefault("BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS", "1")
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

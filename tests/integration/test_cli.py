@@ -1,0 +1,95 @@
+"""The `bluewire` command as a user runs it: first start, sending, status, listing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from ..server import KEY_ID, SECRET, ServerProcess, wait_for
+
+
+def test_first_start_prints_the_key_pair_the_line_and_a_curl_command(
+    server: ServerProcess,
+) -> None:
+    log = server.log()
+    assert KEY_ID in log and SECRET in log
+    assert "+14155550199" in log
+    assert f"curl -s http://127.0.0.1:{server.port}/api/send-message" in log
+
+
+def test_send_status_and_messages_through_the_cli(server: ServerProcess) -> None:
+    sent = server.cli("send", "+14155550101", "hello from the cli")
+    assert "QUEUED" in sent.stdout
+    handle = re.search(r"[0-9a-f-]{36}", sent.stdout).group(0)  # type: ignore[union-attr]
+
+    def delivered() -> bool:
+        return "DELIVERED" in server.cli("status", handle).stdout
+
+    wait_for(delivered)
+    listed = server.cli("messages", "--number", "+14155550101", "--limit", "5").stdout
+    assert "hello from the cli" in listed
+    assert "1 of 1" in listed
+
+
+def test_cli_errors_name_the_problem_and_exit_non_zero(server: ServerProcess) -> None:
+    refused = server.cli("send", "911", "help", check=False)
+    assert refused.returncode == 1
+    assert "4002" in refused.stderr and "emergency" in refused.stderr
+    wrong_key = server.cli("messages", "--secret", "nope", check=False)
+    assert wrong_key.returncode == 1
+    assert "401" in wrong_key.stderr
+
+
+def test_management_commands_refuse_bad_input_clearly(server: ServerProcess) -> None:
+    result = server.cli("accounts", "create", "not-an-email", check=False)
+    assert result.returncode == 2 and "not an email address" in result.stderr
+    result = server.cli("keys", "create", "--account", "nobody@example.com", check=False)
+    assert result.returncode == 2 and "no account nobody@example.com" in result.stderr
+    result = server.cli("lines", "add", "+14155550150", "--account", "admin@bluewire.local",
+                        "--connector", "carrier-pigeon", check=False)
+    assert result.returncode == 2 and "unknown connector" in result.stderr
+    result = server.cli("keys", "create", "--account", "admin@bluewire.local",
+                        "--key-id", KEY_ID, check=False)
+    assert result.returncode == 2 and "exists already" in result.stderr
+
+
+def test_a_key_created_while_the_server_runs_works_at_once(server: ServerProcess) -> None:
+    created = server.cli("keys", "create", "--account", "admin@bluewire.local").stdout
+    key_id = re.search(r"sb-api-key-id:\s+(\S+)", created).group(1)  # type: ignore[union-attr]
+    secret = re.search(r"sb-api-secret-key:\s+(\S+)", created).group(1)  # type: ignore[union-attr]
+    with server.client(key_id, secret) as client:
+        assert client.get("/api/v2/messages").status_code == 200
+
+
+def test_openapi_describes_the_endpoints(server: ServerProcess) -> None:
+    document = httpx.get(server.url + "/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    for path in ("/api/send-message", "/api/status", "/api/v2/messages",
+                 "/api/v2/messages/{message_id}", "/api/evaluate-service"):
+        assert path in document["paths"], path
+    schema = document["components"]["schemas"]["SendMessageRequest"]
+    assert schema["required"] == ["number"]
+
+
+def test_sigterm_finishes_in_flight_work_and_restarts_cleanly(tmp_path: Path) -> None:
+    slow = {"BLUEWIRE_SANDBOX_DELIVER_MS": "5000", "BLUEWIRE_SANDBOX_READ_MS": "5000"}
+    server = ServerProcess(tmp_path, slow).start()
+    try:
+        with server.client() as client:
+            handles = [client.post("/api/send-message", json={
+                "number": "+14155550100", "content": f"n{i}"}).json()["message_handle"]
+                for i in range(20)]
+            wait_for(lambda: client.get("/api/status", params={"handle": handles[-1]}
+                                        ).json()["status"] == "SENT")
+        # uvicorn re-raises the signal once its graceful shutdown is complete
+        assert server.terminate(timeout=15) in (0, -15)
+        server.start()
+        with server.client() as client:
+            statuses = {client.get("/api/status", params={"handle": h}).json()["status"]
+                        for h in handles}
+    finally:
+        server.stop()
+    # The sandbox's phones did at once what they were about to do before the process exited.
+    assert statuses == {"READ"}
