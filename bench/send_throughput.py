@@ -47,8 +47,12 @@ KEY_ID = "bench-key-id"
 SECRET = "bench-secret-key"
 LINE = "+14155550199"  # the sandbox line `serve` bootstraps on first start
 RECIPIENT = "+14155550100"  # a sandbox phone on iMessage: delivered, then read
-BODY = json.dumps({"number": RECIPIENT, "from_number": LINE,
-                   "content": "Hello from the bluewire benchmark"}).encode()
+
+
+def send_body(recipient: str) -> bytes:
+    return json.dumps({"number": recipient, "from_number": LINE,
+                       "content": "Hello from the bluewire benchmark"}).encode()
+
 HEADERS = {"Content-Type": "application/json", "sb-api-key-id": KEY_ID,
            "sb-api-secret-key": SECRET}
 PATH = "/api/send-message"
@@ -103,6 +107,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stop", choices=("kill", "term"), default="kill",
                         help="how bluewire is stopped before the durability count: SIGKILL "
                              "while still under load (default), or SIGTERM after the run")
+    parser.add_argument("--recipient", default=RECIPIENT,
+                        help="the sandbox phone to send to (its number sets how much work each "
+                             "message causes after its answer; see the README's magic numbers)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for bluewire, e.g. BLUEWIRE_WRITER_BATCH=256")
     parser.add_argument("--profile", action="store_true",
@@ -155,7 +162,8 @@ def run_echo(workdir: Path, wrk: Wrk, args: argparse.Namespace) -> Measurement:
         cpu=args.server_cpu, cwd=workdir, env=python_env(), port=port,
     ).start()
     try:
-        server.wait_ready(lambda: http_request(port, "POST", PATH, BODY, HEADERS)[0] == 200)
+        body = send_body(args.recipient)
+        server.wait_ready(lambda: http_request(port, "POST", PATH, body, HEADERS)[0] == 200)
         measurement, _ = measure("echo (bare ASGI + msgspec)", server, wrk, args)
         return measurement
     finally:
@@ -180,7 +188,7 @@ def run_bluewire(workdir: Path, wrk: Wrk, args: argparse.Namespace,
     ).start()
     try:
         server.wait_ready(lambda: http_request(port, "GET", "/openapi.json")[0] == 200)
-        status, answer = http_request(port, "POST", PATH, BODY, HEADERS)
+        status, answer = http_request(port, "POST", PATH, send_body(args.recipient), HEADERS)
         if status != 200:
             raise RuntimeError(f"send-message answered {status}: {answer.decode(errors='replace')}"
                                f"\n{server.log()}")
@@ -304,7 +312,7 @@ def main() -> int:
     rounds: list[Round] = []
     with scratch_dir("bluewire-bench-") as scratch:
         workdir = Path(scratch)
-        script = write_wrk_script(workdir, BODY, HEADERS)
+        script = write_wrk_script(workdir, send_body(args.recipient), HEADERS)
         wrk = Wrk(wrk_path, script, cpu=args.load_cpu, connections=args.connections)
         for number in range(args.rounds):
             print(f"round {number + 1}/{args.rounds}: echo baseline...", flush=True)

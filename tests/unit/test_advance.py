@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from types import SimpleNamespace
 
 import pytest
 
 from bluewire.domain.errors import ErrorCode
-from bluewire.domain.messages import MessageRecord, advance
+from bluewire.domain.messages import MESSAGE_COLUMNS, MessageRecord, advance
 from bluewire.domain.statuses import Service, Status
 
 from .factories import CREATED_MS, message_record
@@ -208,18 +207,28 @@ def test_received_cannot_be_reported_for_an_outbound_message() -> None:
     assert message.status is Status.QUEUED
 
 
+def _stored_row(**changes: object) -> tuple[object, ...]:
+    values = {**asdict(message_record()), **changes}
+    return tuple(values[name] for name in MESSAGE_COLUMNS)
+
+
 def test_from_row_turns_stored_strings_into_enums() -> None:
-    values = asdict(message_record())
-    values.update(status="DELIVERED", service="SMS")
-    record = MessageRecord.from_row(SimpleNamespace(_mapping=values))
+    record = MessageRecord.from_row(_stored_row(status="DELIVERED", service="SMS"))
     assert record.status is Status.DELIVERED
     assert record.service is Service.SMS
-    assert record.handle == values["handle"]
+    assert record.handle == message_record().handle
 
 
 def test_from_row_keeps_an_unknown_service_null() -> None:
-    values = asdict(message_record())
-    values.update(status="QUEUED", service=None)
-    record = MessageRecord.from_row(SimpleNamespace(_mapping=values))
+    record = MessageRecord.from_row(_stored_row(status="QUEUED", service=None))
     assert record.status is Status.QUEUED
     assert record.service is None
+
+
+def test_from_row_turns_stored_integers_into_booleans() -> None:
+    record = MessageRecord.from_row(_stored_row(status="SENT", is_outbound=1,
+                                                was_downgraded=0))
+    assert record.is_outbound is True
+    assert record.was_downgraded is False
+    assert MessageRecord.from_row(_stored_row(status="SENT", was_downgraded=None)
+                                  ).was_downgraded is None

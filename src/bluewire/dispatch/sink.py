@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
+from ..domain.handles import new_handle
 from ..services.network import apply_status_updates, record_inbound, record_typing
 from ..store.writer import Tx, Writer
 
@@ -32,7 +32,7 @@ class NetworkSink:
         self._add(update, None)
 
     def inbound(self, message: Inbound) -> None:
-        self._add(message, str(uuid.uuid4()))
+        self._add(message, new_handle())
 
     def typing(self, event: Typing) -> None:
         self._add(event, None)

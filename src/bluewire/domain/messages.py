@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
 from .statuses import Service, Status, can_transition, timestamp_field
 
@@ -34,12 +36,25 @@ class MessageRecord:
     dispatch_attempts: int = 0
 
     @classmethod
-    def from_row(cls, row: object) -> MessageRecord:
-        values = dict(row._mapping)  # type: ignore[attr-defined]
-        values["status"] = Status(values["status"])
-        if values["service"] is not None:
-            values["service"] = Service(values["service"])
-        return cls(**values)
+    def from_row(cls, row: Sequence[Any]) -> MessageRecord:
+        """A record from a row whose columns are MESSAGE_COLUMNS, in that order."""
+        (id_, handle, account_id, is_outbound, line, number, content, media_url, send_style,
+         status_callback, message_type, status, service, was_downgraded, error_code,
+         error_message, created_at, updated_at, sent_at, delivered_at, read_at, claimed_until,
+         dispatch_attempts) = row
+        return cls(
+            id_, handle, account_id, bool(is_outbound), line, number, content, media_url,
+            send_style, status_callback, message_type, _STATUSES[status],
+            None if service is None else _SERVICES[service],
+            None if was_downgraded is None else bool(was_downgraded), error_code,
+            error_message, created_at, updated_at, sent_at, delivered_at, read_at,
+            claimed_until, dispatch_attempts,
+        )
+
+
+MESSAGE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(MessageRecord))
+_STATUSES: dict[str, Status] = {status.value: status for status in Status}
+_SERVICES: dict[str, Service] = {service.value: service for service in Service}
 
 
 def advance(message: MessageRecord, status: Status, at_ms: int, *,

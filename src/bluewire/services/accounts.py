@@ -111,9 +111,10 @@ class AccountService:
 
 
 class Authenticator:
-    """Checks key pairs. A verified pair is remembered as a keyed digest, so the hot path
-    compares digests in constant time instead of running scrypt on every request; scrypt runs
-    in a worker thread, once for any number of concurrent requests with the same pair."""
+    """Checks key pairs. A verified pair is remembered in memory, so the hot path compares the
+    secret in constant time instead of running scrypt on every request; scrypt runs in a worker
+    thread, once for any number of concurrent requests with the same pair. (Nothing on the hot
+    path releases the GIL, which would hand the core away in the middle of a request.)"""
 
     def __init__(self, database: Database, ttl_seconds: float = 60.0,
                  failure_ttl_seconds: float = 5.0) -> None:
@@ -121,7 +122,7 @@ class Authenticator:
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._pepper = secrets.token_bytes(32)
-        self._verified: dict[str, tuple[bytes, Account, float]] = {}
+        self._verified: dict[str, tuple[bytes, Account, float]] = {}  # key id: secret, …
         self._refused: dict[tuple[str, bytes], float] = {}
         self._checking: dict[tuple[str, bytes], asyncio.Future[Account | None]] = {}
 
@@ -130,12 +131,12 @@ class Authenticator:
             raise unauthorized(
                 "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers"
             )
-        digest = hmac.digest(self._pepper, secret.encode(), hashlib.sha256)
+        given = secret.encode()
         now = time.monotonic()
         cached = self._verified.get(key_id)
-        if cached is not None and now < cached[2] and hmac.compare_digest(cached[0], digest):
+        if cached is not None and now < cached[2] and hmac.compare_digest(cached[0], given):
             return cached[1]
-        attempt = (key_id, digest)
+        attempt = (key_id, hmac.digest(self._pepper, given, hashlib.sha256))
         if self._refused.get(attempt, 0.0) > now:
             raise _bad_credentials()
         check = self._checking.get(attempt)
@@ -149,7 +150,7 @@ class Authenticator:
             if len(self._refused) > 10_000:
                 self._refused.clear()
             raise _bad_credentials()
-        self._verified[key_id] = (digest, account, time.monotonic() + self._ttl)
+        self._verified[key_id] = (given, account, time.monotonic() + self._ttl)
         return account
 
     def _verify(self, key_id: str, secret: str) -> Account | None:

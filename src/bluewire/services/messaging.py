@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from ..domain import limits
 from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
+from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response, message_row
 from ..domain.phones import require_number
@@ -60,7 +60,7 @@ class MessagingService:
                            headers={"retry-after": str(max(1, round(wait + 0.5)))})
         now = now_ms()
         message = MessageRecord(
-            id=None, handle=str(uuid.uuid4()), account_id=account.id, is_outbound=True,
+            id=None, handle=new_handle(), account_id=account.id, is_outbound=True,
             line=line.number, number=number, content=content, media_url=media_url,
             send_style=send_style, status_callback=status_callback, message_type="message",
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,

@@ -7,21 +7,18 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import (
-    Boolean,
     Connection,
     and_,
     asc,
     bindparam,
-    case,
     desc,
     func,
-    null,
     or_,
     select,
     update,
 )
 
-from ..domain.messages import MessageRecord
+from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
 from .schema import events, messages
 from .writer import Tx
@@ -69,49 +66,29 @@ def add_event(tx: Tx, account_id: int | None, type_: str, occurred_at: int,
     })
 
 
-# The statements on the hot paths are built once: building one costs more than running it.
-_BY_HANDLE = select(messages).where(messages.c.handle == bindparam("handle"))
-_BY_HANDLES = select(messages).where(messages.c.handle.in_(bindparam("handles", expanding=True)))
+_COLUMNS = [messages.c[name] for name in MESSAGE_COLUMNS]
+_BY_HANDLE = select(*_COLUMNS).where(messages.c.handle == bindparam("handle"))
+
+# The hot paths run plain SQL on the driver: building a SQLAlchemy statement, and processing its
+# parameters row by row, costs more than running it.
+_COLUMN_LIST = ", ".join(MESSAGE_COLUMNS)
 _SAVE_STATUS = (
-    update(messages)
-    .where(messages.c.id == bindparam("message_id"))
-    .values(
-        status=bindparam("status"),
-        service=bindparam("service"),
-        was_downgraded=bindparam("was_downgraded"),
-        error_code=bindparam("error_code"),
-        error_message=bindparam("error_message"),
-        updated_at=bindparam("updated_at"),
-        sent_at=bindparam("sent_at"),
-        delivered_at=bindparam("delivered_at"),
-        read_at=bindparam("read_at"),
-        # A terminal message needs no more dispatcher work; otherwise its lease stands.
-        claimed_until=case((bindparam("terminal", type_=Boolean), null()),
-                           else_=messages.c.claimed_until),
-    )
+    "UPDATE messages SET status = ?, service = ?, was_downgraded = ?, error_code = ?, "
+    "error_message = ?, updated_at = ?, sent_at = ?, delivered_at = ?, read_at = ?{} "
+    "WHERE id = ?"
 )
-
-
-def _claim_statement(skip_locked: bool):  # type: ignore[no-untyped-def]
-    candidates = (
-        select(messages.c.id)
-        .where(messages.c.claimed_until.is_not(None),
-               messages.c.claimed_until <= bindparam("now"))
-        .order_by(messages.c.claimed_until, messages.c.id)
-        .limit(bindparam("limit"))
-    )
-    if skip_locked:
-        candidates = candidates.with_for_update(skip_locked=True)
-    return (
-        update(messages)
-        .where(messages.c.id.in_(candidates.scalar_subquery()))
-        .values(claimed_until=bindparam("lease_until"),
-                dispatch_attempts=messages.c.dispatch_attempts + 1)
-        .returning(*messages.c)
-    )
-
-
-_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
+# A message that becomes terminal needs no more dispatcher work: its lease is cleared. Otherwise
+# the lease column is left out of the statement, so its index is not touched.
+_SAVE_STATUS_AND_RELEASE = _SAVE_STATUS.format(", claimed_until = NULL")
+_SAVE_STATUS_ONLY = _SAVE_STATUS.format("")
+_CLAIM = (
+    "UPDATE messages SET claimed_until = ?, dispatch_attempts = dispatch_attempts + 1 "
+    "WHERE id IN (SELECT id FROM messages "
+    "WHERE claimed_until IS NOT NULL AND claimed_until <= ? "
+    "ORDER BY claimed_until, id LIMIT ?{lock}) "
+    f"RETURNING {_COLUMN_LIST}"
+)
+_CLAIM_SQL = {False: _CLAIM.format(lock=""), True: _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED")}
 
 
 def message_by_handle(conn: Connection | Tx, handle: str) -> MessageRecord | None:
@@ -119,38 +96,40 @@ def message_by_handle(conn: Connection | Tx, handle: str) -> MessageRecord | Non
     return MessageRecord.from_row(row) if row else None
 
 
-def messages_by_handles(conn: Connection | Tx, handles: list[str]) -> list[MessageRecord]:
-    return [MessageRecord.from_row(row)
-            for row in conn.execute(_BY_HANDLES, {"handles": handles})]
+def messages_by_handles(tx: Tx, handles: list[str]) -> list[MessageRecord]:
+    marks = ", ".join("?" * len(handles))
+    rows = tx.query(f"SELECT {_COLUMN_LIST} FROM messages WHERE handle IN ({marks})", handles)
+    return [MessageRecord.from_row(row) for row in rows]
 
 
 def save_statuses(tx: Tx, changed: list[MessageRecord]) -> None:
     """Write the status fields of each message back (after the domain allowed the change)."""
-    if not changed:
-        return
-    tx.execute(_SAVE_STATUS, [
-        {
-            "message_id": message.id,
-            "status": message.status.value,
-            "service": message.service.value if message.service else None,
-            "was_downgraded": message.was_downgraded,
-            "error_code": message.error_code,
-            "error_message": message.error_message,
-            "updated_at": message.updated_at,
-            "sent_at": message.sent_at,
-            "delivered_at": message.delivered_at,
-            "read_at": message.read_at,
-            "terminal": is_terminal(message.status, message.service),
-        }
-        for message in changed
-    ])
+    release: list[tuple[Any, ...]] = []
+    keep: list[tuple[Any, ...]] = []
+    for message in changed:
+        row = (
+            message.status.value,
+            message.service.value if message.service else None,
+            message.was_downgraded,
+            message.error_code,
+            message.error_message,
+            message.updated_at,
+            message.sent_at,
+            message.delivered_at,
+            message.read_at,
+            message.id,
+        )
+        done = message.claimed_until is not None and is_terminal(message.status, message.service)
+        (release if done else keep).append(row)
+    tx.execute_many(_SAVE_STATUS_AND_RELEASE, release)
+    tx.execute_many(_SAVE_STATUS_ONLY, keep)
 
 
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRecord]:
     """Take a lease on up to `limit` messages that need the dispatcher now: new ones, and
     unfinished ones whose lease ran out. Oldest first."""
-    statement = _CLAIM[tx.connection.dialect.name == "postgresql"]
-    rows = tx.execute(statement, {"now": now, "limit": limit, "lease_until": lease_until}).all()
+    sql = _CLAIM_SQL[tx.connection.dialect.name == "postgresql"]
+    rows = tx.query(sql, (lease_until, now, limit))
     claimed = [MessageRecord.from_row(row) for row in rows]
     claimed.sort(key=lambda message: message.id or 0)
     return claimed
@@ -234,7 +213,7 @@ def list_messages(conn: Connection, flt: MessageFilter, *, order_by: str, descen
     column = ORDER_COLUMNS[order_by]
     direction = desc if descending else asc
     rows = conn.execute(
-        select(messages).where(where).order_by(direction(column), direction(c.id))
+        select(*_COLUMNS).where(where).order_by(direction(column), direction(c.id))
         .limit(limit).offset(offset)
     )
     return [MessageRecord.from_row(row) for row in rows], total

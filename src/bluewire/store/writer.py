@@ -1,12 +1,17 @@
-"""Group commit: one writer thread commits the writes in flight together.
+"""Group commit: the writes in flight are committed together, and each is answered after.
 
-Callers hand the writer an operation, a function of a `Tx`; the writer runs every operation
-waiting in its queue inside one transaction, commits once, and only then answers each caller.
-An accepted request is therefore committed before its answer, at the cost of one commit per
-batch rather than one per request. Inserts are buffered and sent with executemany.
+Callers hand the writer an operation, a function of a `Tx`. The writer runs on the event loop:
+the first operation submitted schedules a flush for the loop's next turn, every operation
+submitted until then joins it, and the flush runs them all in one transaction, commits once,
+and only then answers each caller. An accepted request is therefore committed before its answer,
+at the cost of one commit per batch rather than one per request. Inserts are buffered and sent
+with executemany.
 
 If any operation of a batch fails, the batch is rolled back and each of its operations is run
 again alone, so one bad operation fails only its own caller.
+
+SQLite's WAL checkpoints (the only writes that wait for the disk under synchronous=NORMAL) run
+in a background thread on a connection of their own, so they never hold up the loop.
 """
 
 from __future__ import annotations
@@ -14,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import queue
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, Table, insert
+from sqlalchemy import Connection, Table
 
 from .database import Database
 
@@ -29,46 +32,83 @@ Op = Callable[["Tx"], T]
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
+CHECKPOINT_INTERVAL_S = 1.0
+
+
+@functools.cache
+def _insert_sql(table: Table, columns: tuple[str, ...], paramstyle: str) -> str:
+    marks = ", ".join(_mark(paramstyle) for _ in columns)
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def _mark(paramstyle: str) -> str:
+    return "?" if paramstyle == "qmark" else "%s"
 
 
 class Tx:
-    """The transaction an operation runs in."""
+    """The transaction an operation runs in.
+
+    Statements with `?` placeholders run on the driver's cursor directly (`query`, `execute_many`):
+    the hot paths pay no statement construction or parameter processing. SQLAlchemy statements
+    run through `execute`.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._pending: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self._dbapi = connection.connection.dbapi_connection
+        self._paramstyle: str = connection.dialect.paramstyle
+        self._pending: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         self._after_commit: list[Callable[[], None]] = []
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Queue a row; rows are sent together (executemany) before the next statement."""
-        self._pending.setdefault((table, tuple(row)), []).append(row)
+        self._pending.setdefault((table, tuple(row)), []).append(tuple(row.values()))
 
     def execute(self, statement: Any, parameters: Any = None) -> Any:
         self.flush()
         return self.connection.execute(statement, parameters)
 
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.flush()
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(self._sql(sql), parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
+        if rows:
+            cursor = self._dbapi.cursor()
+            try:
+                cursor.executemany(self._sql(sql), rows)
+            finally:
+                cursor.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql if self._paramstyle == "qmark" else sql.replace("?", "%s")
+
     def flush(self) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        for (table, _keys), rows in pending.items():
-            self.connection.execute(_insert_statement(table), rows)
+        cursor = self._dbapi.cursor()
+        try:
+            for (table, columns), rows in pending.items():
+                cursor.executemany(_insert_sql(table, columns, self._paramstyle), rows)
+        finally:
+            cursor.close()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` on the event loop once this transaction has committed."""
+        """Run `callback` once this transaction has committed."""
         self._after_commit.append(callback)
 
 
-@functools.cache
-def _insert_statement(table: Table) -> Insert:
-    return insert(table)
-
-
-class _Job(Generic[T]):
+class _Job:
     __slots__ = ("after_commit", "done", "op", "result")
 
-    def __init__(self, op: Op[T], done: asyncio.Future[T] | Future[T]) -> None:
+    def __init__(self, op: Op[Any], done: asyncio.Future[Any] | None) -> None:
         self.op = op
         self.done = done
         self.result: tuple[bool, Any] = (False, None)
@@ -76,86 +116,81 @@ class _Job(Generic[T]):
 
 
 class Writer:
-    """The single writer of a SQLite database (and one per connection on PostgreSQL)."""
+    """The single writer of a SQLite database."""
 
     def __init__(self, database: Database, *, max_batch: int = 1024) -> None:
         self._database = database
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None
+        self._pending: list[_Job] = []
+        self._flush_scheduled = False
+        self._checkpointer: _Checkpointer | None = None
         self.batches = 0
         self.operations = 0
 
-    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._thread = threading.Thread(target=self._run, name="bluewire-writer", daemon=True)
-        self._thread.start()
+        self._connection = self._database.engine.connect()
+        if self._database.is_sqlite:
+            self._connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = _Checkpointer(self._database)
+            self._checkpointer.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        if self._pending:
+            self._flush()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     async def submit(self, op: Op[T]) -> T:
         """Run `op` in the next group commit; returns its result once committed."""
-        assert self._loop is not None, "writer started without an event loop"
-        done: asyncio.Future[T] = self._loop.create_future()
-        self._queue.put(_Job(op, done))
+        loop = self._loop
+        assert loop is not None, "the writer is not started"
+        done = loop.create_future()
+        self._pending.append(_Job(op, done))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         return await done
 
     def run(self, op: Op[T]) -> T:
-        """Blocking form of `submit`, for code that runs outside the event loop."""
-        if self._thread is None:  # not started: run it here, in a transaction of its own
-            return self._run_alone(op)
-        done: Future[T] = Future()
-        self._queue.put(_Job(op, done))
-        return done.result()
-
-    def _run_alone(self, op: Op[T]) -> T:
+        """Run `op` in a transaction of its own, now (for code outside the server's loop)."""
+        if self._connection is not None:
+            raise RuntimeError("the writer is running: submit() the operation instead")
         with self._database.engine.connect() as connection:
-            job = _Job(op, Future())
+            job = _Job(op, None)
             self._commit([job], connection)
-            ok, value = job.result
-            for callback in job.after_commit:
-                callback()
-            if not ok:
-                raise value
-            return value
+        ok, value = job.result
+        for callback in job.after_commit:
+            callback()
+        if not ok:
+            raise value
+        return value
 
-    def _run(self) -> None:
-        with self._database.engine.connect() as connection:
-            while True:
-                first = self._queue.get()
-                if first is _STOP:
-                    return
-                batch = [first]
-                while len(batch) < self._max_batch:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        self._queue.put(_STOP)
-                        break
-                    batch.append(item)
-                self._commit(batch, connection)
-                self._answer(batch)
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        assert self._connection is not None
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            self._commit(batch, self._connection)
+            self._answer(batch)
 
-    def _commit(self, batch: list[_Job[Any]], connection: Connection) -> None:
+    def _commit(self, batch: list[_Job], connection: Connection) -> None:
         self.batches += 1
         self.operations += len(batch)
         try:
             self._run_in_one_transaction(batch, connection)
         except Exception:
-            if len(batch) == 1:
-                log.debug("write failed", exc_info=True)
-                return
             for job in batch:  # find the culprit: each job alone
                 self._run_in_one_transaction([job], connection)
 
-    def _run_in_one_transaction(self, batch: list[_Job[Any]], connection: Connection) -> None:
+    def _run_in_one_transaction(self, batch: list[_Job], connection: Connection) -> None:
         """Commit `batch`; a lone job records its own failure, a larger batch raises it."""
         is_sqlite = self._database.is_sqlite
         if is_sqlite:
@@ -174,6 +209,7 @@ class Writer:
             else:
                 connection.rollback()
             if len(batch) == 1:
+                log.debug("write failed", exc_info=True)
                 batch[0].result = (False, exc)
                 return
             raise
@@ -185,38 +221,45 @@ class Writer:
             job.result = (True, value)
             job.after_commit = callbacks
 
-    def _answer(self, batch: list[_Job[Any]]) -> None:
-        loop_jobs = [job for job in batch if isinstance(job.done, asyncio.Future)]
+    @staticmethod
+    def _answer(batch: list[_Job]) -> None:
         for job in batch:
-            if not isinstance(job.done, asyncio.Future):
-                for callback in job.after_commit:
-                    self._call_on_loop(callback)
-                ok, value = job.result
-                if ok:
-                    job.done.set_result(value)
-                else:
-                    job.done.set_exception(value)
-        if loop_jobs and self._loop is not None:
-            self._loop.call_soon_threadsafe(_settle, loop_jobs)
-
-    def _call_on_loop(self, callback: Callable[[], None]) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(callback)
-        else:
-            callback()
+            for callback in job.after_commit:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("after-commit callback failed")
+            done = job.done
+            if done is None or done.cancelled():
+                continue
+            ok, value = job.result
+            if ok:
+                done.set_result(value)
+            else:
+                done.set_exception(value)
 
 
-def _settle(jobs: list[_Job[Any]]) -> None:
-    for job in jobs:
-        for callback in job.after_commit:
-            try:
-                callback()
-            except Exception:
-                log.exception("after-commit callback failed")
-        if job.done.cancelled():  # type: ignore[union-attr]
-            continue
-        ok, value = job.result
-        if ok:
-            job.done.set_result(value)
-        else:
-            job.done.set_exception(value)
+class _Checkpointer(threading.Thread):
+    """Copies the WAL back into the database file, off the event loop."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(name="bluewire-checkpoint", daemon=True)
+        self._database = database
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        with self._database.engine.connect() as connection:
+            while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
+                self._checkpoint(connection, "PASSIVE")
+            self._checkpoint(connection, "TRUNCATE")
+
+    @staticmethod
+    def _checkpoint(connection: Connection, mode: str) -> None:
+        try:
+            connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+        except Exception:
+            log.warning("WAL checkpoint failed; retrying", exc_info=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
