@@ -6,17 +6,28 @@ import asyncio
 import logging
 from typing import Any
 
+from .api.delivery_routes import register_delivery_routes
+from .api.events import event_stream_handler
 from .api.http import App, Request
 from .api.routes import build_router
 from .config import Settings
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming
+from .delivery.clock import SystemClock
+from .delivery.sender import WebhookSender
+from .delivery.worker import DeliveryWorker
 from .dispatch.sink import NetworkSink
 from .dispatch.worker import ConnectorRegistry, Dispatcher
+from .domain.webhooks import RETRY_SCHEDULE_S
 from .services.accounts import AccountService, Authenticator
+from .services.delivery_log import DeliveryLog
+from .services.event_feed import EventFeed
 from .services.lines import LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
+from .services.network import NetworkReports
+from .services.outbox import Outbox, WebhookDirectory
+from .services.webhooks import WebhookConfig
 from .store import messages as message_store
 from .store.database import Database
 from .store.writer import Writer
@@ -32,6 +43,8 @@ class Gateway:
         self.database = Database(settings.database_url,
                                  sqlite_synchronous=settings.sqlite_synchronous)
         self.writer = Writer(self.database, max_batch=settings.writer_batch)
+        self.feed = EventFeed(self.database)
+        self.writer.add_commit_listener(self.feed.wake)
         self.accounts = AccountService(self.database, self.writer)
         self.authenticator = Authenticator(self.database)
         self.lines = LineDirectory(self.database, settings.line_rate_limit)
@@ -42,12 +55,27 @@ class Gateway:
         ))
         connectors: dict[str, Connector] = {"sandbox": self.sandbox}
         self.registry = ConnectorRegistry(self.lines, connectors)
-        self.sink = NetworkSink(self.writer)
+        self.webhook_sender = WebhookSender(allow_private=settings.allow_private_webhooks,
+                                            connections=settings.delivery_concurrency,
+                                            timeout_s=settings.webhook_timeout_ms / 1000)
+        self.webhook_directory = WebhookDirectory()
+        self.delivery = DeliveryWorker(
+            self.writer, self.webhook_sender, SystemClock(),
+            lease_ms=settings.delivery_lease_ms, concurrency=settings.delivery_concurrency,
+            sweep_ms=settings.sweep_interval_ms,
+            schedule=settings.webhook_retry_schedule or RETRY_SCHEDULE_S,
+            on_gone=lambda: self.webhook_directory.forget_all(),
+        )
+        self.outbox = Outbox(self.webhook_directory, on_delivery=self.delivery.wake)
+        self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory)
+        self.delivery_log = DeliveryLog(self.database, self.writer,
+                                        on_queued=self.delivery.wake)
+        self.sink = NetworkSink(self.writer, NetworkReports(self.outbox))
         self.dispatcher = Dispatcher(
             self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
-        self.messaging = MessagingService(self.database, self.writer, self.lines,
+        self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
                                           on_queued=self.dispatcher.wake)
         self.lookup = LookupService(self.lines, self.registry)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -68,9 +96,13 @@ class Gateway:
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
+        self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
+        await self.webhook_sender.start()
+        self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
 
     async def stop(self) -> None:
         """Finish or hand back in-flight work, then close the store."""
+        self.feed.close()  # open event streams end now rather than hold the shutdown up
         await self.dispatcher.stop()
         for task in self._tasks:
             task.cancel()
@@ -80,11 +112,17 @@ class Gateway:
             await connector.stop()
         await asyncio.sleep(0)  # let reports scheduled by the connectors' stop reach the sink
         await self.sink.drain()
+        await self.delivery.stop()
+        await self.webhook_sender.stop()
         self.writer.stop()
         self.database.dispose()
 
     def asgi(self) -> App:
-        router = build_router(self.messaging, self.lookup)
+        router = build_router(self.messaging, self.lookup, self.webhooks)
+        register_delivery_routes(router, self.delivery_log)
+        router.add("GET", "/api/v2/events", event_stream_handler(
+            self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
+            max_seconds=self.settings.sse_max_seconds))
         return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
                    on_startup=self.start, on_shutdown=self.stop)
 

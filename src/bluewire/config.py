@@ -22,6 +22,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env_schedule(name: str) -> tuple[float, ...] | None:
+    raw = os.environ.get(f"BLUEWIRE_{name}", "").strip()
+    if not raw:
+        return None
+    try:
+        schedule = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise SystemExit(f"BLUEWIRE_{name} must be comma-separated seconds, not {raw!r}") from None
+    if any(seconds < 0 for seconds in schedule):
+        raise SystemExit(f"BLUEWIRE_{name} cannot hold negative delays")
+    return schedule
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///bluewire.db"
@@ -44,10 +57,23 @@ class Settings:
     # Sends per second per line on real networks (Sendblue's burst); sandbox lines: unlimited.
     line_rate_limit: float = 10.0
 
+    # Webhooks to private, loopback and link-local addresses (local development, tests).
+    allow_private_webhooks: bool = False
+    # Seconds between attempts; about two days by default (see domain/webhooks.py).
+    webhook_retry_schedule: tuple[float, ...] | None = None
+    delivery_concurrency: int = 128
+    delivery_lease_ms: int = 60_000
+    webhook_timeout_ms: int = 15_000  # a 2xx within this long is a success
+
     max_body_bytes: int = 1024 * 1024
     writer_batch: int = 1024
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "info"
+
+    # The live event stream (GET /api/v2/events): a heartbeat comment after this long without an
+    # event (the Python SDK's read timeout is 60 s), and a clean end after this long (rotation).
+    sse_heartbeat_ms: int = 15_000
+    sse_max_seconds: int = 900
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -65,10 +91,18 @@ class Settings:
             "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
             "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),
             "line_rate_limit": float(_env("LINE_RATE_LIMIT", str(d.line_rate_limit))),
+            "allow_private_webhooks": _env_bool("ALLOW_PRIVATE_WEBHOOKS",
+                                                d.allow_private_webhooks),
+            "webhook_retry_schedule": _env_schedule("WEBHOOK_RETRY_SCHEDULE"),
+            "delivery_concurrency": _env_int("DELIVERY_CONCURRENCY", d.delivery_concurrency),
+            "delivery_lease_ms": _env_int("DELIVERY_LEASE_MS", d.delivery_lease_ms),
+            "webhook_timeout_ms": _env_int("WEBHOOK_TIMEOUT_MS", d.webhook_timeout_ms),
             "max_body_bytes": _env_int("MAX_BODY_BYTES", d.max_body_bytes),
             "writer_batch": _env_int("WRITER_BATCH", d.writer_batch),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", d.sqlite_synchronous).upper(),
             "log_level": _env("LOG_LEVEL", d.log_level),
+            "sse_heartbeat_ms": _env_int("SSE_HEARTBEAT_MS", d.sse_heartbeat_ms),
+            "sse_max_seconds": _env_int("SSE_MAX_SECONDS", d.sse_max_seconds),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bluewire.domain.messages import MessageRecord
-from bluewire.domain.payloads import event_message_data, iso, message_response, message_row
+from bluewire.domain.payloads import (
+    event_message_data,
+    iso,
+    message_response,
+    message_row,
+    receive_payload,
+    status_callback_payload,
+)
 from bluewire.domain.statuses import Service, Status
 
 from .factories import CREATED_MS, LINE, PHONE, message_record
@@ -201,7 +208,7 @@ def test_message_row_of_a_read_message_has_date_read() -> None:
 def test_event_data_has_the_keys_the_cli_reads() -> None:
     message = message_record(status=Status.SENT, service=Service.RCS,
                              updated_at=CREATED_MS + 42)
-    data = event_message_data(message)
+    data = event_message_data(message, EMAIL, PLAN)
     assert data["message_id"] == message.handle
     assert data["message_handle"] == message.handle
     assert data["status"] == "SENT"
@@ -221,6 +228,60 @@ def test_every_date_in_the_payloads_has_the_wire_shape() -> None:
         *(message_response(message, EMAIL, PLAN)[k] for k in ("date_created", "date_updated")),
         *(message_row(message, EMAIL, PLAN)[k]
           for k in ("date_sent", "date_updated", "date_delivered", "date_read")),
-        event_message_data(message)["updated_at"],
+        event_message_data(message, EMAIL, PLAN)["updated_at"],
     ]
     assert all(ISO_SHAPE.match(date) for date in dates), dates
+
+
+SEED_004_STATUS_CALLBACK_KEYS = {
+    "accountEmail", "content", "is_outbound", "status", "error_code", "error_message",
+    "error_reason", "message_handle", "date_sent", "date_updated", "from_number", "number",
+    "to_number", "was_downgraded", "plan", "media_url", "message_type", "group_id",
+    "participants", "send_style", "opted_out", "error_detail", "sendblue_number", "service",
+    "group_display_name",
+}
+SEED_003_RECEIVE_KEYS = {
+    "accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
+    "error_message", "message_handle", "date_sent", "date_updated", "from_number", "number",
+    "to_number", "was_downgraded", "plan",
+}
+
+
+def test_a_status_callback_carries_every_field_of_seed_004_and_seed_000s_message_id() -> None:
+    message = message_record(status=Status.READ, service=Service.IMESSAGE,
+                             updated_at=CREATED_MS + 9, read_at=CREATED_MS + 9)
+    payload = status_callback_payload(message, EMAIL, PLAN)
+    assert payload.keys() >= SEED_004_STATUS_CALLBACK_KEYS
+    assert payload["accountEmail"] == EMAIL
+    assert payload["message_id"] == payload["message_handle"] == message.handle
+    assert payload["status"] == "READ"
+    assert payload["number"] == payload["to_number"] == PHONE
+    assert payload["from_number"] == payload["sendblue_number"] == LINE
+    assert payload["date_updated"] == "2024-01-15T14:30:00.009Z"
+    # Seed 004's conventions: empty strings for no group and no style, null was_downgraded
+    # unless the message went out as SMS.
+    assert (payload["group_id"], payload["send_style"], payload["media_url"]) == ("", "", "")
+    assert payload["participants"] == []
+    assert payload["was_downgraded"] is None
+    assert payload["group_display_name"] is None
+
+
+def test_an_sms_status_callback_says_it_was_downgraded() -> None:
+    message = message_record(status=Status.SENT, service=Service.SMS, was_downgraded=True)
+    payload = status_callback_payload(message, EMAIL, PLAN)
+    assert payload["was_downgraded"] is True
+    assert payload["service"] == "SMS"
+
+
+def test_a_receive_payload_carries_every_field_of_seed_003() -> None:
+    message = message_record(is_outbound=False, status=Status.RECEIVED,
+                             service=Service.IMESSAGE, content="Ahoy Developer!")
+    payload = receive_payload(message, EMAIL, PLAN)
+    assert payload.keys() >= SEED_003_RECEIVE_KEYS
+    assert payload["status"] == "RECEIVED"
+    assert payload["is_outbound"] is False
+    assert payload["from_number"] == payload["number"] == PHONE
+    assert payload["to_number"] == LINE
+    assert payload["was_downgraded"] is False
+    assert payload["error_code"] is None and payload["error_message"] is None
+    assert event_message_data(message, EMAIL, PLAN) == payload

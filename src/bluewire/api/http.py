@@ -7,9 +7,10 @@ look-up, bodies are read with a size limit, and JSON goes through msgspec.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -78,6 +79,23 @@ class Response:
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class StreamingResponse:
+    """A response sent as its body yields chunks, until the body ends or the client goes.
+
+    The App calls the body's `aclose()`, if it has one, once the response is over, however it
+    ended (also when it never started), so a body can release what it holds there.
+    """
+
+    body: AsyncIterator[bytes]
+    status: int = 200
+    content_type: bytes = b"application/octet-stream"
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+_RESPONSES = (Response, StreamingResponse)
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     return Response(_encoder.encode(data), status, headers=extra)
@@ -93,7 +111,7 @@ def error_response(error: ApiError) -> Response:
     return json_response(body, error.http_status, error.headers)
 
 
-Handler = Callable[[Request], Awaitable[Response | dict[str, Any] | list[Any]]]
+Handler = Callable[[Request], Awaitable[Response | StreamingResponse | dict[str, Any] | list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +200,9 @@ class App:
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             response = error_response(ApiError(500, "Internal error", error_code=5000))
+        if isinstance(response, StreamingResponse):
+            await _stream(response, receive, send)
+            return
         await send({
             "type": "http.response.start",
             "status": response.status,
@@ -191,7 +212,7 @@ class App:
         })
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+    async def _respond(self, scope: Scope, receive: Receive) -> Response | StreamingResponse:
         method = scope["method"]
         route, params, path_known = self.router.match(method, scope["path"])
         if route is None:
@@ -203,7 +224,7 @@ class App:
         if route.authenticated:
             request.account = await self._authenticate(request)
         result = await route.handler(request)
-        if isinstance(result, Response):
+        if isinstance(result, _RESPONSES):
             return result
         return json_response(result)
 
@@ -230,6 +251,48 @@ class App:
             if not message.get("more_body", False):
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _stream(response: StreamingResponse, receive: Receive, send: Send) -> None:
+    """Send `response` chunk by chunk while watching for the client to disconnect."""
+    body = response.body
+    try:
+        await send({
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(b"content-type", response.content_type), *response.headers],
+        })
+        pump = asyncio.ensure_future(_pump(body, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((pump, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            pump.cancel()
+            gone.cancel()
+            await asyncio.gather(pump, gone, return_exceptions=True)
+    finally:
+        close = getattr(body, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def _pump(body: AsyncIterator[bytes], send: Send) -> None:
+    chunks = aiter(body)
+    while True:
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            break
+        except Exception:
+            log.exception("a streamed response failed; ending it")
+            break
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _too_large(limit: int) -> ApiError:

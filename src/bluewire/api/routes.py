@@ -8,11 +8,13 @@ from ..domain.errors import validation_error
 from ..domain.phones import require_number
 from ..services.lookup import LookupService
 from ..services.messaging import MessagingService
+from ..services.webhooks import WebhookConfig
 from .http import Request, Response, Router, json_response
 from .openapi import openapi_document
 
 
-def build_router(messaging: MessagingService, lookup: LookupService) -> Router:
+def build_router(messaging: MessagingService, lookup: LookupService,
+                 webhooks: WebhookConfig) -> Router:
     router = Router()
 
     async def send_message(request: Request) -> dict[str, Any]:
@@ -46,4 +48,21 @@ def build_router(messaging: MessagingService, lookup: LookupService) -> Router:
     router.add("GET", "/api/v2/messages/{message_id}", retrieve_message)
     router.add("GET", "/api/evaluate-service", evaluate_service)
     router.add("GET", "/openapi.json", openapi, authenticated=False)
+
+    async def get_webhooks(request: Request) -> dict[str, Any]:
+        return webhooks.get(request.account)
+
+    async def add_webhooks(request: Request) -> dict[str, Any]:
+        return await webhooks.append(request.account, request.json())
+
+    async def replace_webhooks(request: Request) -> dict[str, Any]:
+        return await webhooks.replace(request.account, request.json(allow_empty=True))
+
+    async def remove_webhooks(request: Request) -> dict[str, Any]:
+        return await webhooks.remove(request.account, request.json())
+
+    router.add("GET", "/api/account/webhooks", get_webhooks)
+    router.add("POST", "/api/account/webhooks", add_webhooks)
+    router.add("PUT", "/api/account/webhooks", replace_webhooks)
+    router.add("DELETE", "/api/account/webhooks", remove_webhooks)
     return router

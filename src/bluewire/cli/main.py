@@ -14,6 +14,8 @@ from rich.panel import Panel
 from ..config import Settings
 from ..services.accounts import AdminError, Bootstrap
 from .client import client_app
+from .events import events_command
+from .webhooks import webhooks_commands
 
 app = typer.Typer(help="bluewire: a self-hosted iMessage and SMS messaging API.",
                   no_args_is_help=True, add_completion=False)
@@ -24,6 +26,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(lines_app, name="lines")
 client_app(app)
+events_command(app)
+webhooks_commands(app)
 
 console = Console()
 err = Console(stderr=True)
@@ -41,11 +45,14 @@ def _gateway():  # type: ignore[no-untyped-def]
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    dev: Annotated[bool, typer.Option(
+        help="Local development: webhooks may go to private and loopback addresses.",
+    )] = False,
 ) -> None:
     """Run the gateway: migrate the store, create the first account on first start, serve."""
-    import uvicorn
+    from .uvicorn_runner import run_uvicorn
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(**({"allow_private_webhooks": True} if dev else {}))
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ..app import Gateway
@@ -61,7 +68,8 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(gateway.asgi(), host=host, port=port, loop="uvloop", http="httptools",
+    run_uvicorn(gateway.asgi(), before_shutdown=gateway.feed.close,
+                host=host, port=port, loop="uvloop", http="httptools",
                 lifespan="on", access_log=False, log_level=settings.log_level.lower(),
                 proxy_headers=False, server_header=False,
                 timeout_graceful_shutdown=10)

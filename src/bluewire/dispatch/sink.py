@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
 from ..domain.handles import new_handle
-from ..services.network import apply_status_updates, record_inbound, record_typing
+from ..services.network import NetworkReports
 from ..store.writer import Tx, Writer
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,10 @@ _RETRY_SECONDS = 0.5
 class NetworkSink:
     """Collects what connectors report and writes it, in order, one batch per commit."""
 
-    def __init__(self, writer: Writer, on_applied: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, writer: Writer, reports: NetworkReports,
+                 on_applied: Callable[[], None] = lambda: None) -> None:
         self._writer = writer
+        self._reports = reports
         self._on_applied = on_applied
         self._pending: list[tuple[Report, str | None]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -59,15 +61,15 @@ class NetworkSink:
                 run.append(report)
                 continue
             if run:
-                apply_status_updates(tx, run)
+                self._reports.apply_status_updates(tx, run)
                 run = []
             if isinstance(report, Inbound):
                 assert handle is not None
-                record_inbound(tx, report, handle)
+                self._reports.record_inbound(tx, report, handle)
             else:
-                record_typing(tx, report)
+                self._reports.record_typing(tx, report)
         if run:
-            apply_status_updates(tx, run)
+            self._reports.apply_status_updates(tx, run)
         self.applied += len(reports)
         tx.after_commit(self._on_applied)
 

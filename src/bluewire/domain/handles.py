@@ -43,3 +43,8 @@ def new_handle() -> str:
     value = ((time.time_ns() // 1_000_000) << 80) | (0x7 << 76) | (rand_a << 64) \
         | (0b10 << 62) | rand_b
     return str(uuid.UUID(int=value))
+
+
+def new_event_id() -> str:
+    """The public id of an event: the stream's event id and every webhook's `webhook-id`."""
+    return "evt_" + new_handle().replace("-", "")

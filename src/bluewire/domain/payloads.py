@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from .messages import MessageRecord
-from .statuses import Status
+from .statuses import Service, Status
 
 # The SDK's MessageResponse.status literal: an API answer never says more than these, except
 # READ, which the seeds make a real status (reference §6.1).
@@ -108,18 +108,72 @@ def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[s
     }
 
 
-def event_message_data(message: MessageRecord) -> dict[str, Any]:
-    """`data` of a message.* event (reference §3.14: the keys the CLI reads)."""
+def status_callback_payload(message: MessageRecord, account_email: str,
+                            plan: str) -> dict[str, Any]:
+    """What a status callback and an `outbound` webhook carry (seed 004), with `message_id`
+    (seed 000's read receipt) and `updated_at` (what the event stream's readers use)."""
+    downgraded = message.service is Service.SMS or bool(message.was_downgraded)
     return {
-        "message_id": message.handle,
-        "message_handle": message.handle,
-        "status": message.status.value,
+        "accountEmail": account_email,
+        "content": message.content,
         "is_outbound": message.is_outbound,
-        "number": message.number,
-        "sendblue_number": message.line,
-        "service": message.service.value if message.service else None,
-        "updated_at": iso(message.updated_at),
+        "status": message.status.value,
         "error_code": message.error_code,
         "error_message": message.error_message,
-        "content": message.content,
+        "error_reason": None,
+        "message_handle": message.handle,
+        "message_id": message.handle,
+        "date_sent": iso(message.created_at),
+        "date_updated": iso(message.updated_at),
+        "updated_at": iso(message.updated_at),
+        "from_number": _from_number(message),
+        "number": message.number,
+        "to_number": _to_number(message),
+        "was_downgraded": True if downgraded else None,
+        "plan": plan,
+        "media_url": message.media_url or "",
+        "message_type": message.message_type,
+        "group_id": "",
+        "participants": [],
+        "send_style": message.send_style or "",
+        "opted_out": False,
+        "error_detail": None,
+        "sendblue_number": message.line,
+        "service": message.service.value if message.service else None,
+        "group_display_name": None,
     }
+
+
+def receive_payload(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+    """What a `receive` webhook carries (seed 003), with the fields a status callback shares."""
+    return {
+        "accountEmail": account_email,
+        "content": message.content,
+        "media_url": message.media_url or "",
+        "is_outbound": False,
+        "status": message.status.value,
+        "error_code": None,
+        "error_message": None,
+        "message_handle": message.handle,
+        "message_id": message.handle,
+        "date_sent": iso(message.created_at),
+        "date_updated": iso(message.updated_at),
+        "updated_at": iso(message.updated_at),
+        "from_number": message.number,
+        "number": message.number,
+        "to_number": message.line,
+        "was_downgraded": message.service is Service.SMS,
+        "plan": plan,
+        "message_type": message.message_type,
+        "group_id": "",
+        "participants": [],
+        "service": message.service.value if message.service else None,
+        "sendblue_number": message.line,
+    }
+
+
+def event_message_data(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+    """`data` of a message.* event: the webhook payload of the same fact."""
+    if message.is_outbound:
+        return status_callback_payload(message, account_email, plan)
+    return receive_payload(message, account_email, plan)

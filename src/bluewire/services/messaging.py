@@ -19,6 +19,7 @@ from ..store.database import Database, now_ms
 from ..store.messages import MessageFilter
 from ..store.writer import Tx, Writer
 from .lines import LineDirectory
+from .outbox import Outbox
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -34,10 +35,11 @@ _LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
 
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
-                 on_queued: Callable[[], None]) -> None:
+                 outbox: Outbox, on_queued: Callable[[], None]) -> None:
         self._database = database
         self._writer = writer
         self._lines = lines
+        self._outbox = outbox
         self._on_queued = on_queued
 
     async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,13 +68,15 @@ class MessagingService:
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
         )
-        await self._writer.submit(lambda tx: self._accept(tx, message))
+        await self._writer.submit(lambda tx: self._accept(tx, account, message))
         return message_response(message, account.email, account.plan)
 
-    def _accept(self, tx: Tx, message: MessageRecord) -> None:
+    def _accept(self, tx: Tx, account: Account, message: MessageRecord) -> None:
         store.add_message(tx, message)
-        store.add_event(tx, message.account_id, "message.created", message.created_at,
-                        event_message_data(message), message.handle)
+        self._outbox.emit(tx, account.id, "message.created", message.created_at,
+                          event_message_data(message, account.email, account.plan),
+                          message_handle=message.handle, line=message.line,
+                          status_callback=message.status_callback)
         tx.after_commit(self._on_queued)
 
     def _sending_line(self, account: Account, from_number: object):  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from sqlalchemy import (
     Connection,
     and_,
@@ -20,10 +19,8 @@ from sqlalchemy import (
 
 from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
-from .schema import events, messages
+from .schema import messages
 from .writer import Tx
-
-_encode = msgspec.json.Encoder().encode
 
 
 def message_values(message: MessageRecord) -> dict[str, Any]:
@@ -53,17 +50,6 @@ def message_values(message: MessageRecord) -> dict[str, Any]:
 
 def add_message(tx: Tx, message: MessageRecord) -> None:
     tx.insert(messages, message_values(message))
-
-
-def add_event(tx: Tx, account_id: int | None, type_: str, occurred_at: int,
-              data: dict[str, Any], message_handle: str | None = None) -> None:
-    tx.insert(events, {
-        "account_id": account_id,
-        "type": type_,
-        "occurred_at": occurred_at,
-        "message_handle": message_handle,
-        "data": _encode(data).decode(),
-    })
 
 
 _COLUMNS = [messages.c[name] for name in MESSAGE_COLUMNS]

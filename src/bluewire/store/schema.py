@@ -30,6 +30,7 @@ accounts = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("plan", String(32), nullable=False, server_default="blue"),
     Column("created_at", BigInteger, nullable=False),
+    Column("webhook_secret", String(256)),  # the account's globalSecret
 )
 
 api_keys = Table(
@@ -106,10 +107,72 @@ events = Table(
     "events",
     metadata,
     Column("id", Integer, primary_key=True),
+    # The id the world sees: the stream's event id and every webhook's `webhook-id`.
+    Column("public_id", String(48), nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id")),
     Column("type", String(64), nullable=False),
     Column("occurred_at", BigInteger, nullable=False),
     Column("message_handle", String(64)),
     Column("data", Text, nullable=False),  # JSON
     Index("ix_events_account_id", "account_id", "id"),
+    Index("ix_events_account_occurred", "account_id", "occurred_at"),
+    Index("ux_events_public_id", "public_id", unique=True),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(256)),
+    Column("lines", Text),  # JSON list of line numbers (sendblue_numbers); NULL: every line
+    Column("position", Integer, nullable=False),  # order within its type, as configured
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    Column("disabled_reason", Text),
+    Index("ix_webhook_endpoints_account", "account_id", "type", "position"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("event_id", String(48), nullable=False),  # events.public_id: the webhook-id
+    Column("event_type", String(64), nullable=False),
+    Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id")),  # NULL: status_callback
+    Column("url", Text, nullable=False),
+    Column("secret", String(256)),
+    Column("message_handle", String(64)),
+    Column("payload", Text, nullable=False),  # the JSON body, exactly as sent on every attempt
+    # pending → delivered | failed (retries exhausted, or 410) | cancelled (endpoint gone)
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", BigInteger),
+    Column("claimed_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_attempt_at", BigInteger),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", BigInteger),
+    Index("ix_deliveries_due", "next_attempt_at", "id",
+          sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    Index("ix_deliveries_account", "account_id", "id"),
+    Index("ix_deliveries_message", "message_handle", "url", "id"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("latency_ms", Float, nullable=False),
+    Column("response", Text),  # the first 1 KB of the reply
+    Index("ix_delivery_attempts_delivery", "delivery_id", "id"),
 )

@@ -126,6 +126,7 @@ class Writer:
         self._pending: list[_Job] = []
         self._flush_scheduled = False
         self._checkpointer: _Checkpointer | None = None
+        self._commit_listeners: list[Callable[[], None]] = []
         self.batches = 0
         self.operations = 0
 
@@ -146,6 +147,10 @@ class Writer:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def add_commit_listener(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the loop after each group commit (to wake readers of the log)."""
+        self._commit_listeners.append(callback)
 
     async def submit(self, op: Op[T]) -> T:
         """Run `op` in the next group commit; returns its result once committed."""
@@ -180,6 +185,11 @@ class Writer:
             del self._pending[: self._max_batch]
             self._commit(batch, self._connection)
             self._answer(batch)
+        for listener in self._commit_listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("commit listener failed")
 
     def _commit(self, batch: list[_Job], connection: Connection) -> None:
         self.batches += 1

@@ -1,0 +1,164 @@
+"""Claims due deliveries with a lease, POSTs them, and records every attempt.
+
+Deliveries claimed together for the same message and URL are attempted one after another in
+event order; the claim itself never hands out a delivery while an earlier one for the same
+message and URL is in flight with no attempt recorded. Results are written in group commits;
+a process killed before it recorded an attempt loses nothing: the lease runs out and the
+delivery is claimed again (the receiver may see it twice, with the same `webhook-id`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from ..domain.webhooks import RETRY_SCHEDULE_S, next_attempt_at, parse_retry_after
+from ..store import deliveries as store
+from ..store import webhooks as webhook_store
+from ..store.deliveries import CANCELLED, DELIVERED, FAILED, PENDING, AttemptResult, DeliveryJob
+from ..store.writer import Tx, Writer
+from .clock import Clock
+from .sender import Reply, WebhookSender
+
+log = logging.getLogger(__name__)
+
+GONE = 410
+
+
+class DeliveryWorker:
+    def __init__(self, writer: Writer, sender: WebhookSender, clock: Clock, *,
+                 lease_ms: int = 60_000, batch: int = 256, concurrency: int = 128,
+                 sweep_ms: int = 500, schedule: Sequence[float] = RETRY_SCHEDULE_S,
+                 on_gone: Callable[[], None] | None = None) -> None:
+        self._writer = writer
+        self._sender = sender
+        self._clock = clock
+        self._lease_ms = lease_ms
+        self._batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._sweep_s = sweep_ms / 1000
+        self._schedule = tuple(schedule)
+        self._on_gone = on_gone
+        self._rng = random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._results: list[tuple[AttemptResult, int | None]] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self.attempted = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
+            self._wake.clear()
+            try:
+                await self._deliver_due()
+            except Exception:
+                log.exception("delivery round failed; retrying on the next sweep")
+
+    async def _deliver_due(self) -> None:
+        while not self._stopping:
+            free = self._concurrency - len(self._in_flight)
+            if free <= 0:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch)))
+            if not jobs:
+                return
+            for group in _by_message_and_url(jobs):
+                task = asyncio.get_running_loop().create_task(self._deliver_in_order(group))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+
+    def _claim(self, tx: Tx, limit: int) -> list[DeliveryJob]:
+        now = self._clock.now_ms()
+        return store.claim_due(tx, now, now + self._lease_ms, limit)
+
+    async def _deliver_in_order(self, group: list[DeliveryJob]) -> None:
+        for job in group:
+            reply = await self._sender.post(
+                job.url, job.payload.encode(), webhook_id=job.event_id, secret=job.secret,
+                timestamp=self._clock.now_ms() // 1000)
+            self.attempted += 1
+            self._record(job, reply)
+            if reply.status_code == GONE and job.endpoint_id is not None:
+                # The endpoint is being disabled: the rest of this group is still pending, so
+                # the transaction that records this attempt cancels it; never POST it.
+                return
+
+    def _record(self, job: DeliveryJob, reply: Reply) -> None:
+        now = self._clock.now_ms()
+        gone_endpoint: int | None = None
+        if reply.status_code is not None and 200 <= reply.status_code < 300:
+            state, retry_at = DELIVERED, None
+        elif reply.status_code == GONE:
+            state, retry_at = FAILED, None
+            gone_endpoint = job.endpoint_id
+        else:
+            retry_at = next_attempt_at(job.attempts + 1, now, schedule=self._schedule,
+                                       retry_after_s=parse_retry_after(reply.retry_after),
+                                       rng=self._rng)
+            state = PENDING if retry_at is not None else FAILED
+        error = reply.error
+        if error is None and state != DELIVERED:
+            error = f"HTTP {reply.status_code}"
+        result = AttemptResult(job.id, now, reply.latency_ms, reply.status_code, error,
+                               reply.response, state, retry_at)
+        self._results.append((result, gone_endpoint))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.get_running_loop().create_task(self._flush_results())
+
+    async def _flush_results(self) -> None:
+        while self._results:
+            results, self._results = self._results, []
+            try:
+                await self._writer.submit(lambda tx, results=results: self._write(tx, results))
+            except Exception:
+                log.exception("could not record %d delivery attempts; retrying", len(results))
+                self._results[:0] = results
+                await asyncio.sleep(0.5)
+                continue
+            self.wake()  # a delivery waiting for this one's first attempt may go now
+
+    def _write(self, tx: Tx, results: list[tuple[AttemptResult, int | None]]) -> None:
+        store.record_attempts(tx, [result for result, _ in results])
+        now = self._clock.now_ms()
+        for endpoint_id in {gone for _, gone in results if gone is not None}:
+            webhook_store.disable_endpoint(tx, endpoint_id, "the receiver answered 410 Gone",
+                                           now)
+            store.cancel_pending(tx, [endpoint_id], "endpoint disabled: it answered 410 Gone")
+            if self._on_gone is not None:
+                tx.after_commit(self._on_gone)
+
+    async def stop(self) -> None:
+        """Stop claiming, let attempts in flight finish, and record them."""
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+        while self._recorder is not None and not self._recorder.done():
+            await asyncio.shield(self._recorder)
+
+
+def _by_message_and_url(jobs: list[DeliveryJob]) -> list[list[DeliveryJob]]:
+    groups: dict[tuple[str, str], list[DeliveryJob]] = defaultdict(list)
+    alone: list[list[DeliveryJob]] = []
+    for job in jobs:  # jobs come in id order, which is event order
+        if job.message_handle is None:
+            alone.append([job])
+        else:
+            groups[(job.message_handle, job.url)].append(job)
+    return [*groups.values(), *alone]
+
+
+__all__ = ["CANCELLED", "DeliveryWorker"]

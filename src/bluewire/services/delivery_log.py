@@ -1,0 +1,256 @@
+"""The webhook delivery log (every delivery and each of its attempts), resend and replay.
+
+Resend makes a new pending delivery of the same event to the same URL; replay makes one for
+every event of a time range that an endpoint hears, whether or not it was ever sent there (so
+events from before the endpoint existed are delivered too). Both keep the event's id as the
+`webhook-id`, so receivers dedupe what they had already seen (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from ..domain.errors import not_found, validation_error
+from ..domain.payloads import iso
+from ..domain.webhooks import TYPE_FOR_EVENT
+from ..store import deliveries as store
+from ..store import webhooks as webhook_store
+from ..store.accounts import Account
+from ..store.database import Database, now_ms
+from ..store.deliveries import STATES, DeliveryFilter, ReplayEvent
+from ..store.webhooks import Endpoint
+from ..store.writer import Tx, Writer
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+MAX_REPLAY_EVENTS = 10_000
+
+_decode = msgspec.json.Decoder().decode
+_UNENCODED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+
+
+class DeliveryLog:
+    def __init__(self, database: Database, writer: Writer,
+                 on_queued: Callable[[], None]) -> None:
+        self._database = database
+        self._writer = writer
+        self._on_queued = on_queued
+
+    def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+        flt = DeliveryFilter(
+            account_id=account.id,
+            message_handle=query.get("message") or None,
+            endpoint_id=_integer(query, "endpoint_id", 1, None),
+            url=query.get("url") or None,
+            state=_state(query.get("state")),
+            since=_moment(query.get("since"), "since"),
+            until=_moment(query.get("until"), "until"),
+        )
+        limit = _integer(query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+        offset = _integer(query, "offset", 0, None) or 0
+        rows, attempts = self._database.read(
+            lambda conn: store.list_deliveries(conn, flt, limit + 1, offset))
+        return {
+            "status": "OK",
+            "data": [delivery_view(row, attempts[row.id]) for row in rows[:limit]],
+            "pagination": {"limit": limit, "offset": offset, "hasMore": len(rows) > limit},
+        }
+
+    def get(self, account: Account, raw_id: str) -> dict[str, Any]:
+        delivery_id = _delivery_id(raw_id)
+
+        def read(conn: Any) -> tuple[Any, list[Any]] | None:
+            row = store.delivery_of(conn, account.id, delivery_id)
+            return None if row is None else (row, store.attempts_of(conn, delivery_id))
+
+        found = self._database.read(read)
+        if found is None:
+            raise not_found(f"No webhook delivery {raw_id}")
+        row, attempts = found
+        return {"status": "OK",
+                "data": {**delivery_view(row, attempts), "payload": _decode(row.payload)}}
+
+    async def resend(self, account: Account, raw_id: str) -> dict[str, Any]:
+        delivery_id = _delivery_id(raw_id)
+
+        def op(tx: Tx) -> Any | None:
+            source = store.delivery_of(tx, account.id, delivery_id)
+            if source is None:
+                return None
+            new_id = store.copy_delivery(tx, source, now_ms())
+            tx.after_commit(self._on_queued)
+            return store.delivery_of(tx, account.id, new_id)
+
+        row = await self._writer.submit(op)
+        if row is None:
+            raise not_found(f"No webhook delivery {raw_id}")
+        return {"status": "OK", "message": f"Delivery {delivery_id} queued again as {row.id}",
+                "resent_from": delivery_id, "data": delivery_view(row, [])}
+
+    async def replay(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+        since = _moment(body.get("since"), "since")
+        if since is None:
+            raise validation_error("`since` is required: the ISO 8601 start of the time range")
+        until = _moment(body.get("until"), "until")
+        until = now_ms() if until is None else until
+        if until < since:
+            raise validation_error("`until` must not be before `since`")
+        endpoints, global_secret = self._database.read(
+            lambda conn: (webhook_store.endpoints_of(conn, account.id),
+                          webhook_store.global_secret_of(conn, account.id)))
+        targets = _targets(endpoints, body)
+        url = targets[0].url
+        types = sorted({event for event, endpoint_type in TYPE_FOR_EVENT.items()
+                        if any(endpoint.type == endpoint_type for endpoint in targets)})
+        found = self._database.read(lambda conn: store.events_in_range(
+            conn, account.id, types, since, until, MAX_REPLAY_EVENTS + 1))
+        if len(found) > MAX_REPLAY_EVENTS:
+            raise validation_error(
+                f"The range holds more than {MAX_REPLAY_EVENTS} events for {url}: replay a "
+                "shorter range (`since`/`until`) at a time")
+        rows = [row for row in (_replay_row(account.id, event, targets, global_secret)
+                                for event in found) if row is not None]
+
+        def op(tx: Tx) -> None:
+            now = now_ms()
+            for row in rows:
+                store.add_delivery(tx, **row, now=now)
+            if rows:
+                tx.after_commit(self._on_queued)
+
+        await self._writer.submit(op)
+        return {"status": "OK", "message": f"Queued {len(rows)} deliveries to {url}",
+                "queued": len(rows), "url": url,
+                "endpoint_ids": [endpoint.id for endpoint in targets],
+                "since": iso(since), "until": iso(until)}
+
+
+def delivery_view(row: Any, attempts: list[Any]) -> dict[str, Any]:
+    """A delivery as the API shows it: everything but its secret (and its payload)."""
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "endpoint_id": row.endpoint_id,
+        "url": row.url,
+        "signed": row.secret is not None,
+        "message_handle": row.message_handle,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": iso(row.next_attempt_at) if row.state == store.PENDING else None,
+        "created_at": iso(row.created_at),
+        "last_attempt_at": iso(row.last_attempt_at),
+        "delivered_at": iso(row.delivered_at),
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "attempts_log": [
+            {"attempted_at": iso(a.attempted_at), "status_code": a.status_code,
+             "error": a.error, "latency_ms": a.latency_ms, "response": a.response}
+            for a in attempts
+        ],
+    }
+
+
+def _targets(endpoints: list[Endpoint], body: Mapping[str, Any]) -> list[Endpoint]:
+    """The account's endpoints a replay goes to: the one with `endpoint_id`, or every one with
+    `url` (one per type; an event goes to the URL once, as the outbox sends it)."""
+    endpoint_id, url = body.get("endpoint_id"), body.get("url")
+    if (endpoint_id is None) == (url is None):
+        raise validation_error("Give either `url` or `endpoint_id`: the webhook endpoint to "
+                               "replay to")
+    if endpoint_id is not None:
+        if not isinstance(endpoint_id, int) or isinstance(endpoint_id, bool):
+            raise validation_error("`endpoint_id` must be a whole number")
+        targets = [endpoint for endpoint in endpoints if endpoint.id == endpoint_id]
+        where = f"`endpoint_id` {endpoint_id}"
+    else:
+        if not isinstance(url, str) or not url:
+            raise validation_error("`url` must be the URL of a webhook endpoint")
+        targets = [endpoint for endpoint in endpoints if endpoint.url == url]
+        where = f"`url` {url}"
+    if not targets:
+        raise validation_error(f"{where} is not a webhook endpoint of this account "
+                               "(see GET /api/account/webhooks)")
+    live = [endpoint for endpoint in targets if endpoint.disabled_reason is None]
+    if not live:
+        raise validation_error(f"{where} is disabled ({targets[0].disabled_reason}); "
+                               "configure it again before replaying to it")
+    return live
+
+
+def _replay_row(account_id: int, event: ReplayEvent, targets: list[Endpoint],
+                global_secret: str | None) -> dict[str, Any] | None:
+    endpoint_type = TYPE_FOR_EVENT.get(event.type)
+    line: str | None = None
+    line_read = False
+    for endpoint in targets:
+        if endpoint.type != endpoint_type:
+            continue
+        if endpoint.lines is not None:
+            if not line_read:
+                line, line_read = _line_of(event.data), True
+            if not endpoint.hears_line(line):
+                continue
+        return {"account_id": account_id, "event_id": event.public_id,
+                "event_type": event.type, "endpoint_id": endpoint.id, "url": endpoint.url,
+                "secret": endpoint.secret or global_secret,
+                "message_handle": event.message_handle, "payload": event.data}
+    return None
+
+
+def _line_of(data: str) -> str | None:
+    """The line (`sendblue_number`) an event is about, if its data names one."""
+    decoded = _decode(data)
+    line = decoded.get("sendblue_number") if isinstance(decoded, dict) else None
+    return line if isinstance(line, str) and line else None
+
+
+def _delivery_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise not_found(f"No webhook delivery {raw}")
+    return int(raw)
+
+
+def _state(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in STATES:
+        raise validation_error(f"`state` must be one of: {', '.join(STATES)}")
+    return value
+
+
+def _integer(query: Mapping[str, str], name: str, low: int, high: int | None) -> int | None:
+    value = query.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        parsed = int(value)
+    except ValueError:
+        raise validation_error(f"`{name}` must be a whole number") from None
+    if parsed < low or (high is not None and parsed > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise validation_error(f"`{name}` must be {bound}")
+    return parsed
+
+
+def _moment(value: object, name: str) -> int | None:
+    """ISO 8601 with a time zone (Z or an offset) as milliseconds since the epoch."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise validation_error(f"`{name}` must be an ISO 8601 date-time string")
+    try:
+        # A `+` of an offset arrives as a space when a query string was not percent-encoded.
+        text = _UNENCODED_OFFSET.sub(r"+\1", value.strip()).replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise validation_error(f"`{name}` must be an ISO 8601 date-time "
+                               "(e.g. 2024-01-15T14:30:00Z)") from None
+    if parsed.tzinfo is None:
+        raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
+    return int(parsed.timestamp() * 1000)
