@@ -44,6 +44,13 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("bluewire/domain/rate_limit.py", "line directory + rate limit"),
     ("bluewire/services/messaging.py", "send(): validation, record, submit"),
     ("bluewire/domain/limits.py", "send(): validation, record, submit"),
+    ("bluewire/domain/webhooks.py", "webhook signing (hmac)"),
+    ("bluewire/delivery/", "webhook delivery worker (claim, post, record)"),
+    ("bluewire/services/outbox.py", "outbox: event rows + delivery rows"),
+    ("aiohttp/", "aiohttp client (webhooks)"),
+    ("_http_parser", "aiohttp client (webhooks)"),
+    ("yarl/", "aiohttp client (webhooks)"),
+    ("multidict/", "aiohttp client (webhooks)"),
     ("bluewire/dispatch/", "dispatcher, sandbox, status updates"),
     ("bluewire/connectors/", "dispatcher, sandbox, status updates"),
     ("bluewire/services/network.py", "dispatcher, sandbox, status updates"),
@@ -80,7 +87,8 @@ _UNNAMED_LIBC = re.compile(r"^0x[0-9a-f]+ \(libc\.so")
 # Without --native the wait itself is invisible: the Python frame that called it is the leaf.
 WAITING_LEAF = ("Writer._run (", "_worker (concurrent", "Runner.run (asyncio")
 
-BACKGROUND = ("bluewire/dispatch/", "bluewire/connectors/", "bluewire/services/network.py")
+BACKGROUND = ("bluewire/dispatch/", "bluewire/connectors/", "bluewire/services/network.py",
+              "bluewire/delivery/")
 
 _FRAME = re.compile(r"^(?P<name>.*) \((?P<where>[^()]*)\)$")
 
@@ -146,7 +154,7 @@ def load(lines: Iterable[str]) -> Profile:
         profile.running += count
         profile.threads[thread] += count
         background = any(mark in frame for frame in frames for mark in BACKGROUND)
-        side = ("background: dispatcher, sandbox, status updates" if background
+        side = ("background: dispatcher, sandbox, status updates, webhooks" if background
                 else "intake: POST /api/send-message")
         profile.side[side] += count
         category = category_of(frames)
