@@ -28,6 +28,7 @@ from .services.messaging import MessagingService
 from .services.network import NetworkReports
 from .services.outbox import Outbox, WebhookDirectory
 from .services.webhooks import WebhookConfig
+from .store import deliveries as delivery_store
 from .store import messages as message_store
 from .store.database import Database
 from .store.writer import Writer
@@ -92,6 +93,10 @@ class Gateway:
             expired = await self.writer.submit(message_store.expire_claims)
             if expired:
                 log.info("resolving %d messages left in flight by the previous run", expired)
+            expired = await self.writer.submit(delivery_store.expire_claims)
+            if expired:
+                log.info("retrying %d webhook deliveries left in flight by the previous run",
+                         expired)
         self.lines.refresh()
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)

@@ -36,7 +36,8 @@ class GuardedResolver(AbstractResolver):
         allowed = [result for result in results if refusal(result["host"]) is None]
         if not allowed:
             reasons = "; ".join(sorted({str(refusal(r["host"])) for r in results}))
-            raise RefusedAddress(f"refused: {host} resolves to {reasons}")
+            raise RefusedAddress(f"refused: {host} resolves only to refused addresses "
+                                 f"({reasons})")
         return allowed
 
     async def close(self) -> None:

@@ -1,10 +1,12 @@
 """Claims due deliveries with a lease, POSTs them, and records every attempt.
 
-Deliveries claimed together for the same message and URL are attempted one after another in
-event order; the claim itself never hands out a delivery while an earlier one for the same
-message and URL is in flight with no attempt recorded. Results are written in group commits;
-a process killed before it recorded an attempt loses nothing: the lease runs out and the
-delivery is claimed again (the receiver may see it twice, with the same `webhook-id`).
+Deliveries for the same message and URL are first attempted one after another in event order:
+claims come in id order, and a delivery claimed while an earlier one for the same message and
+URL is still being attempted in this process waits for it (and goes out the moment it is
+answered). Across processes (PostgreSQL) the claim itself also holds a delivery back while an
+earlier one is in flight elsewhere. Results are written in group commits; a process killed
+before it recorded an attempt loses nothing: the lease runs out and the delivery is claimed
+again (the receiver may see it twice, with the same `webhook-id`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class DeliveryWorker:
         self._results: list[tuple[AttemptResult, int | None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}  # latest per message+URL
+        self._gone: set[int] = set()  # endpoints that answered 410 Gone
         self.attempted = 0
 
     def wake(self) -> None:
@@ -75,25 +79,40 @@ class DeliveryWorker:
             jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch)))
             if not jobs:
                 return
-            for group in _by_message_and_url(jobs):
-                task = asyncio.get_running_loop().create_task(self._deliver_in_order(group))
+            loop = asyncio.get_running_loop()
+            for key, group in _by_message_and_url(jobs):
+                before = self._chains.get(key) if key is not None else None
+                task = loop.create_task(self._deliver_in_order(group, after=before))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+                if key is not None:
+                    self._chains[key] = task
+                    task.add_done_callback(partial(self._end_chain, key))
 
     def _claim(self, tx: Tx, limit: int) -> list[DeliveryJob]:
         now = self._clock.now_ms()
         return store.claim_due(tx, now, now + self._lease_ms, limit)
 
-    async def _deliver_in_order(self, group: list[DeliveryJob]) -> None:
+    def _end_chain(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
+        if self._chains.get(key) is task:
+            del self._chains[key]
+
+    async def _deliver_in_order(self, group: list[DeliveryJob],
+                                after: asyncio.Task[None] | None = None) -> None:
+        if after is not None:
+            await asyncio.wait([after])
         for job in group:
+            if job.endpoint_id in self._gone:
+                return  # cancelled by the transaction that recorded the 410
             reply = await self._sender.post(
                 job.url, job.payload.encode(), webhook_id=job.event_id, secret=job.secret,
                 timestamp=self._clock.now_ms() // 1000)
             self.attempted += 1
             self._record(job, reply)
             if reply.status_code == GONE and job.endpoint_id is not None:
-                # The endpoint is being disabled: the rest of this group is still pending, so
-                # the transaction that records this attempt cancels it; never POST it.
+                # The endpoint is being disabled: what is still pending for it is cancelled
+                # by the transaction that records this attempt; never POST it.
+                self._gone.add(job.endpoint_id)
                 return
 
     def _record(self, job: DeliveryJob, reply: Reply) -> None:
@@ -150,15 +169,18 @@ class DeliveryWorker:
             await asyncio.shield(self._recorder)
 
 
-def _by_message_and_url(jobs: list[DeliveryJob]) -> list[list[DeliveryJob]]:
+def _by_message_and_url(
+    jobs: list[DeliveryJob],
+) -> list[tuple[tuple[str, str] | None, list[DeliveryJob]]]:
+    """Jobs grouped by message and URL, each group in id (event) order; others alone."""
     groups: dict[tuple[str, str], list[DeliveryJob]] = defaultdict(list)
-    alone: list[list[DeliveryJob]] = []
+    alone: list[tuple[tuple[str, str] | None, list[DeliveryJob]]] = []
     for job in jobs:  # jobs come in id order, which is event order
         if job.message_handle is None:
-            alone.append([job])
+            alone.append((None, [job]))
         else:
             groups[(job.message_handle, job.url)].append(job)
-    return [*groups.values(), *alone]
+    return [*groups.items(), *alone]
 
 
 __all__ = ["CANCELLED", "DeliveryWorker"]

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import random
 from collections.abc import Sequence
+from functools import lru_cache
 
 # Every type the reference names is accepted and stored; these are the ones bluewire fires.
 ENDPOINT_TYPES: tuple[str, ...] = (
@@ -70,6 +71,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+@lru_cache(maxsize=4096)
 def signing_key(secret: str) -> bytes:
     if secret.startswith("whsec_"):
         try:

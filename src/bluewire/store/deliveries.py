@@ -55,25 +55,33 @@ def add_delivery(tx: Tx, *, account_id: int, event_id: str, event_type: str,
 
 _JOB_COLUMNS = ("id, account_id, event_id, event_type, endpoint_id, url, secret, "
                 "message_handle, payload, attempts")
-# Deliveries of one message to one URL are first attempted in event order: a delivery waits
-# while an earlier one to the same URL about the same message is in flight without a recorded
-# attempt. (Both may be claimed together; the worker then sends them one after the other.)
+# Deliveries of one message to one URL are first attempted in event order. Within a process the
+# worker sees to that (claims come in id order). With several processes (PostgreSQL), a
+# delivery is also held back while an earlier one to the same URL about the same message is
+# in flight elsewhere without a recorded attempt.
 _CLAIM = (
     "UPDATE deliveries SET claimed_until = ? WHERE id IN ("
     "SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ? "
-    "AND (d.claimed_until IS NULL OR d.claimed_until <= ?) "
-    "AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.message_handle = d.message_handle "
-    "AND e.url = d.url AND e.id < d.id AND e.state = 'pending' AND e.attempts = 0 "
-    "AND e.claimed_until > ?) "
+    "AND (d.claimed_until IS NULL OR d.claimed_until <= ?) {guard}"
     "ORDER BY d.next_attempt_at, d.id LIMIT ?{lock}) "
     f"RETURNING {_JOB_COLUMNS}"
 )
-_CLAIM_SQL = {False: _CLAIM.format(lock=""), True: _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED")}
+_IN_FLIGHT_ELSEWHERE = (
+    "AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.message_handle = d.message_handle "
+    "AND e.url = d.url AND e.id < d.id AND e.state = 'pending' AND e.attempts = 0 "
+    "AND e.claimed_until > %(now)s) "
+)
+_CLAIM_SQLITE = _CLAIM.format(guard="", lock="")
+_CLAIM_POSTGRESQL = _CLAIM.format(guard=_IN_FLIGHT_ELSEWHERE % {"now": "?"},
+                                  lock=" FOR UPDATE SKIP LOCKED")
 
 
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[DeliveryJob]:
-    sql = _CLAIM_SQL[tx.connection.dialect.name == "postgresql"]
-    jobs = [DeliveryJob(*row) for row in tx.query(sql, (lease_until, now, now, now, limit))]
+    if tx.connection.dialect.name == "postgresql":
+        rows = tx.query(_CLAIM_POSTGRESQL, (lease_until, now, now, now, limit))
+    else:
+        rows = tx.query(_CLAIM_SQLITE, (lease_until, now, now, limit))
+    jobs = [DeliveryJob(*row) for row in rows]
     jobs.sort(key=lambda job: job.id)
     return jobs
 
@@ -97,6 +105,16 @@ def record_attempts(tx: Tx, results: list[AttemptResult]) -> None:
          r.state == DELIVERED, r.attempted_at, r.delivery_id)
         for r in results
     ])
+
+
+def expire_claims(tx: Tx) -> int:
+    """Make every delivery lease due now (a single-process store at start: its holder is gone)."""
+    result = tx.execute(
+        update(deliveries)
+        .where(deliveries.c.state == PENDING, deliveries.c.claimed_until.is_not(None))
+        .values(claimed_until=None)
+    )
+    return result.rowcount or 0
 
 
 def cancel_pending(tx: Tx, endpoint_ids: list[int], reason: str) -> None:
