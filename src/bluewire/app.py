@@ -6,10 +6,13 @@ import asyncio
 import logging
 from typing import Any
 
+from .api.contact_routes import register_contact_routes
+from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
 from .api.events import event_stream_handler
 from .api.http import App, Request
 from .api.routes import build_router
+from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming
@@ -17,16 +20,20 @@ from .delivery.clock import SystemClock
 from .delivery.sender import WebhookSender
 from .delivery.worker import DeliveryWorker
 from .dispatch.sink import NetworkSink
-from .dispatch.worker import ConnectorRegistry, Dispatcher
+from .dispatch.worker import Dispatcher
 from .domain.webhooks import RETRY_SCHEDULE_S
 from .services.accounts import AccountService, Authenticator
+from .services.contact_book import ContactBook
+from .services.contacts import ContactService
 from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
-from .services.lines import LineDirectory
+from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
 from .services.network import NetworkReports
 from .services.outbox import Outbox, WebhookDirectory
+from .services.read_receipts import ReadReceipts
+from .services.typing import TypingIndicators
 from .services.webhooks import WebhookConfig
 from .store import deliveries as delivery_store
 from .store import messages as message_store
@@ -71,14 +78,20 @@ class Gateway:
         self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory)
         self.delivery_log = DeliveryLog(self.database, self.writer,
                                         on_queued=self.delivery.wake)
-        self.sink = NetworkSink(self.writer, NetworkReports(self.outbox))
+        self.contacts_book = ContactBook(self.database, self.outbox)
+        self.read_receipts = ReadReceipts(self.database, self.writer, self.lines, self.registry)
+        self.typing = TypingIndicators(self.database, self.lines, self.registry)
+        self.sink = NetworkSink(self.writer, NetworkReports(
+            self.outbox, self.contacts_book, self.lines, self.read_receipts))
         self.dispatcher = Dispatcher(
             self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
-                                          on_queued=self.dispatcher.wake)
+                                          self.contacts_book, on_queued=self.dispatcher.wake)
         self.lookup = LookupService(self.lines, self.registry)
+        self.contacts = ContactService(self.database, self.writer, self.contacts_book,
+                                       self.lines)
         self._tasks: list[asyncio.Task[Any]] = []
 
     def prepare(self) -> None:
@@ -117,6 +130,7 @@ class Gateway:
             await connector.stop()
         await asyncio.sleep(0)  # let reports scheduled by the connectors' stop reach the sink
         await self.sink.drain()
+        await self.read_receipts.drain()
         await self.delivery.stop()
         await self.webhook_sender.stop()
         self.writer.stop()
@@ -125,6 +139,10 @@ class Gateway:
     def asgi(self) -> App:
         router = build_router(self.messaging, self.lookup, self.webhooks)
         register_delivery_routes(router, self.delivery_log)
+        register_contact_routes(router, self.contacts)
+        register_sandbox_routes(router, SandboxPhones(self.sandbox, self.lines, self.database,
+                                                      self.sink.drain))
+        register_conversation_routes(router, self.read_receipts, self.typing)
         router.add("GET", "/api/v2/events", event_stream_handler(
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
             max_seconds=self.settings.sse_max_seconds))

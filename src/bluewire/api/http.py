@@ -102,6 +102,8 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: ApiError) -> Response:
+    if error.body is not None:
+        return json_response(error.body, error.http_status, error.headers)
     body: dict[str, Any] = {"status": "ERROR", "message": error.message,
                             "error_message": error.message}
     if error.error_code is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from .. import __version__
 from ..domain.account_events import EVENT_TYPES
 from ..domain.limits import MAX_CONTENT_CHARS, SEND_STYLES
+from .openapi_contacts import contact_paths, contact_schemas
 from .openapi_webhooks import webhook_paths, webhook_schemas
 
 _STATUSES = ["REGISTERED", "PENDING", "DECLINED", "QUEUED", "ACCEPTED", "SENT", "DELIVERED",
@@ -140,6 +141,7 @@ def openapi_document() -> dict[str, Any]:
                     **_errors(400, 401)},
             }},
             **webhook_paths(),
+            **contact_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -192,6 +194,7 @@ def openapi_document() -> dict[str, Any]:
                     "error_key": {"type": "string"},
                 }},
                 **webhook_schemas(),
+                **contact_schemas(),
             },
         },
     }

@@ -15,6 +15,8 @@ from ..config import Settings
 from ..services.accounts import AdminError, Bootstrap
 from .client import client_app
 from .events import events_command
+from .inbound import inbound_command
+from .sandbox import sandbox_commands
 from .webhooks import webhooks_commands
 
 app = typer.Typer(help="bluewire: a self-hosted iMessage and SMS messaging API.",
@@ -27,6 +29,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(lines_app, name="lines")
 client_app(app)
 events_command(app)
+inbound_command(app)
+sandbox_commands(app)
 webhooks_commands(app)
 
 console = Console()

@@ -52,6 +52,7 @@ class Inbound:
     service: Service = Service.IMESSAGE
     media_urls: tuple[str, ...] = field(default_factory=tuple)
     external_id: str | None = None
+    group_id: str | None = None  # set for a message to a group chat
 
 
 @dataclass(frozen=True, slots=True)

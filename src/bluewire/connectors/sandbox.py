@@ -2,15 +2,19 @@
 
 By default a phone is on iMessage with read receipts on. Numbers +1 NPA 555-01XX have the fixed
 behaviours of DESIGN §7 (see PHONE_BEHAVIOURS), so every path can be tried by hand and in tests.
+
+A phone can also be acted as (the sandbox API, `bluewire sandbox`): it sends a message to a line,
+reads its conversation with a line, types, and (a manual phone) is told to deliver; `view` is
+the conversation as the phone sees it, with the read receipts and typing it was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +28,7 @@ from .protocol import (
     OutboundMessage,
     SendFailed,
     StatusUpdate,
+    Typing,
 )
 
 
@@ -76,7 +81,8 @@ class SandboxTiming:
 
 @dataclass(slots=True)
 class PhoneMessage:
-    """A message as the phone sees it."""
+    """A message as the phone sees it: `status` is what the phone knows of it (READ once the
+    phone has read it, whether or not it told the line), `read_at_ms` when it read it."""
 
     handle: str
     line: str
@@ -84,12 +90,71 @@ class PhoneMessage:
     media_url: str | None
     status: Status
     at_ms: int
+    read_at_ms: int | None = None
 
 
-# What the network remembers is bounded: a phone keeps its latest messages, and the network
-# the latest outcomes it can tell `resolve` about.
+@dataclass(slots=True)
+class PhoneSent:
+    """A message the phone sent to a line; `read_at_ms` is when a read receipt from the line
+    first covered it."""
+
+    line: str
+    content: str | None
+    media_urls: tuple[str, ...]
+    service: Service
+    at_ms: int
+    read_at_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSeen:
+    """A read receipt a line sent the phone."""
+
+    line: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypingSeen:
+    line: str
+    is_typing: bool
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRead:
+    """What reading a conversation did: the messages read now, and those of them the phone
+    told the line about (none when it has read receipts off or is on SMS)."""
+
+    read: tuple[str, ...]
+    reported: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneView:
+    """A copy of what one phone sees, every line's conversation together."""
+
+    number: str
+    behaviour: Behaviour
+    received: tuple[PhoneMessage, ...]
+    sent: tuple[PhoneSent, ...]
+    receipts: tuple[ReceiptSeen, ...]
+    typing_seen: tuple[TypingSeen, ...]  # the last typing state each line showed the phone
+    typing: tuple[TypingSeen, ...]  # the phone's own last typing state towards each line
+
+
+class PhoneActionRefused(ValueError):
+    """The phone cannot do that (e.g. deliver by hand when it is not a manual phone)."""
+
+
+# What the network remembers is bounded: a phone keeps its latest messages (and receipts), and
+# the network the latest outcomes it can tell `resolve` about.
 PHONE_HISTORY = 500
 RESOLVE_MEMORY = 200_000
+
+
+def _history() -> deque[Any]:
+    return deque(maxlen=PHONE_HISTORY)
 
 
 @dataclass(slots=True)
@@ -97,11 +162,24 @@ class Phone:
     number: str
     behaviour: Behaviour
     received: OrderedDict[str, PhoneMessage] = field(default_factory=OrderedDict)
+    sent: deque[PhoneSent] = field(default_factory=_history)
+    receipts: deque[ReceiptSeen] = field(default_factory=_history)
+    # One entry per line (bounded by the lines that exist).
+    typing_seen: dict[str, TypingSeen] = field(default_factory=dict)
+    typing: dict[str, TypingSeen] = field(default_factory=dict)
 
     def receive(self, message: PhoneMessage) -> None:
         self.received[message.handle] = message
         if len(self.received) > PHONE_HISTORY:
             self.received.popitem(last=False)
+
+    @property
+    def service(self) -> Service:
+        return service_of(self.behaviour)
+
+    @property
+    def sends_read_receipts(self) -> bool:
+        return self.behaviour not in (Behaviour.NO_READ_RECEIPTS, Behaviour.SMS)
 
 
 def _now_ms() -> int:
@@ -177,13 +255,25 @@ class SandboxConnector:
         self._later(delay, self._read, phone, message.handle, service)
 
     def _read(self, phone: Phone, handle: str, service: Service) -> None:
-        self._set_phone_status(phone, handle, Status.READ)
+        seen = phone.received.get(handle)
+        if seen is not None and seen.status is Status.READ:
+            return  # read by hand already (and reported then, if the phone reports reads)
+        if seen is not None:
+            seen.status, seen.read_at_ms = Status.READ, _now_ms()
         self._report(handle, Status.READ, service)
 
     def _reply(self, phone: Phone, line: str, text: str) -> None:
+        self._phone_sends(phone, line, text, ())
+
+    def _phone_sends(self, phone: Phone, line: str, content: str | None,
+                     media_urls: tuple[str, ...]) -> PhoneSent:
         assert self._sink is not None
-        self._sink.inbound(Inbound(line=line, number=phone.number, content=text,
-                                   at_ms=_now_ms(), service=service_of(phone.behaviour)))
+        sent = PhoneSent(line, content, media_urls, phone.service, _now_ms())
+        phone.sent.append(sent)
+        self._sink.inbound(Inbound(line=line, number=phone.number, content=content,
+                                   at_ms=sent.at_ms, service=sent.service,
+                                   media_urls=media_urls))
+        return sent
 
     def _set_phone_status(self, phone: Phone, handle: str, status: Status) -> None:
         seen = phone.received.get(handle)
@@ -218,10 +308,87 @@ class SandboxConnector:
         self._timers[timer] = (callback, args)
 
     async def mark_read(self, line: str, number: str) -> None:
-        return None
+        """The line sends `number` a read receipt: the phone shows its messages to the line
+        as read. An SMS phone gets no receipts (SMS has none)."""
+        phone = self.phone(number)
+        if phone.behaviour is Behaviour.SMS:
+            return
+        now = _now_ms()
+        phone.receipts.append(ReceiptSeen(line, now))
+        for sent in phone.sent:
+            if sent.line == line and sent.read_at_ms is None:
+                sent.read_at_ms = now
 
     async def set_typing(self, line: str, number: str, typing: bool) -> None:
-        return None
+        """The line shows (or stops showing) `number` that it is typing; SMS has no typing."""
+        phone = self.phone(number)
+        if phone.behaviour is not Behaviour.SMS:
+            phone.typing_seen[line] = TypingSeen(line, typing, _now_ms())
+
+    # The phone's side: what the sandbox API does when a test or a person acts as the phone.
+
+    def phone_send(self, number: str, line: str, content: str | None,
+                   media_urls: tuple[str, ...] = ()) -> PhoneSent:
+        """The phone sends one message (text, media or both) to `line`: one Inbound."""
+        if not content and not media_urls:
+            raise PhoneActionRefused("a message needs content or media")
+        return self._phone_sends(self.phone(number), line, content, media_urls)
+
+    def phone_read(self, number: str, line: str) -> PhoneRead:
+        """The phone opens its conversation with `line`: everything it has from the line and
+        has not read is read now. DELIVERED messages are reported READ unless the phone has
+        read receipts off or is on SMS (an SMS phone reads what it was sent, SENT)."""
+        phone = self.phone(number)
+        on_phone = {Status.DELIVERED, Status.SENT} if phone.behaviour is Behaviour.SMS \
+            else {Status.DELIVERED}
+        now = _now_ms()
+        read: list[str] = []
+        reported: list[str] = []
+        for message in phone.received.values():
+            if message.line != line or message.status not in on_phone:
+                continue
+            delivered = message.status is Status.DELIVERED
+            message.status, message.read_at_ms = Status.READ, now
+            read.append(message.handle)
+            if delivered and phone.sends_read_receipts:
+                reported.append(message.handle)
+                self._report(message.handle, Status.READ, phone.service)
+        return PhoneRead(tuple(read), tuple(reported))
+
+    def phone_type(self, number: str, line: str, typing: bool) -> TypingSeen:
+        """The phone starts (or stops) typing to `line`. On SMS nobody sees it."""
+        assert self._sink is not None
+        phone = self.phone(number)
+        state = phone.typing[line] = TypingSeen(line, typing, _now_ms())
+        if phone.behaviour is not Behaviour.SMS:
+            self._sink.typing(Typing(line, number, typing, state.at_ms))
+        return state
+
+    def phone_deliver(self, number: str, line: str) -> tuple[str, ...]:
+        """A manual phone reports DELIVERED for what it has from `line` that is still SENT."""
+        phone = self.phone(number)
+        if phone.behaviour is not Behaviour.MANUAL:
+            raise PhoneActionRefused(
+                f"{number} is not a manual phone (+1 NPA 555-0108): it delivers by itself")
+        delivered: list[str] = []
+        for message in phone.received.values():
+            if message.line == line and message.status is Status.SENT:
+                message.status = Status.DELIVERED
+                delivered.append(message.handle)
+                self._report(message.handle, Status.DELIVERED, phone.service)
+        return tuple(delivered)
+
+    def view(self, number: str) -> PhoneView:
+        """The phone's conversations as it sees them (copies; a phone never used is empty)."""
+        phone = self.phones.get(number) or Phone(number, behaviour_of(number))
+        return PhoneView(
+            number=number, behaviour=phone.behaviour,
+            received=tuple(replace(m) for m in phone.received.values()),
+            sent=tuple(replace(s) for s in phone.sent),
+            receipts=tuple(phone.receipts),
+            typing_seen=tuple(phone.typing_seen.values()),
+            typing=tuple(phone.typing.values()),
+        )
 
     async def evaluate_service(self, line: str, number: str) -> Service | None:
         return service_of(behaviour_of(number))

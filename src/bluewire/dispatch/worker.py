@@ -18,25 +18,13 @@ from ..connectors.protocol import Connector, OutboundMessage, SendFailed, Status
 from ..domain.errors import ERROR_TEXT, ErrorCode
 from ..domain.messages import MessageRecord
 from ..domain.statuses import UNRESOLVED, Status
-from ..services.lines import LineDirectory
+from ..services.lines import ConnectorRegistry
 from ..store import messages as store
 from ..store.database import now_ms
 from ..store.writer import Tx, Writer
 from .sink import NetworkSink
 
 log = logging.getLogger(__name__)
-
-
-class ConnectorRegistry:
-    """The connector serving each line, by the line's connector name."""
-
-    def __init__(self, lines: LineDirectory, connectors: dict[str, Connector]) -> None:
-        self._lines = lines
-        self.connectors = connectors
-
-    def for_line(self, number: str) -> Connector | None:
-        line = self._lines.line(number)
-        return self.connectors.get(line.connector) if line else None
 
 
 class Dispatcher:

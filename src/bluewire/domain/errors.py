@@ -37,6 +37,7 @@ class ApiError(Exception):
         error_code: int | None = None,
         error_key: str | None = None,
         headers: dict[str, str] | None = None,
+        body: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.http_status = http_status
@@ -44,6 +45,14 @@ class ApiError(Exception):
         self.error_code = error_code
         self.error_key = error_key
         self.headers = headers or {}
+        # The whole answer, where a documented endpoint fixes its error bodies exactly.
+        self.body = body
+
+
+def exact_error(http_status: int, body: dict[str, object]) -> ApiError:
+    """An error answered with exactly `body` (seed 001's bodies, field for field)."""
+    return ApiError(http_status, str(body.get("message") or body.get("error_message") or ""),
+                    body=body)
 
 
 def validation_error(message: str, *, error_key: str | None = None) -> ApiError:

@@ -108,8 +108,8 @@ def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[s
     }
 
 
-def status_callback_payload(message: MessageRecord, account_email: str,
-                            plan: str) -> dict[str, Any]:
+def status_callback_payload(message: MessageRecord, account_email: str, plan: str,
+                            opted_out: bool = False) -> dict[str, Any]:
     """What a status callback and an `outbound` webhook carry (seed 004), with `message_id`
     (seed 000's read receipt) and `updated_at` (what the event stream's readers use)."""
     downgraded = message.service is Service.SMS or bool(message.was_downgraded)
@@ -136,7 +136,7 @@ def status_callback_payload(message: MessageRecord, account_email: str,
         "group_id": "",
         "participants": [],
         "send_style": message.send_style or "",
-        "opted_out": False,
+        "opted_out": opted_out,
         "error_detail": None,
         "sendblue_number": message.line,
         "service": message.service.value if message.service else None,
@@ -144,7 +144,8 @@ def status_callback_payload(message: MessageRecord, account_email: str,
     }
 
 
-def receive_payload(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+def receive_payload(message: MessageRecord, account_email: str, plan: str,
+                    opted_out: bool = False) -> dict[str, Any]:
     """What a `receive` webhook carries (seed 003), with the fields a status callback shares."""
     return {
         "accountEmail": account_email,
@@ -169,11 +170,13 @@ def receive_payload(message: MessageRecord, account_email: str, plan: str) -> di
         "participants": [],
         "service": message.service.value if message.service else None,
         "sendblue_number": message.line,
+        "opted_out": opted_out,
     }
 
 
-def event_message_data(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+def event_message_data(message: MessageRecord, account_email: str, plan: str,
+                       opted_out: bool = False) -> dict[str, Any]:
     """`data` of a message.* event: the webhook payload of the same fact."""
     if message.is_outbound:
-        return status_callback_payload(message, account_email, plan)
-    return receive_payload(message, account_email, plan)
+        return status_callback_payload(message, account_email, plan, opted_out)
+    return receive_payload(message, account_email, plan, opted_out)

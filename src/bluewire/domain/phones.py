@@ -76,3 +76,13 @@ def sandbox_suffix(number: str) -> str | None:
     if len(number) == 12 and number.startswith("+1") and number[5:10] == "55501":
         return number[10:]
     return None
+
+
+def parse_number_or_none(value: object) -> str | None:
+    """The E.164 form of `value`, or None when it is missing or not a number."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_e164(value)
+    except InvalidNumber:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..connectors.protocol import Connector
 from ..domain.rate_limit import TokenBucket
 from ..store import accounts as store
 from ..store.accounts import Line
@@ -55,6 +56,11 @@ class LineDirectory:
                 return None
         return self._lines.get(number)
 
+    def accounts_of(self, number: str) -> list[int]:
+        """The accounts that may use line `number` (several, for a shared line)."""
+        self.refresh()
+        return sorted(account for account, numbers in self._grants.items() if number in numbers)
+
     def numbers_of(self, account_id: int) -> list[str]:
         self.refresh()
         return sorted(self._grants.get(account_id, ()))
@@ -73,3 +79,15 @@ class LineDirectory:
         if bucket is None or bucket.rate != rate:
             bucket = self._buckets[line.number] = TokenBucket(rate)
         return bucket.take()
+
+
+class ConnectorRegistry:
+    """The connector serving each line, by the line's connector name."""
+
+    def __init__(self, lines: LineDirectory, connectors: dict[str, Connector]) -> None:
+        self._lines = lines
+        self.connectors = connectors
+
+    def for_line(self, number: str) -> Connector | None:
+        line = self._lines.line(number)
+        return self.connectors.get(line.connector) if line else None

@@ -18,6 +18,7 @@ from ..store.accounts import Account
 from ..store.database import Database, now_ms
 from ..store.messages import MessageFilter
 from ..store.writer import Tx, Writer
+from .contact_book import ContactBook
 from .lines import LineDirectory
 from .outbox import Outbox
 
@@ -35,11 +36,12 @@ _LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
 
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
-                 outbox: Outbox, on_queued: Callable[[], None]) -> None:
+                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None]) -> None:
         self._database = database
         self._writer = writer
         self._lines = lines
         self._outbox = outbox
+        self._contacts = contacts
         self._on_queued = on_queued
 
     async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +56,10 @@ class MessagingService:
         line = self._sending_line(account, body.get("from_number"))
         if line.number == number:
             raise validation_error("`number` is the sending line itself")
+        if self._contacts.is_opted_out(account.id, number):
+            raise ApiError(400, f"{number} has opted out of this account's messages (they sent "
+                           "STOP); they opt back in by sending START",
+                           error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
         wait = self._lines.take_send_slot(line)
         if wait > 0:
             raise ApiError(429, f"Line {line.number} is sending too fast: at most "
@@ -72,6 +78,7 @@ class MessagingService:
         return message_response(message, account.email, account.plan)
 
     def _accept(self, tx: Tx, account: Account, message: MessageRecord) -> None:
+        self._contacts.ensure(tx, account.id, message.number, message.line)
         store.add_message(tx, message)
         self._outbox.emit(tx, account.id, "message.created", message.created_at,
                           event_message_data(message, account.email, account.plan),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
+from ..domain.contacts import opt_out_change
+from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord, advance
 from ..domain.payloads import event_message_data, iso
-from ..domain.statuses import Status
+from ..domain.statuses import Service, Status
 from ..store import messages as store
-from ..store.schema import messages
 from ..store.writer import Tx
+from .contact_book import ContactBook
+from .lines import LineDirectory
 from .outbox import Outbox
+from .read_receipts import AUTO, ReadReceipts
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,12 @@ log = logging.getLogger(__name__)
 class NetworkReports:
     """Turns connector reports into facts: each with its events and webhook deliveries."""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, contacts: ContactBook, lines: LineDirectory,
+                 receipts: ReadReceipts) -> None:
         self._outbox = outbox
+        self._contacts = contacts
+        self._lines = lines
+        self._receipts = receipts
 
     def apply_status_updates(self, tx: Tx, updates: Sequence[StatusUpdate]) -> int:
         """Apply connector reports in order; a report that moves nothing forward is dropped.
@@ -50,47 +56,67 @@ class NetworkReports:
         store.save_statuses(tx, list(changed.values()))
         return transitions
 
-    def _emit_message(self, tx: Tx, message: MessageRecord, type_: str) -> None:
+    def _emit_message(self, tx: Tx, message: MessageRecord, type_: str, *,
+                      opted_out: bool = False) -> None:
         if message.account_id is None:
             return
         account = self._outbox.account(tx, message.account_id)
+        opted_out = opted_out or self._contacts.is_opted_out(message.account_id, message.number)
         self._outbox.emit(tx, message.account_id, type_, message.updated_at,
-                          event_message_data(message, account.email, account.plan),
+                          event_message_data(message, account.email, account.plan, opted_out),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
 
-    def record_inbound(self, tx: Tx, inbound: Inbound, handle: str) -> MessageRecord:
-        """Store an inbound message, routed to the account that last wrote to its sender on
-        that line; with no such account it is kept unrouted (account NULL), never dropped."""
-        account_id = tx.execute(
-            select(messages.c.account_id)
-            .where(messages.c.line == inbound.line, messages.c.number == inbound.number,
-                   messages.c.is_outbound.is_(True))
-            .order_by(messages.c.id.desc())
-            .limit(1)
-        ).scalar()
-        message = MessageRecord(
-            id=None, handle=handle, account_id=account_id, is_outbound=False,
-            line=inbound.line, number=inbound.number, content=inbound.content,
-            media_url=inbound.media_urls[0] if inbound.media_urls else None, send_style=None,
-            status_callback=None, message_type="message", status=Status.RECEIVED,
-            service=inbound.service, was_downgraded=None, error_code=None, error_message=None,
-            created_at=inbound.at_ms, updated_at=inbound.at_ms,
-        )
-        store.add_message(tx, message)
-        self._emit_message(tx, message, "message.received")
-        return message
+    def record_inbound(self, tx: Tx, inbound: Inbound, handle: str) -> list[MessageRecord]:
+        """Store an inbound message, one row per part (its text, then each attachment), and
+        route it (seed 003): to the account that has the sender as a contact, of those that
+        may use the line. A stranger's message is kept unrouted (no account), counted for the
+        operator, and shown to no one. Returns the parts."""
+        candidates = self._lines.accounts_of(inbound.line)
+        account_id = self._contacts.route(tx, inbound.line, inbound.number, candidates)
+        if account_id is None:
+            log.info("inbound from %s to %s kept unrouted: a stranger to every account of the "
+                     "line", inbound.number, inbound.line)
+        opt_change = opt_out_change(inbound.content) if account_id is not None else None
+        if opt_change is not None:
+            self._contacts.set_opted_out(tx, account_id, inbound.number, opt_change)  # type: ignore[arg-type]
+        parts = _parts(inbound)
+        stored = []
+        for index, (content, media_url) in enumerate(parts):
+            message = MessageRecord(
+                id=None, handle=handle if index == 0 else new_handle(), account_id=account_id,
+                is_outbound=False, line=inbound.line, number=inbound.number, content=content,
+                media_url=media_url, send_style=None, status_callback=None,
+                message_type="message", status=Status.RECEIVED, service=inbound.service,
+                was_downgraded=None, error_code=None, error_message=None,
+                created_at=inbound.at_ms, updated_at=inbound.at_ms,
+            )
+            store.add_message(tx, message)
+            self._emit_message(tx, message, "message.received", opted_out=bool(opt_change))
+            stored.append(message)
+        if account_id is not None and self._auto_read_applies(tx, account_id, inbound):
+            self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
+                                  stored[0].handle)
+        return stored
+
+    def _auto_read_applies(self, tx: Tx, account_id: int, inbound: Inbound) -> bool:
+        """Seed 001: only an iMessage, only 1:1, only once for a multi-part inbound (the caller
+        asks once per inbound), and only while the account has it on."""
+        return (inbound.service is Service.IMESSAGE and inbound.group_id is None
+                and self._receipts.auto_enabled(tx, account_id))
 
     def record_typing(self, tx: Tx, typing: Typing) -> None:
-        account_id = tx.execute(
-            select(messages.c.account_id)
-            .where(messages.c.line == typing.line, messages.c.number == typing.number,
-                   messages.c.account_id.is_not(None))
-            .order_by(messages.c.id.desc())
-            .limit(1)
-        ).scalar()
+        candidates = self._lines.accounts_of(typing.line)
+        account_id = self._contacts.route(tx, typing.line, typing.number, candidates)
         if account_id is not None:
             self._outbox.emit(tx, account_id, "typing.changed", typing.at_ms, {
                 "number": typing.number, "sendblue_number": typing.line,
                 "is_typing": typing.is_typing, "updated_at": iso(typing.at_ms),
             }, line=typing.line)
+
+
+def _parts(inbound: Inbound) -> list[tuple[str | None, str | None]]:
+    """The text (with the first attachment, if any) and then each further attachment."""
+    media = list(inbound.media_urls)
+    first = (inbound.content, media.pop(0) if media else None)
+    return [first, *((None, url) for url in media)]

@@ -203,3 +203,12 @@ def list_messages(conn: Connection, flt: MessageFilter, *, order_by: str, descen
         .limit(limit).offset(offset)
     )
     return [MessageRecord.from_row(row) for row in rows], total
+
+
+def unrouted_inbound(conn: Connection, limit: int) -> tuple[int, list[MessageRecord]]:
+    """How many inbound messages reached no account, and the latest of them."""
+    where = and_(messages.c.account_id.is_(None), messages.c.is_outbound.is_(False))
+    total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
+    rows = conn.execute(select(*_COLUMNS).where(where).order_by(messages.c.id.desc())
+                        .limit(limit))
+    return total, [MessageRecord.from_row(row) for row in rows]

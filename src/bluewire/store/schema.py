@@ -31,6 +31,8 @@ accounts = Table(
     Column("plan", String(32), nullable=False, server_default="blue"),
     Column("created_at", BigInteger, nullable=False),
     Column("webhook_secret", String(256)),  # the account's globalSecret
+    # Send a read receipt for every 1:1 iMessage inbound (seed 001).
+    Column("auto_mark_read", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -175,4 +177,41 @@ delivery_attempts = Table(
     Column("latency_ms", Float, nullable=False),
     Column("response", Text),  # the first 1 KB of the reply
     Index("ix_delivery_attempts_delivery", "delivery_id", "id"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contact_id", String(48), nullable=False),  # the immutable id the API shows
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("company_name", Text),
+    Column("assigned_to_email", Text),
+    Column("sendblue_number", String(32)),  # the line this contact is assigned to
+    Column("custom_variables", Text),  # JSON object of strings
+    Column("tags", Text),  # JSON list of strings
+    Column("opted_out", Boolean, nullable=False, server_default=false()),
+    Column("verified", Boolean, nullable=False, server_default=false()),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ux_contacts_account_number", "account_id", "number", unique=True),
+    Index("ux_contacts_contact_id", "contact_id", unique=True),
+    Index("ix_contacts_number", "number"),
+    Index("ix_contacts_account_created", "account_id", "created_at"),
+)
+
+read_receipts = Table(
+    "read_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("mode", String(8), nullable=False),  # manual | auto
+    Column("message_handle", String(64)),  # the inbound that an automatic receipt answered
+    Column("sent_at", BigInteger, nullable=False),
+    Index("ix_read_receipts_conversation", "account_id", "line", "number", "id"),
 )

@@ -1,0 +1,273 @@
+"""Inbound messages, routing by contacts, opt-out, and the read receipts and typing indicators
+we send: over real HTTP, against a real server and a real webhook receiver."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..receiver import ReceiverProcess
+from ..server import SANDBOX_LINE, ServerProcess, wait_for
+
+SEED_003_KEYS = {"accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
+                 "error_message", "message_handle", "date_sent", "date_updated", "from_number",
+                 "number", "to_number", "was_downgraded", "plan"}
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
+    with server.client() as client:
+        answer = client.post("/api/account/webhooks", json={
+            "type": "receive", "webhooks": [receiver.url_for("/receive")]})
+        assert answer.status_code == 200, answer.text
+    return server
+
+
+def send(client: httpx.Client, number: str, content: str = "hello") -> dict:
+    answer = client.post("/api/send-message", json={"number": number, "content": content,
+                                                    "from_number": SANDBOX_LINE})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def inbound_rows(client: httpx.Client, number: str) -> list[dict]:
+    return client.get("/api/v2/messages", params={"is_outbound": "false", "number": number}
+                      ).json()["data"]
+
+
+def store(server: ServerProcess) -> sqlite3.Connection:
+    return sqlite3.connect(Path(server.workdir) / "bluewire.db")
+
+
+def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_seed_003_field(
+    hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client,
+) -> None:
+    sent = send(api, "+12125550106", "ping")  # 06 echoes after delivery
+    echo = wait_for(lambda: [r for r in receiver.received("/receive")
+                             if r.json["number"] == "+12125550106"])[0].json
+    assert echo.keys() >= SEED_003_KEYS
+    assert echo["content"] == "echo: ping"
+    assert (echo["status"], echo["is_outbound"]) == ("RECEIVED", False)
+    assert echo["from_number"] == echo["number"] == "+12125550106"
+    assert echo["to_number"] == SANDBOX_LINE
+    assert echo["accountEmail"] == sent["account_email"]
+    assert echo["error_code"] is None and echo["was_downgraded"] is False
+    row = inbound_rows(api, "+12125550106")[0]
+    assert row["message_handle"] == echo["message_handle"]
+    assert row["status"] == "RECEIVED"
+
+
+def test_sending_to_a_number_makes_it_a_contact(hooked: ServerProcess,
+                                                api: httpx.Client) -> None:
+    send(api, "+13105550100")
+    with store(hooked) as db:
+        rows = db.execute("SELECT number, sendblue_number FROM contacts WHERE number = ?",
+                          ("+13105550100",)).fetchall()
+    assert rows == [("+13105550100", SANDBOX_LINE)]
+
+
+def test_stop_opts_out_and_start_opts_back_in(hooked: ServerProcess, api: httpx.Client,
+                                              receiver: ReceiverProcess) -> None:
+    send(api, "+14085550107", "hi")  # 07 answers STOP after delivery
+    stop = wait_for(lambda: [r for r in receiver.received("/receive")
+                             if r.json["number"] == "+14085550107"])[0].json
+    assert stop["content"] == "STOP" and stop["opted_out"] is True
+
+    def refused() -> httpx.Response | None:
+        answer = api.post("/api/send-message", json={
+            "number": "+14085550107", "content": "again", "from_number": SANDBOX_LINE})
+        return answer if answer.status_code == 400 else None
+
+    answer = wait_for(refused).json()
+    assert (answer["error_code"], answer["error_key"]) == (4002, "OPTED_OUT")
+    assert "+14085550107" in answer["message"] and "START" in answer["message"]
+    with store(hooked) as db:
+        assert db.execute("SELECT opted_out FROM contacts WHERE number = ?",
+                          ("+14085550107",)).fetchone() == (1,)
+
+
+def test_two_accounts_on_the_shared_line_never_see_each_others_inbound(
+    hooked: ServerProcess, api: httpx.Client,
+) -> None:
+    hooked.cli("accounts", "create", "second@example.com")
+    hooked.cli("keys", "create", "--account", "second@example.com", "--key-id", "second",
+               "--secret", "second-secret")
+    hooked.cli("lines", "add", SANDBOX_LINE, "--account", "second@example.com")
+    with hooked.client("second", "second-secret") as second:
+        send(second, "+16465550106", "theirs")
+        send(api, "+17185550106", "mine")
+        theirs = wait_for(lambda: inbound_rows(second, "+16465550106"))
+        mine = wait_for(lambda: inbound_rows(api, "+17185550106"))
+        assert theirs[0]["content"] == "echo: theirs"
+        assert mine[0]["content"] == "echo: mine"
+        assert inbound_rows(api, "+16465550106") == []
+        assert inbound_rows(second, "+17185550106") == []
+        assert theirs[0]["accountEmail"] == "second@example.com"
+
+
+def test_the_phone_that_last_heard_from_an_account_answers_to_it(
+    hooked: ServerProcess, api: httpx.Client,
+) -> None:
+    with hooked.client("second", "second-secret") as second:
+        send(api, "+19175550106", "from the first")
+        wait_for(lambda: inbound_rows(api, "+19175550106"))
+        send(second, "+19175550106", "from the second")
+        echoes = wait_for(lambda: inbound_rows(second, "+19175550106"))
+        assert echoes[0]["content"] == "echo: from the second"
+        assert [r["content"] for r in inbound_rows(api, "+19175550106")] == [
+            "echo: from the first"]
+
+
+# Seed 001's bodies, field for field.
+MISSING_NUMBER = {"status": "ERROR", "message": "You must specify a `number` in the request body."}
+BAD_FROM = {"status": "ERROR",
+            "message": "You must specify a valid `from_number` in the request body."}
+NOT_REGISTERED = {"status": "ERROR", "message": "The from_number is not registered"}
+NOT_BOOLEAN = {"status": "ERROR", "message": "auto_mark_read must be a boolean"}
+
+
+@pytest.mark.parametrize(("body", "status", "expected"), [
+    ({}, 400, MISSING_NUMBER),
+    ({"from_number": SANDBOX_LINE}, 400, MISSING_NUMBER),
+    ({"number": "", "from_number": SANDBOX_LINE}, 400, MISSING_NUMBER),
+    ({"number": "+14155550100"}, 400, BAD_FROM),
+    ({"number": "+14155550100", "from_number": "not a number"}, 400, BAD_FROM),
+    ({"number": "+14155550100", "from_number": "+14155559999"}, 404, NOT_REGISTERED),
+])
+def test_mark_read_errors_are_seed_001s_bodies(api: httpx.Client, body: dict, status: int,
+                                               expected: dict) -> None:
+    answer = api.post("/api/mark-read", json=body)
+    assert answer.status_code == status
+    assert answer.json() == expected
+
+
+def test_mark_read_succeeds_with_seed_001s_body_and_is_recorded(
+    hooked: ServerProcess, api: httpx.Client,
+) -> None:
+    send(api, "+15035550100")
+    answer = api.post("/api/mark-read", json={"number": "+15035550100",
+                                              "from_number": SANDBOX_LINE})
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "OK", "message": "Mark read request sent",
+                             "number": "+15035550100"}
+    with store(hooked) as db:
+        assert db.execute("SELECT mode FROM read_receipts WHERE number = ?",
+                          ("+15035550100",)).fetchall() == [("manual",)]
+
+
+def test_mark_read_of_an_sms_conversation_is_refused(hooked: ServerProcess,
+                                                     api: httpx.Client) -> None:
+    send(api, "+15035550102")  # 02: SMS only
+    wait_for(lambda: api.get("/api/v2/messages", params={"number": "+15035550102"}
+                             ).json()["data"][0]["service"] == "SMS")
+    answer = api.post("/api/mark-read", json={"number": "+15035550102",
+                                              "from_number": SANDBOX_LINE})
+    assert answer.status_code == 400
+    assert "iMessage and RCS" in answer.json()["message"]
+    # A number never written to is judged by what the network says it is.
+    never = api.post("/api/mark-read", json={"number": "+16175550102",
+                                             "from_number": SANDBOX_LINE})
+    assert never.status_code == 400
+
+
+def test_a_line_of_another_account_is_not_registered_for_mark_read(
+    hooked: ServerProcess,
+) -> None:
+    hooked.cli("accounts", "create", "third-mr@example.com")
+    hooked.cli("keys", "create", "--account", "third-mr@example.com", "--key-id", "third-mr",
+               "--secret", "third-mr-secret")
+    with hooked.client("third-mr", "third-mr-secret") as third:
+        answer = third.post("/api/mark-read", json={"number": "+14155550100",
+                                                    "from_number": SANDBOX_LINE})
+    assert answer.status_code == 404
+    assert answer.json() == NOT_REGISTERED
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, None, "false", [], {}])
+def test_auto_mark_read_takes_only_a_json_boolean(api: httpx.Client, value: object) -> None:
+    answer = api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": value})
+    assert answer.status_code == 400
+    assert answer.json() == NOT_BOOLEAN
+
+
+def test_auto_mark_read_with_no_or_broken_body_is_refused_the_same_way(
+    api: httpx.Client,
+) -> None:
+    for raw in (b"", b"{", b"[true]"):
+        answer = api.post("/accounts/settings/auto-mark-read", content=raw,
+                          headers={"content-type": "application/json"})
+        assert answer.status_code == 400
+        assert answer.json() == NOT_BOOLEAN
+
+
+def test_auto_mark_read_toggles_with_seed_001s_body(hooked: ServerProcess,
+                                                    api: httpx.Client) -> None:
+    for value in (True, False):
+        answer = api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": value})
+        assert answer.status_code == 200
+        assert answer.json() == {"status": "OK", "auto_mark_read": value}
+
+
+def test_auto_mark_read_answers_a_1to1_imessage_from_the_very_next_inbound(
+    hooked: ServerProcess, api: httpx.Client,
+) -> None:
+    def receipts(number: str) -> list[tuple[str, str]]:
+        with store(hooked) as db:
+            return db.execute("SELECT mode, message_handle FROM read_receipts WHERE number = ?",
+                              (number,)).fetchall()
+
+    api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": False})
+    send(api, "+12065550106", "before")  # echo arrives while auto is off
+    wait_for(lambda: inbound_rows(api, "+12065550106"))
+    assert receipts("+12065550106") == []
+
+    api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": True})
+    send(api, "+12065550106", "after")
+    echoes = wait_for(lambda: [r for r in inbound_rows(api, "+12065550106")
+                               if r["content"] == "echo: after"])
+    assert receipts("+12065550106") == [("auto", echoes[0]["message_handle"])]
+
+    send(api, "+12065550102", "sms")  # an SMS phone sends nothing back, so no receipt either
+    api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": False})
+    send(api, "+12065550106", "off again")
+    wait_for(lambda: [r for r in inbound_rows(api, "+12065550106")
+                      if r["content"] == "echo: off again"])
+    assert len(receipts("+12065550106")) == 1
+
+
+def test_typing_indicator_is_sent_to_a_contact(hooked: ServerProcess,
+                                               api: httpx.Client) -> None:
+    send(api, "+17735550100")
+    answer = api.post("/api/send-typing-indicator", json={"number": "+17735550100",
+                                                          "from_number": SANDBOX_LINE})
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "SENT", "number": "+17735550100"}
+    stop = api.post("/api/send-typing-indicator", json={"number": "+17735550100",
+                                                        "state": "stop"})
+    assert stop.json()["status"] == "SENT"
+
+
+def test_typing_indicator_errors(api: httpx.Client) -> None:
+    missing = api.post("/api/send-typing-indicator", json={})
+    assert (missing.status_code, missing.json()) == (400, MISSING_NUMBER)
+    stranger = api.post("/api/send-typing-indicator", json={"number": "+17735559876"})
+    assert stranger.status_code == 400
+    assert stranger.json() == {
+        "status": "ERROR", "status_code": 400, "number": "+17735559876",
+        "error_message": "No route mapping found for number, have you messaged them before?"}
+    bad_state = api.post("/api/send-typing-indicator", json={"number": "+17735550100",
+                                                             "state": "maybe"})
+    assert bad_state.status_code == 400
+    assert bad_state.json()["status"] == "ERROR"
+    assert "`state`" in bad_state.json()["error_message"]
