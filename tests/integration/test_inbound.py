@@ -271,3 +271,126 @@ def test_typing_indicator_errors(api: httpx.Client) -> None:
     assert bad_state.status_code == 400
     assert bad_state.json()["status"] == "ERROR"
     assert "`state`" in bad_state.json()["error_message"]
+
+
+# -- driven through the sandbox phones --------------------------------------------------------
+
+SEED_000_KEYS = {"accountEmail", "message_id", "number", "status", "date_updated", "content",
+                 "is_outbound"}
+
+
+@pytest.fixture(scope="module")
+def patient(tmp_path_factory: pytest.TempPathFactory,
+            receiver: ReceiverProcess) -> Iterator[ServerProcess]:
+    """A server whose phones deliver at once but never read by themselves."""
+    process = ServerProcess(tmp_path_factory.mktemp("patient"),
+                            {"BLUEWIRE_SANDBOX_READ_MS": "600000"}).start()
+    with process.client() as client:
+        for type_, path in (("receive", "/p-receive"), ("typing_indicator", "/p-typing")):
+            answer = client.post("/api/account/webhooks", json={
+                "type": type_, "webhooks": [receiver.url_for(path)]})
+            assert answer.status_code == 200, answer.text
+    yield process
+    process.stop()
+
+
+def phone_sends(client: httpx.Client, number: str, **body: object) -> dict:
+    answer = client.post(f"/sandbox/phones/{number}/messages", json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_read_webhook_arrives_when_the_phone_reads(
+    patient: ServerProcess, receiver: ReceiverProcess,
+) -> None:
+    with patient.client() as client:
+        sent = client.post("/api/send-message", json={
+            "number": "+13125550100", "content": "read me",
+            "status_callback": receiver.url_for("/p-status")}).json()
+        handle = sent["message_handle"]
+        wait_for(lambda: client.get("/api/status", params={"handle": handle}
+                                    ).json()["status"] == "DELIVERED")
+        assert not [r for r in receiver.received("/p-status") if r.json["status"] == "READ"]
+        assert client.post("/sandbox/phones/+13125550100/read", json={}).status_code == 200
+        read = wait_for(lambda: [r.json for r in receiver.received("/p-status")
+                                 if r.json["status"] == "READ"])[0]
+    assert read.keys() >= SEED_000_KEYS
+    assert read["message_id"] == handle
+    assert read["number"] == "+13125550100"
+    assert read["content"] == "read me" and read["is_outbound"] is True
+
+
+def test_a_strangers_message_reaches_no_one_and_is_counted(
+    patient: ServerProcess, receiver: ReceiverProcess,
+) -> None:
+    with patient.client() as client:
+        sent = phone_sends(client, "+13125559999", content="who is this?")
+        assert sent["message_handles"] == []
+        assert inbound_rows(client, "+13125559999") == []
+    listing = patient.cli("inbound", "--unrouted").stdout
+    assert "who is this?" in listing and "+13125559999" in listing
+    assert "1 unrouted inbound message " in listing
+    assert not [r for r in receiver.received("/p-receive")
+                if r.json["number"] == "+13125559999"]
+
+
+def test_auto_mark_read_skips_sms_and_later_parts(patient: ServerProcess) -> None:
+    def receipts(number: str) -> list[tuple[str, str]]:
+        with store(patient) as db:
+            return db.execute("SELECT mode, message_handle FROM read_receipts WHERE number = ?",
+                              (number,)).fetchall()
+
+    with patient.client() as client:
+        client.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": True})
+        try:
+            for number in ("+13125550102", "+13125550110"):  # an SMS phone, an iMessage one
+                send(client, number)
+            phone_sends(client, "+13125550102", content="by sms")
+            sent = phone_sends(client, "+13125550110", content="look",
+                               media_urls=["https://cdn.example.com/a.png",
+                                           "https://cdn.example.com/b.png"])
+        finally:
+            client.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": False})
+        parts = inbound_rows(client, "+13125550110")
+    assert receipts("+13125550102") == []
+    assert len(parts) == 2 and len(sent["message_handles"]) == 2
+    by_handle = {row["message_handle"]: row for row in parts}
+    first, second = (by_handle[h] for h in sent["message_handles"])
+    assert (first["content"], first["media_url"]) == ("look", "https://cdn.example.com/a.png")
+    assert (second["content"], second["media_url"]) == (None, "https://cdn.example.com/b.png")
+    assert receipts("+13125550110") == [("auto", sent["message_handles"][0])]
+
+
+def test_start_lifts_an_opt_out(patient: ServerProcess) -> None:
+    with patient.client() as client:
+        send(client, "+13125550111")
+        phone_sends(client, "+13125550111", content="stop")
+        refused = client.post("/api/send-message", json={"number": "+13125550111",
+                                                         "content": "hello?"})
+        assert refused.json()["error_key"] == "OPTED_OUT"
+        phone_sends(client, "+13125550111", content="START")
+        again = client.post("/api/send-message", json={"number": "+13125550111",
+                                                       "content": "welcome back"})
+        assert again.status_code == 200, again.text
+
+
+def test_a_phone_typing_reaches_the_typing_indicator_webhook(
+    patient: ServerProcess, receiver: ReceiverProcess,
+) -> None:
+    with patient.client() as client:
+        send(client, "+13125550112")
+        assert client.post("/sandbox/phones/+13125550112/typing",
+                           json={"typing": True}).status_code == 200
+    typing = wait_for(lambda: [r.json for r in receiver.received("/p-typing")
+                               if r.json["number"] == "+13125550112"])[0]
+    assert typing["is_typing"] is True
+    assert typing["sendblue_number"] == SANDBOX_LINE
+
+
+def test_a_contact_who_writes_in_becomes_verified(patient: ServerProcess) -> None:
+    with patient.client() as client:
+        send(client, "+13125550113")
+        before = client.get("/api/v2/contacts/+13125550113").json()["contact"]
+        phone_sends(client, "+13125550113", content="hi back")
+        after = client.get("/api/v2/contacts/+13125550113").json()["contact"]
+    assert (before["verified"], after["verified"]) == (False, True)

@@ -151,6 +151,7 @@ class PhoneActionRefused(ValueError):
 # the network the latest outcomes it can tell `resolve` about.
 PHONE_HISTORY = 500
 RESOLVE_MEMORY = 200_000
+PHONES = 100_000  # the phones remembered; the least recently used is forgotten first
 
 
 def _history() -> deque[Any]:
@@ -196,7 +197,7 @@ class SandboxConnector:
 
     def __init__(self, timing: SandboxTiming | None = None) -> None:
         self.timing = timing or SandboxTiming()
-        self.phones: dict[str, Phone] = {}
+        self.phones: OrderedDict[str, Phone] = OrderedDict()
         self._reported: OrderedDict[str, StatusUpdate] = OrderedDict()
         self._sink: EventSink | None = None
         self._timers: dict[asyncio.TimerHandle, tuple[Callable[..., None], tuple[Any, ...]]] = {}
@@ -220,6 +221,10 @@ class SandboxConnector:
         phone = self.phones.get(number)
         if phone is None:
             phone = self.phones[number] = Phone(number, behaviour_of(number))
+            if len(self.phones) > PHONES:
+                self.phones.popitem(last=False)
+        else:
+            self.phones.move_to_end(number)
         return phone
 
     async def send(self, message: OutboundMessage) -> None:

@@ -87,6 +87,10 @@ class ContactBook:
         else:
             cached[0].discard(number)
 
+    @staticmethod
+    def mark_verified(tx: Tx, account_id: int, number: str) -> None:
+        store.mark_verified(tx, account_id, number, now_ms())
+
     def route(self, tx: Tx, line: str, number: str, candidates: list[int]) -> int | None:
         """The account an inbound from `number` on `line` belongs to (seed 003): one of the
         accounts that may use the line and have the sender as a contact; if several, the one

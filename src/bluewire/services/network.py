@@ -77,6 +77,8 @@ class NetworkReports:
         if account_id is None:
             log.info("inbound from %s to %s kept unrouted: a stranger to every account of the "
                      "line", inbound.number, inbound.line)
+        if account_id is not None:  # a contact who wrote to us is a verified contact
+            self._contacts.mark_verified(tx, account_id, inbound.number)
         opt_change = opt_out_change(inbound.content) if account_id is not None else None
         if opt_change is not None:
             self._contacts.set_opted_out(tx, account_id, inbound.number, opt_change)  # type: ignore[arg-type]

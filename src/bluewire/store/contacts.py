@@ -189,3 +189,9 @@ def list_contacts(conn: Connection, flt: ContactFilter, *, order_by: str, descen
     keys = (column, contacts.c.id)
     query = query.order_by(*(key.desc() if descending else key.asc() for key in keys))
     return [contact_from_row(row) for row in conn.execute(query.limit(limit).offset(offset))]
+
+
+def mark_verified(tx: Tx, account_id: int, number: str, now: int) -> None:
+    """The contact has written to us: verified (a no-op once it is)."""
+    tx.execute_many("UPDATE contacts SET verified = ?, updated_at = ? WHERE account_id = ? "
+                    "AND number = ? AND verified = ?", [(True, now, account_id, number, False)])
