@@ -93,9 +93,12 @@ messages = Table(
     # its lease while a worker handles it, NULL once it is terminal and needs no more work.
     Column("claimed_until", BigInteger),
     Column("dispatch_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("group_id", String(48)),  # chat_groups.group_id, for a message to or from a group
+    Column("participants", Text),  # JSON list: the group's members when the message was sent
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_updated", "account_id", "updated_at"),
     Index("ix_messages_account_number", "account_id", "number"),
+    Index("ix_messages_group", "group_id", "id"),
     Index(
         "ix_messages_due",
         "claimed_until",
@@ -214,4 +217,58 @@ read_receipts = Table(
     Column("message_handle", String(64)),  # the inbound that an automatic receipt answered
     Column("sent_at", BigInteger, nullable=False),
     Index("ix_read_receipts_conversation", "account_id", "line", "number", "id"),
+)
+
+chat_groups = Table(
+    "chat_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", String(48), nullable=False),  # the id the API shows
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("display_name", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_chat_groups_group_id", "group_id", unique=True),
+    Index("ix_chat_groups_account", "account_id", "id"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_pk", Integer, ForeignKey("chat_groups.id"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("added_at", BigInteger, nullable=False),
+    Column("removed_at", BigInteger),  # NULL while a member
+    Index("ix_group_members_group", "group_pk", "number"),
+)
+
+# One row per participant of a group message: when it reached them, when they read it.
+message_receipts = Table(
+    "message_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("delivered_at", BigInteger),
+    Column("read_at", BigInteger),
+    Index("ux_message_receipts_member", "message_id", "number", unique=True),
+)
+
+media_objects = Table(
+    "media_objects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("media_id", String(48), nullable=False),  # mediaObjectId, and the download path
+    Column("account_id", Integer, ForeignKey("accounts.id")),
+    Column("source_url", Text),  # where it was fetched from, if it was
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", Text, nullable=False),  # where the media store keeps the bytes
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),  # NULL: kept; else downloads answer 410 after it
+    Index("ux_media_objects_media_id", "media_id", unique=True),
+    Index("ix_media_objects_account", "account_id", "id"),
 )
