@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from .contacts import Contact
 from .errors import validation_error
 from .phones import require_number
+from .query import parse_moment, parse_whole_number
 
 # Text fields: the preferred snake_case name, then its deprecated camelCase alias (reference
 # §3.12; the SDK sends either).
@@ -41,7 +41,6 @@ ORDER_BY = {
 }
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_UNENCODED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
 
 
 @dataclass(slots=True)
@@ -152,25 +151,9 @@ def parse_list_query(query: Mapping[str, str]) -> ListQuery:
         order_by=ORDER_BY[order],
         descending=direction == "desc",
         # "Defaults to 100, capped at 1000" (SDK): a larger limit is served as 1000.
-        limit=min(_integer(query, "limit", DEFAULT_PAGE, 1), MAX_PAGE),
-        offset=_integer(query, "offset", 0, 0, MAX_OFFSET),
+        limit=min(parse_whole_number(query, "limit", 1) or DEFAULT_PAGE, MAX_PAGE),
+        offset=parse_whole_number(query, "offset", 0, MAX_OFFSET) or 0,
     )
-
-
-def parse_moment(value: str | None, name: str) -> int | None:
-    """ISO 8601 with a time zone as milliseconds since the epoch (a `+` of the offset that
-    arrived as a space, because the query string was not percent-encoded, is put back)."""
-    if not value:
-        return None
-    try:
-        text = _UNENCODED_OFFSET.sub(r"+\1", value.strip()).replace("Z", "+00:00")
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise validation_error(f"`{name}` must be an ISO 8601 date-time "
-                               "(e.g. 2024-01-15T14:30:00Z)") from None
-    if parsed.tzinfo is None:
-        raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
-    return int(parsed.timestamp() * 1000)
 
 
 def _aliased(body: Mapping[str, Any], name: str, alias: str) -> str | None:
@@ -220,18 +203,3 @@ def _tags(value: object, name: str) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     return tags
-
-
-def _integer(query: Mapping[str, str], name: str, default: int, low: int,
-             high: int | None = None) -> int:
-    value = query.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        parsed = int(value)
-    except ValueError:
-        raise validation_error(f"`{name}` must be a whole number") from None
-    if parsed < low or (high is not None and parsed > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise validation_error(f"`{name}` must be {bound}")
-    return parsed

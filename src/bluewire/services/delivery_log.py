@@ -8,15 +8,14 @@ events from before the endpoint existed are delivered too). Both keep the event'
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from ..domain.errors import not_found, validation_error
 from ..domain.payloads import iso
+from ..domain.query import parse_moment, parse_whole_number
 from ..domain.webhooks import TYPE_FOR_EVENT
 from ..store import deliveries as store
 from ..store import webhooks as webhook_store
@@ -31,7 +30,6 @@ MAX_PAGE = 500
 MAX_REPLAY_EVENTS = 10_000
 
 _decode = msgspec.json.Decoder().decode
-_UNENCODED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
 
 
 class DeliveryLog:
@@ -45,14 +43,14 @@ class DeliveryLog:
         flt = DeliveryFilter(
             account_id=account.id,
             message_handle=query.get("message") or None,
-            endpoint_id=_integer(query, "endpoint_id", 1, None),
+            endpoint_id=parse_whole_number(query, "endpoint_id", 1, None),
             url=query.get("url") or None,
             state=_state(query.get("state")),
-            since=_moment(query.get("since"), "since"),
-            until=_moment(query.get("until"), "until"),
+            since=parse_moment(query.get("since"), "since"),
+            until=parse_moment(query.get("until"), "until"),
         )
-        limit = _integer(query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
-        offset = _integer(query, "offset", 0, None) or 0
+        limit = parse_whole_number(query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+        offset = parse_whole_number(query, "offset", 0, None) or 0
         rows, attempts = self._database.read(
             lambda conn: store.list_deliveries(conn, flt, limit + 1, offset))
         return {
@@ -93,10 +91,10 @@ class DeliveryLog:
                 "resent_from": delivery_id, "data": delivery_view(row, [])}
 
     async def replay(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        since = _moment(body.get("since"), "since")
+        since = parse_moment(body.get("since"), "since")
         if since is None:
             raise validation_error("`since` is required: the ISO 8601 start of the time range")
-        until = _moment(body.get("until"), "until")
+        until = parse_moment(body.get("until"), "until")
         until = now_ms() if until is None else until
         if until < since:
             raise validation_error("`until` must not be before `since`")
@@ -224,33 +222,3 @@ def _state(value: str | None) -> str | None:
     return value
 
 
-def _integer(query: Mapping[str, str], name: str, low: int, high: int | None) -> int | None:
-    value = query.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        parsed = int(value)
-    except ValueError:
-        raise validation_error(f"`{name}` must be a whole number") from None
-    if parsed < low or (high is not None and parsed > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise validation_error(f"`{name}` must be {bound}")
-    return parsed
-
-
-def _moment(value: object, name: str) -> int | None:
-    """ISO 8601 with a time zone (Z or an offset) as milliseconds since the epoch."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise validation_error(f"`{name}` must be an ISO 8601 date-time string")
-    try:
-        # A `+` of an offset arrives as a space when a query string was not percent-encoded.
-        text = _UNENCODED_OFFSET.sub(r"+\1", value.strip()).replace("Z", "+00:00")
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise validation_error(f"`{name}` must be an ISO 8601 date-time "
-                               "(e.g. 2024-01-15T14:30:00Z)") from None
-    if parsed.tzinfo is None:
-        raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
-    return int(parsed.timestamp() * 1000)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from ..domain import limits
@@ -12,6 +11,7 @@ from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response, message_row
 from ..domain.phones import require_number
+from ..domain.query import parse_moment, parse_whole_number
 from ..domain.statuses import Status
 from ..store import messages as store
 from ..store.accounts import Account
@@ -143,28 +143,11 @@ def _parse_list_query(account_id: int, q: Mapping[str, str]):  # type: ignore[no
         return value.lower() == "true"
 
     def integer(name: str, default: int, low: int, high: int) -> int:
-        value = q.get(name)
-        if value in (None, ""):
-            return default
-        try:
-            parsed = int(value)
-        except ValueError:
-            raise validation_error(f"`{name}` must be a whole number") from None
-        if not low <= parsed <= high:
-            raise validation_error(f"`{name}` must be between {low} and {high}")
-        return parsed
+        parsed = parse_whole_number(q, name, low, high)
+        return default if parsed is None else parsed
 
     def moment(name: str) -> int | None:
-        value = q.get(name)
-        if value in (None, ""):
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
-            raise validation_error(f"`{name}` must be an ISO 8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
-        return int(parsed.timestamp() * 1000)
+        return parse_moment(q.get(name), name)
 
     def choice(name: str, allowed: set[str] | dict[str, str]) -> str | None:
         value = q.get(name)

@@ -1,0 +1,46 @@
+"""Reading values out of query strings and bodies, with errors that name the parameter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from .errors import validation_error
+
+# A `+` of an offset arrives as a space when a query string was not percent-encoded.
+_UNENCODED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+
+
+def parse_moment(value: object, name: str) -> int | None:
+    """ISO 8601 with a time zone (Z or an offset) as milliseconds since the epoch; None when
+    absent. An offset's `+` that arrived as a space is put back."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise validation_error(f"`{name}` must be an ISO 8601 date-time string")
+    try:
+        text = _UNENCODED_OFFSET.sub(r"+\1", value.strip()).replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise validation_error(f"`{name}` must be an ISO 8601 date-time "
+                               "(e.g. 2024-01-15T14:30:00Z)") from None
+    if parsed.tzinfo is None:
+        raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
+    return int(parsed.timestamp() * 1000)
+
+
+def parse_whole_number(query: Mapping[str, str], name: str, low: int,
+                       high: int | None = None) -> int | None:
+    """A whole number from `low` to `high` (no upper bound when None); None when absent."""
+    value = query.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        parsed = int(value)
+    except ValueError:
+        raise validation_error(f"`{name}` must be a whole number") from None
+    if parsed < low or (high is not None and parsed > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise validation_error(f"`{name}` must be {bound}")
+    return parsed
