@@ -41,6 +41,9 @@ class ServerProcess:
             "BLUEWIRE_SANDBOX_READ_MS": "0",
             "BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS": "1",
             "BLUEWIRE_LOG_LEVEL": "warning",
+            # Suites that send made-up CDN URLs pass them on; tests/integration/test_media.py
+            # turns fetching on against its own file server.
+            "BLUEWIRE_MEDIA_FETCH": "0",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -10,7 +10,9 @@ from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
 from .api.events import event_stream_handler
+from .api.group_routes import register_group_routes
 from .api.http import App, Request
+from .api.media_routes import register_media_routes
 from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
@@ -22,11 +24,13 @@ from .delivery.worker import DeliveryWorker
 from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
 from .domain.webhooks import RETRY_SCHEDULE_S
+from .media.wiring import build_media
 from .services.accounts import AccountService, Authenticator
 from .services.contact_book import ContactBook
 from .services.contacts import ContactService
 from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
+from .services.groups import GroupService
 from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
@@ -87,8 +91,13 @@ class Gateway:
             self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
+        self.media = build_media(settings, self.database, self.writer)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
-                                          self.contacts_book, on_queued=self.dispatcher.wake)
+                                          self.contacts_book, on_queued=self.dispatcher.wake,
+                                          media=self.media)
+        self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
+                                   self.contacts_book, on_queued=self.dispatcher.wake,
+                                   media=self.media)
         self.lookup = LookupService(self.lines, self.registry)
         self.contacts = ContactService(self.database, self.writer, self.contacts_book,
                                        self.lines)
@@ -116,6 +125,7 @@ class Gateway:
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
         await self.webhook_sender.start()
+        await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
 
     async def stop(self) -> None:
@@ -133,6 +143,7 @@ class Gateway:
         await self.read_receipts.drain()
         await self.delivery.stop()
         await self.webhook_sender.stop()
+        await self.media.stop()
         self.writer.stop()
         self.database.dispose()
 
@@ -140,8 +151,10 @@ class Gateway:
         router = build_router(self.messaging, self.lookup, self.webhooks)
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
+        register_group_routes(router, self.groups)
         register_sandbox_routes(router, SandboxPhones(self.sandbox, self.lines, self.database,
-                                                      self.sink.drain))
+                                                      self.sink.drain, media=self.media))
+        register_media_routes(router, self.media)
         register_conversation_routes(router, self.read_receipts, self.typing)
         router.add("GET", "/api/v2/events", event_stream_handler(
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,

@@ -35,6 +35,13 @@ def _env_schedule(name: str) -> tuple[float, ...] | None:
     return schedule
 
 
+def _media_ttl_ms(default: int) -> int:
+    """BLUEWIRE_MEDIA_TTL_MS, else BLUEWIRE_MEDIA_TTL_DAYS, else `default`."""
+    if os.environ.get("BLUEWIRE_MEDIA_TTL_MS"):
+        return _env_int("MEDIA_TTL_MS", default)
+    return _env_int("MEDIA_TTL_DAYS", default // 86_400_000) * 86_400_000
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///bluewire.db"
@@ -75,6 +82,21 @@ class Settings:
     sse_heartbeat_ms: int = 15_000
     sse_max_seconds: int = 900
 
+    # Media (README "Media"): a local folder (default: `bluewire-media/` next to a SQLite
+    # database), or an S3-compatible bucket when media_s3_bucket is set.
+    media_dir: str | None = None
+    media_s3_bucket: str | None = None
+    media_s3_endpoint: str | None = None  # e.g. http://127.0.0.1:9000 (MinIO); None: AWS
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: str | None = None
+    media_s3_region: str | None = None
+    media_s3_prefix: str = ""
+    media_fetch: bool = True  # fetch and keep a copy of media URLs (off: pass them on as given)
+    media_ttl_ms: int = 30 * 86_400_000  # inbound media links answer 410 after this (seed 003)
+    media_fetch_timeout_ms: int = 20_000  # fetching a media_url, whole
+    # Base URL of this server in the media links it hands out; default http://<host>:<port>.
+    public_url: str | None = None
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         d = cls()  # the defaults
@@ -103,6 +125,19 @@ class Settings:
             "log_level": _env("LOG_LEVEL", d.log_level),
             "sse_heartbeat_ms": _env_int("SSE_HEARTBEAT_MS", d.sse_heartbeat_ms),
             "sse_max_seconds": _env_int("SSE_MAX_SECONDS", d.sse_max_seconds),
+            "media_dir": os.environ.get("BLUEWIRE_MEDIA_DIR") or None,
+            "media_s3_bucket": os.environ.get("BLUEWIRE_MEDIA_S3_BUCKET") or None,
+            "media_s3_endpoint": os.environ.get("BLUEWIRE_MEDIA_S3_ENDPOINT") or None,
+            "media_s3_access_key_id": os.environ.get("BLUEWIRE_MEDIA_S3_ACCESS_KEY_ID") or None,
+            "media_s3_secret_access_key":
+                os.environ.get("BLUEWIRE_MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "media_s3_region": os.environ.get("BLUEWIRE_MEDIA_S3_REGION") or None,
+            "media_s3_prefix": _env("MEDIA_S3_PREFIX", d.media_s3_prefix),
+            "media_fetch": _env_bool("MEDIA_FETCH", d.media_fetch),
+            "media_ttl_ms": _media_ttl_ms(d.media_ttl_ms),
+            "media_fetch_timeout_ms": _env_int("MEDIA_FETCH_TIMEOUT_MS",
+                                               d.media_fetch_timeout_ms),
+            "public_url": os.environ.get("BLUEWIRE_PUBLIC_URL") or None,
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

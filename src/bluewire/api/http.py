@@ -122,6 +122,7 @@ class Route:
     path: str
     handler: Handler
     authenticated: bool = True
+    max_body: int | None = None  # this route's body limit, if not the app's
 
 
 class Router:
@@ -130,8 +131,9 @@ class Router:
         self._patterns: list[tuple[str, re.Pattern[str], Route]] = []
         self._paths: set[str] = set()
 
-    def add(self, method: str, path: str, handler: Handler, *, authenticated: bool = True) -> None:
-        route = Route(method, path, handler, authenticated)
+    def add(self, method: str, path: str, handler: Handler, *, authenticated: bool = True,
+            max_body: int | None = None) -> None:
+        route = Route(method, path, handler, authenticated, max_body)
         self._paths.add(path)
         if "{" not in path:
             self._exact[(method, path)] = route
@@ -221,7 +223,7 @@ class App:
             if path_known:
                 raise ApiError(405, f"{method} is not allowed on {scope['path']}")
             raise ApiError(404, f"No such endpoint: {method} {scope['path']}")
-        body = await self._read_body(scope, receive)
+        body = await self._read_body(scope, receive, route.max_body or self._max_body)
         request = Request(scope, body, params)
         if route.authenticated:
             request.account = await self._authenticate(request)
@@ -230,15 +232,15 @@ class App:
             return result
         return json_response(result)
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+    async def _read_body(self, scope: Scope, receive: Receive, limit: int) -> bytes:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     raise ApiError(400, "Content-Length is not a number") from None
-                if declared > self._max_body:
-                    raise _too_large(self._max_body)
+                if declared > limit:
+                    raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -247,8 +249,8 @@ class App:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise _too_large(self._max_body)
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

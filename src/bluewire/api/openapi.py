@@ -8,6 +8,8 @@ from .. import __version__
 from ..domain.account_events import EVENT_TYPES
 from ..domain.limits import MAX_CONTENT_CHARS, SEND_STYLES
 from .openapi_contacts import contact_paths, contact_schemas
+from .openapi_groups import group_paths, group_schemas
+from .openapi_media import media_paths, media_schemas
 from .openapi_webhooks import webhook_paths, webhook_schemas
 
 _STATUSES = ["REGISTERED", "PENDING", "DECLINED", "QUEUED", "ACCEPTED", "SENT", "DELIVERED",
@@ -142,6 +144,8 @@ def openapi_document() -> dict[str, Any]:
             }},
             **webhook_paths(),
             **contact_paths(),
+            **group_paths(),
+            **media_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -195,6 +199,8 @@ def openapi_document() -> dict[str, Any]:
                 }},
                 **webhook_schemas(),
                 **contact_schemas(),
+                **group_schemas(),
+                **media_schemas(),
             },
         },
     }

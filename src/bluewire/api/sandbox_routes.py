@@ -30,6 +30,7 @@ from ..domain import limits
 from ..domain.errors import validation_error
 from ..domain.payloads import iso
 from ..domain.phones import require_number
+from ..media.service import MediaService
 from ..services.lines import LineDirectory
 from ..store.accounts import Account, Line
 from ..store.database import Database
@@ -45,7 +46,9 @@ class SandboxPhones:
     """The sandbox API's work: validation, the phone's actions, and scoping to the account."""
 
     def __init__(self, sandbox: SandboxConnector, lines: LineDirectory, database: Database,
-                 drain: Callable[[], Awaitable[None]]) -> None:
+                 drain: Callable[[], Awaitable[None]], *,
+                 media: MediaService | None = None) -> None:
+        self._media = media
         self._sandbox = sandbox
         self._lines = lines
         self._database = database
@@ -61,7 +64,12 @@ class SandboxPhones:
         media_urls = _media_urls(body)
         if not content and not media_urls:
             raise validation_error("`content` or `media_url` is required")
-        sent = self._sandbox.phone_send(number, line.number, content or None, media_urls)
+        media_urls = await self._received_media(account, media_urls)
+        group_id = body.get("group_id")
+        if group_id is not None and (not isinstance(group_id, str) or not group_id.strip()):
+            raise validation_error("`group_id` must be the id of a group the phone is in")
+        sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
+                                        group_id=group_id.strip() if group_id else None)
         await self._drain()
         handles = self._database.read(lambda conn: _inbound_handles(conn, account.id, number,
                                                                     line.number, sent.at_ms))
@@ -143,6 +151,20 @@ class SandboxPhones:
                 conversation(state.line)["phone_typing"] = _typing_json(state)
         return {"status": "OK", **self._phone_json(number),
                 "conversations": [conversations[line] for line in sorted(conversations)]}
+
+    async def _received_media(self, account: Account,
+                              urls: tuple[str, ...]) -> tuple[str, ...]:
+        """The phone's pictures, fetched as a network would and stored: our download links,
+        which expire (seed 003)."""
+        if self._media is None or not self._media.fetch_enabled:
+            return urls
+        links = []
+        for index, url in enumerate(urls):
+            field = "media_url" if len(urls) == 1 else f"media_urls[{index}]"
+            stored = await self._media.fetch(account.id, url, field=field, expires=True,
+                                             by_type=True)
+            links.append(self._media.download_url(stored))
+        return tuple(links)
 
     # -- validation and scoping -----------------------------------------------------------------
 
@@ -255,13 +277,15 @@ def _inbound_times(conn: Connection, account_id: int, number: str, lines: set[st
 def _received_json(message: PhoneMessage) -> dict[str, Any]:
     return {"message_handle": message.handle, "line": message.line, "content": message.content,
             "media_url": message.media_url, "status": message.status.value,
-            "received_at": iso(message.at_ms), "read_at": iso(message.read_at_ms)}
+            "received_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
+            "group_id": message.group_id}
 
 
 def _sent_json(message: PhoneSent) -> dict[str, Any]:
     return {"line": message.line, "content": message.content,
             "media_urls": list(message.media_urls), "service": message.service.value,
-            "sent_at": iso(message.at_ms), "read_at": iso(message.read_at_ms)}
+            "sent_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
+            "group_id": message.group_id}
 
 
 def _typing_json(state: TypingSeen) -> dict[str, Any]:

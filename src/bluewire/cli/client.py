@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -42,6 +43,21 @@ def _call(url: str, key_id: str, secret: str, method: str, path: str,
     return body
 
 
+def _media_url(url: str, key_id: str, secret: str, media: str) -> str:
+    """`media` itself if it is a URL or media object id; a local file is uploaded first."""
+    if media.startswith(("http://", "https://", "bluewire-media://", "mo_")) \
+            and not Path(media).exists():
+        return media
+    path = Path(media)
+    if not path.is_file():
+        err.print(f"[red]error:[/red] {media} is neither a file nor an http(s) URL")
+        raise typer.Exit(2)
+    with path.open("rb") as file:
+        answer = _call(url, key_id, secret, "POST", "/api/upload-file",
+                       files={"file": (path.name, file)})
+    return str(answer["media_url"])
+
+
 def _status_style(status: str | None) -> str:
     return {"READ": "green", "DELIVERED": "green", "SENT": "cyan", "QUEUED": "yellow",
             "ERROR": "red", "RECEIVED": "magenta"}.get(status or "", "white")
@@ -49,13 +65,23 @@ def _status_style(status: str | None) -> str:
 
 def client_app(app: typer.Typer) -> None:
     @app.command()
-    def send(number: str, text: str,
+    def send(number: str, text: Annotated[str | None, typer.Argument()] = None,
              from_line: Annotated[str | None, typer.Option(
                  "--from", help="The line to send from (default: the account's only line).",
              )] = None,
+             media: Annotated[str | None, typer.Option(
+                 "--media", help="A file to attach (uploaded first) or a media URL.",
+             )] = None,
              url: Url = DEFAULT_URL, key_id: KeyId = "", secret: Secret = "") -> None:
-        """Send a message."""
-        body: dict[str, Any] = {"number": number, "content": text}
+        """Send a message (text, a picture or file, or both)."""
+        if not text and not media:
+            err.print("[red]error:[/red] give a text, --media, or both")
+            raise typer.Exit(2)
+        body: dict[str, Any] = {"number": number}
+        if text:
+            body["content"] = text
+        if media:
+            body["media_url"] = _media_url(url, key_id, secret, media)
         if from_line:
             body["from_number"] = from_line
         result = _call(url, key_id, secret, "POST", "/api/send-message", json=body)

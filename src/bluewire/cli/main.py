@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import shlex
@@ -15,6 +16,7 @@ from ..config import Settings
 from ..services.accounts import AdminError, Bootstrap
 from .client import client_app
 from .events import events_command
+from .groups import group_app
 from .inbound import inbound_command
 from .sandbox import sandbox_commands
 from .webhooks import webhooks_commands
@@ -28,6 +30,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(lines_app, name="lines")
 client_app(app)
+group_app(app)
 events_command(app)
 inbound_command(app)
 sandbox_commands(app)
@@ -57,6 +60,10 @@ def serve(
     from .uvicorn_runner import run_uvicorn
 
     settings = Settings.from_env(**({"allow_private_webhooks": True} if dev else {}))
+    if settings.public_url is None:  # media links point here unless BLUEWIRE_PUBLIC_URL says
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        settings = dataclasses.replace(settings, public_url=f"http://{shown_host}:{port}")
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ..app import Gateway

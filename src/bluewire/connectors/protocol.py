@@ -26,6 +26,8 @@ class OutboundMessage:
     content: str | None
     media_url: str | None = None
     send_style: str | None = None
+    group_id: str | None = None  # set for a group message: sent to every participant
+    participants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class StatusUpdate:
     was_downgraded: bool | None = None
     error_code: int | None = None
     error_message: str | None = None
+    number: str | None = None  # the participant it happened at (a group message's receipts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,7 @@ class PhoneMessage:
     status: Status
     at_ms: int
     read_at_ms: int | None = None
+    group_id: str | None = None  # set for a message to a group the phone is in
 
 
 @dataclass(slots=True)
@@ -104,6 +105,7 @@ class PhoneSent:
     service: Service
     at_ms: int
     read_at_ms: int | None = None
+    group_id: str | None = None  # set for a message the phone sent to a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,9 @@ class SandboxConnector:
         return phone
 
     async def send(self, message: OutboundMessage) -> None:
+        if message.group_id is not None:
+            self._send_group(message)
+            return
         phone = self.phone(message.number)
         behaviour = phone.behaviour
         if behaviour is Behaviour.FAILS:
@@ -245,9 +250,39 @@ class SandboxConnector:
         timing = self.timing
         self._later(timing.deliver_ms, self._deliver, phone, message, service)
 
+    def _send_group(self, message: OutboundMessage) -> None:
+        """A group message reaches every participant's phone, each behaving as it does; each
+        phone's receipts name it. It fails only if no phone takes it."""
+        taken = 0
+        for number in message.participants:
+            phone = self.phone(number)
+            behaviour = phone.behaviour
+            if behaviour is Behaviour.FAILS:
+                continue
+            taken += 1
+            phone.receive(PhoneMessage(message.handle, message.line, message.content,
+                                       message.media_url, Status.SENT, _now_ms(),
+                                       group_id=message.group_id))
+            if behaviour is Behaviour.NEVER_RESOLVES:
+                continue
+            self._report(message.handle, Status.SENT, Service.IMESSAGE, number=number)
+            if behaviour in (Behaviour.SMS, Behaviour.MANUAL):
+                continue
+            self._later(self.timing.deliver_ms, self._deliver, phone, message, Service.IMESSAGE)
+        if not taken:
+            raise SendFailed(ErrorCode.SEND_FAILED,
+                             f"no phone of group {message.group_id} takes the message")
+
     def _deliver(self, phone: Phone, message: OutboundMessage, service: Service) -> None:
         self._set_phone_status(phone, message.handle, Status.DELIVERED)
-        self._report(message.handle, Status.DELIVERED, service)
+        member = phone.number if message.group_id is not None else None
+        self._report(message.handle, Status.DELIVERED, service, number=member)
+        if member is not None:
+            if phone.behaviour is not Behaviour.NO_READ_RECEIPTS:
+                slow = phone.behaviour is Behaviour.SLOW_READ
+                delay = self.timing.slow_read_ms if slow else self.timing.read_ms
+                self._later(delay, self._read, phone, message.handle, service, member)
+            return
         behaviour = phone.behaviour
         if behaviour is Behaviour.ECHO:
             self._reply(phone, message.line, f"echo: {message.content or ''}")
@@ -259,25 +294,26 @@ class SandboxConnector:
         delay = self.timing.slow_read_ms if slow else self.timing.read_ms
         self._later(delay, self._read, phone, message.handle, service)
 
-    def _read(self, phone: Phone, handle: str, service: Service) -> None:
+    def _read(self, phone: Phone, handle: str, service: Service,
+              number: str | None = None) -> None:
         seen = phone.received.get(handle)
         if seen is not None and seen.status is Status.READ:
             return  # read by hand already (and reported then, if the phone reports reads)
         if seen is not None:
             seen.status, seen.read_at_ms = Status.READ, _now_ms()
-        self._report(handle, Status.READ, service)
+        self._report(handle, Status.READ, service, number=number)
 
     def _reply(self, phone: Phone, line: str, text: str) -> None:
         self._phone_sends(phone, line, text, ())
 
     def _phone_sends(self, phone: Phone, line: str, content: str | None,
-                     media_urls: tuple[str, ...]) -> PhoneSent:
+                     media_urls: tuple[str, ...], group_id: str | None = None) -> PhoneSent:
         assert self._sink is not None
-        sent = PhoneSent(line, content, media_urls, phone.service, _now_ms())
+        sent = PhoneSent(line, content, media_urls, phone.service, _now_ms(), group_id=group_id)
         phone.sent.append(sent)
         self._sink.inbound(Inbound(line=line, number=phone.number, content=content,
                                    at_ms=sent.at_ms, service=sent.service,
-                                   media_urls=media_urls))
+                                   media_urls=media_urls, group_id=group_id))
         return sent
 
     def _set_phone_status(self, phone: Phone, handle: str, status: Status) -> None:
@@ -286,10 +322,10 @@ class SandboxConnector:
             seen.status = status
 
     def _report(self, handle: str, status: Status, service: Service,
-                was_downgraded: bool | None = None) -> None:
+                was_downgraded: bool | None = None, number: str | None = None) -> None:
         assert self._sink is not None
         update = StatusUpdate(handle=handle, status=status, at_ms=_now_ms(), service=service,
-                              was_downgraded=was_downgraded)
+                              was_downgraded=was_downgraded, number=number)
         self._reported[handle] = update
         if len(self._reported) > RESOLVE_MEMORY:
             self._reported.popitem(last=False)
@@ -333,11 +369,12 @@ class SandboxConnector:
     # The phone's side: what the sandbox API does when a test or a person acts as the phone.
 
     def phone_send(self, number: str, line: str, content: str | None,
-                   media_urls: tuple[str, ...] = ()) -> PhoneSent:
-        """The phone sends one message (text, media or both) to `line`: one Inbound."""
+                   media_urls: tuple[str, ...] = (), group_id: str | None = None) -> PhoneSent:
+        """The phone sends one message (text, media or both) to `line`, or to the group
+        `group_id` that `line` is in: one Inbound."""
         if not content and not media_urls:
             raise PhoneActionRefused("a message needs content or media")
-        return self._phone_sends(self.phone(number), line, content, media_urls)
+        return self._phone_sends(self.phone(number), line, content, media_urls, group_id)
 
     def phone_read(self, number: str, line: str) -> PhoneRead:
         """The phone opens its conversation with `line`: everything it has from the line and
@@ -357,7 +394,8 @@ class SandboxConnector:
             read.append(message.handle)
             if delivered and phone.sends_read_receipts:
                 reported.append(message.handle)
-                self._report(message.handle, Status.READ, phone.service)
+                self._report(message.handle, Status.READ, phone.service,
+                             number=number if message.group_id is not None else None)
         return PhoneRead(tuple(read), tuple(reported))
 
     def phone_type(self, number: str, line: str, typing: bool) -> TypingSeen:
@@ -380,7 +418,8 @@ class SandboxConnector:
             if message.line == line and message.status is Status.SENT:
                 message.status = Status.DELIVERED
                 delivered.append(message.handle)
-                self._report(message.handle, Status.DELIVERED, phone.service)
+                self._report(message.handle, Status.DELIVERED, phone.service,
+                             number=number if message.group_id is not None else None)
         return tuple(delivered)
 
     def view(self, number: str) -> PhoneView:

@@ -89,7 +89,8 @@ class Dispatcher:
             await connector.send(OutboundMessage(
                 handle=message.handle, line=message.line, number=message.number,
                 content=message.content, media_url=message.media_url,
-                send_style=message.send_style,
+                send_style=message.send_style, group_id=message.group_id,
+                participants=message.participants,
             ))
             self.dispatched += 1
         except SendFailed as exc:

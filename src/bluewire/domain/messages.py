@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -34,6 +35,8 @@ class MessageRecord:
     read_at: int | None = None
     claimed_until: int | None = None
     dispatch_attempts: int = 0
+    group_id: str | None = None  # the group a group message went to or came from
+    participants: tuple[str, ...] = ()  # the group's members when the message was sent
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> MessageRecord:
@@ -41,14 +44,15 @@ class MessageRecord:
         (id_, handle, account_id, is_outbound, line, number, content, media_url, send_style,
          status_callback, message_type, status, service, was_downgraded, error_code,
          error_message, created_at, updated_at, sent_at, delivered_at, read_at, claimed_until,
-         dispatch_attempts) = row
+         dispatch_attempts, group_id, participants) = row
         return cls(
             id_, handle, account_id, bool(is_outbound), line, number, content, media_url,
             send_style, status_callback, message_type, _STATUSES[status],
             None if service is None else _SERVICES[service],
             None if was_downgraded is None else bool(was_downgraded), error_code,
             error_message, created_at, updated_at, sent_at, delivered_at, read_at,
-            claimed_until, dispatch_attempts,
+            claimed_until, dispatch_attempts, group_id,
+            tuple(json.loads(participants)) if participants else (),
         )
 
 

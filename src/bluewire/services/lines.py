@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from ..connectors.protocol import Connector
+from ..domain.errors import ApiError, ErrorCode
 from ..domain.rate_limit import TokenBucket
 from ..store import accounts as store
 from ..store.accounts import Line
@@ -69,6 +70,15 @@ class LineDirectory:
         if line.rate_limit is not None:
             return line.rate_limit
         return None if line.connector == "sandbox" else self._default_rate_limit
+
+    def require_send_slot(self, line: Line) -> None:
+        """Take a send slot on `line`, or answer 429 (error_code 4001) saying when to retry."""
+        wait = self.take_send_slot(line)
+        if wait > 0:
+            raise ApiError(429, f"Line {line.number} is sending too fast: at most "
+                           f"{self.rate_limit_of(line):g} messages a second",
+                           error_code=ErrorCode.RATE_LIMIT, error_key="LINE_RATE_LIMITED",
+                           headers={"retry-after": str(max(1, round(wait + 0.5)))})
 
     def take_send_slot(self, line: Line) -> float:
         """0.0 if the line may send now, else the seconds until it may."""

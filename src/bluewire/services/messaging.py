@@ -13,6 +13,7 @@ from ..domain.payloads import event_message_data, message_response, message_row
 from ..domain.phones import require_number
 from ..domain.query import parse_moment, parse_whole_number
 from ..domain.statuses import Status
+from ..media.service import MediaService
 from ..store import messages as store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
@@ -36,19 +37,21 @@ _LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
 
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
-                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None]) -> None:
+                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None],
+                 media: MediaService | None = None) -> None:
         self._database = database
         self._writer = writer
         self._lines = lines
         self._outbox = outbox
         self._contacts = contacts
         self._on_queued = on_queued
+        self._media = media
 
     async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
         """Validate, accept and commit one outbound message; it is QUEUED when this returns."""
         number = require_number(body.get("number"), "number")
         content = limits.check_content(body.get("content"))
-        media_url = limits.check_media_url(body.get("media_url"))
+        media_url = self._precheck_media(body.get("media_url"))
         if not content and not media_url:
             raise validation_error("`content` or `media_url` is required")
         send_style = limits.check_send_style(body.get("send_style"))
@@ -60,12 +63,9 @@ class MessagingService:
             raise ApiError(400, f"{number} has opted out of this account's messages (they sent "
                            "STOP); they opt back in by sending START",
                            error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
-        wait = self._lines.take_send_slot(line)
-        if wait > 0:
-            raise ApiError(429, f"Line {line.number} is sending too fast: at most "
-                           f"{self._lines.rate_limit_of(line):g} messages a second",
-                           error_code=ErrorCode.RATE_LIMIT, error_key="LINE_RATE_LIMITED",
-                           headers={"retry-after": str(max(1, round(wait + 0.5)))})
+        if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
+            media_url = await self._media.outbound_url(account.id, media_url)
+        self._lines.require_send_slot(line)
         now = now_ms()
         message = MessageRecord(
             id=None, handle=new_handle(), account_id=account.id, is_outbound=True,
@@ -85,6 +85,9 @@ class MessagingService:
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
         tx.after_commit(self._on_queued)
+
+    def _precheck_media(self, raw: object) -> str | None:
+        return self._media.precheck(raw) if self._media else limits.check_media_url(raw)
 
     def _sending_line(self, account: Account, from_number: object):  # type: ignore[no-untyped-def]
         if from_number is None or from_number == "":

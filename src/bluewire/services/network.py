@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
 from ..domain.contacts import opt_out_change
+from ..domain.groups import apply_group_report
 from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord, advance
 from ..domain.payloads import event_message_data, iso
 from ..domain.statuses import Service, Status
+from ..store import groups as group_store
 from ..store import messages as store
+from ..store.groups import ChatGroup
 from ..store.writer import Tx
 from .contact_book import ContactBook
 from .lines import LineDirectory
@@ -46,6 +50,11 @@ class NetworkReports:
             if message is None:
                 log.warning("status %s for unknown message %s", update.status, update.handle)
                 continue
+            if message.group_id is not None and update.number is not None:
+                if self._apply_group_report(tx, message, update):
+                    changed[message.handle] = message
+                    transitions += 1
+                continue
             if not advance(message, update.status, update.at_ms, service=update.service,
                            was_downgraded=update.was_downgraded, error_code=update.error_code,
                            error_message=update.error_message):
@@ -55,6 +64,26 @@ class NetworkReports:
             self._emit_message(tx, message, "message.updated")
         store.save_statuses(tx, list(changed.values()))
         return transitions
+
+    def _apply_group_report(self, tx: Tx, message: MessageRecord,
+                            update: StatusUpdate) -> bool:
+        """One participant's report on a group message (DESIGN §3): its receipt, the message's
+        status, and an event per change (a read names its reader). Whether the status moved."""
+        assert message.id is not None and update.number is not None
+        receipts = group_store.receipts_of(tx, message.id)
+        outcome = apply_group_report(
+            message, receipts, update.number, update.status, update.at_ms,
+            service=update.service, was_downgraded=update.was_downgraded,
+            error_code=update.error_code, error_message=update.error_message)
+        group_store.save_receipts(tx, message.id, outcome.receipts)
+        for number in outcome.events:
+            if number is None:
+                self._emit_message(tx, message, "message.updated")
+            else:
+                at = max(message.created_at, update.at_ms)
+                self._emit_message(tx, replace(message, number=number, status=Status.READ,
+                                               updated_at=at, read_at=at), "message.updated")
+        return outcome.message_changed
 
     def _emit_message(self, tx: Tx, message: MessageRecord, type_: str, *,
                       opted_out: bool = False) -> None:
@@ -72,8 +101,10 @@ class NetworkReports:
         route it (seed 003): to the account that has the sender as a contact, of those that
         may use the line. A stranger's message is kept unrouted (no account), counted for the
         operator, and shown to no one. Returns the parts."""
+        group = self._inbound_group(tx, inbound)
         candidates = self._lines.accounts_of(inbound.line)
-        account_id = self._contacts.route(tx, inbound.line, inbound.number, candidates)
+        account_id = group.account_id if group is not None else \
+            self._contacts.route(tx, inbound.line, inbound.number, candidates)
         if account_id is None:
             log.info("inbound from %s to %s kept unrouted: a stranger to every account of the "
                      "line", inbound.number, inbound.line)
@@ -89,9 +120,11 @@ class NetworkReports:
                 id=None, handle=handle if index == 0 else new_handle(), account_id=account_id,
                 is_outbound=False, line=inbound.line, number=inbound.number, content=content,
                 media_url=media_url, send_style=None, status_callback=None,
-                message_type="message", status=Status.RECEIVED, service=inbound.service,
-                was_downgraded=None, error_code=None, error_message=None,
-                created_at=inbound.at_ms, updated_at=inbound.at_ms,
+                message_type="message" if group is None else "group", status=Status.RECEIVED,
+                service=inbound.service, was_downgraded=None, error_code=None,
+                error_message=None, created_at=inbound.at_ms, updated_at=inbound.at_ms,
+                group_id=None if group is None else group.group_id,
+                participants=() if group is None else group.members,
             )
             store.add_message(tx, message)
             self._emit_message(tx, message, "message.received", opted_out=bool(opt_change))
@@ -100,6 +133,19 @@ class NetworkReports:
             self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
                                   stored[0].handle)
         return stored
+
+    @staticmethod
+    def _inbound_group(tx: Tx, inbound: Inbound) -> ChatGroup | None:
+        """The group an inbound was sent to: one of the line's groups that has the sender as a
+        member. None for a 1:1 inbound, or a group this gateway does not know."""
+        if inbound.group_id is None:
+            return None
+        group = group_store.group_by_id(tx, inbound.group_id)
+        if group is None or group.line != inbound.line or inbound.number not in group.members:
+            log.info("inbound from %s to unknown group %s routed as 1:1", inbound.number,
+                     inbound.group_id)
+            return None
+        return group
 
     def _auto_read_applies(self, tx: Tx, account_id: int, inbound: Inbound) -> bool:
         """Seed 001: only an iMessage, only 1:1, only once for a multi-part inbound (the caller

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,8 @@ def message_values(message: MessageRecord) -> dict[str, Any]:
         "updated_at": message.updated_at,
         "claimed_until": message.claimed_until,
         "dispatch_attempts": 0,
+        "group_id": message.group_id,
+        "participants": json.dumps(list(message.participants)) if message.group_id else None,
     }
 
 

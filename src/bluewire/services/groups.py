@@ -1,0 +1,158 @@
+"""Group chats: sending to a group (new or existing) and changing who is in it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..domain import limits
+from ..domain.errors import not_found, validation_error
+from ..domain.groups import MIN_PARTICIPANTS, parse_participants
+from ..domain.handles import new_handle
+from ..domain.messages import MessageRecord
+from ..domain.payloads import event_message_data, message_response
+from ..domain.phones import require_number
+from ..domain.statuses import Status
+from ..media.service import MediaService
+from ..store import groups as group_store
+from ..store import messages as message_store
+from ..store.accounts import Account
+from ..store.database import Database, now_ms
+from ..store.groups import ChatGroup
+from ..store.writer import Tx, Writer
+from .contact_book import ContactBook
+from .lines import LineDirectory
+from .outbox import Outbox
+
+MODIFY_TYPES = ("add_recipient", "remove_recipient")
+# iMessage removes a member only from a group of four or more people (the line included).
+MIN_MEMBERS_TO_REMOVE = 3
+
+
+def new_group_id() -> str:
+    return "grp_" + new_handle().replace("-", "")
+
+
+class GroupService:
+    def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
+                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None],
+                 media: MediaService | None = None) -> None:
+        self._media = media
+        self._database = database
+        self._writer = writer
+        self._lines = lines
+        self._outbox = outbox
+        self._contacts = contacts
+        self._on_queued = on_queued
+
+    async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/send-group-message: to `numbers` (a new group) or to `group_id`."""
+        content = limits.check_content(body.get("content"))
+        raw_media = body.get("media_url")
+        media_url = (self._media.precheck(raw_media) if self._media
+                     else limits.check_media_url(raw_media))
+        if not content and not media_url:
+            raise validation_error("`content` is required (or `media_url`)")
+        status_callback = limits.check_status_callback(body.get("status_callback"))
+        from_number = body.get("from_number")
+        if from_number is None or from_number == "":
+            raise validation_error("`from_number` is required: the line to send from")
+        line_number = require_number(from_number, "from_number", recipient=False)
+        line = self._lines.usable_by(account.id, line_number)
+        if line is None:
+            raise validation_error(f"`from_number` {line_number} is not a line of this account",
+                                   error_key="LINE_NOT_FOUND")
+        group_id = body.get("group_id")
+        group: ChatGroup | None = None
+        if group_id not in (None, ""):
+            group = self._own_group(account, group_id)
+            if group.line != line.number:
+                raise validation_error(f"`from_number` {line.number} is not in group "
+                                       f"{group.group_id} (its line is {group.line})",
+                                       error_key="line_not_registered")
+            members = group.members
+            if len(members) < MIN_PARTICIPANTS:
+                raise validation_error(f"group {group.group_id} has fewer than "
+                                       f"{MIN_PARTICIPANTS} participants")
+        else:
+            if body.get("numbers") is None:
+                raise validation_error("`numbers` (a new group) or `group_id` is required")
+            members = parse_participants(body.get("numbers"), line.number)
+        if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
+            media_url = await self._media.outbound_url(account.id, media_url)
+        self._lines.require_send_slot(line)
+        now = now_ms()
+        message = MessageRecord(
+            id=None, handle=new_handle(), account_id=account.id, is_outbound=True,
+            line=line.number, number=members[0], content=content, media_url=media_url,
+            send_style=None, status_callback=status_callback, message_type="group",
+            status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
+            error_message=None, created_at=now, updated_at=now, claimed_until=0,
+            group_id=group.group_id if group else new_group_id(), participants=members,
+        )
+        await self._writer.submit(lambda tx: self._accept(tx, account, message, group is None))
+        return message_response(message, account.email, account.plan)
+
+    def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool) -> None:
+        assert message.group_id is not None
+        if new_group:
+            group_store.create_group(tx, message.group_id, account.id, message.line,
+                                     message.participants, message.created_at)
+        for number in message.participants:
+            self._contacts.ensure(tx, account.id, number, message.line)
+        message_store.add_message(tx, message)
+        group_store.add_receipts(tx, message.handle, message.participants)
+        self._outbox.emit(tx, account.id, "message.created", message.created_at,
+                          event_message_data(message, account.email, account.plan),
+                          message_handle=message.handle, line=message.line,
+                          status_callback=message.status_callback)
+        tx.after_commit(self._on_queued)
+
+    async def modify(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/modify-group: add or remove one participant."""
+        raw_group = body.get("group_id")
+        if not isinstance(raw_group, str) or not raw_group.strip():
+            raise validation_error("`group_id` is required")
+        modify_type = body.get("modify_type")
+        if modify_type not in MODIFY_TYPES:
+            raise validation_error(f"`modify_type` must be one of: {', '.join(MODIFY_TYPES)}")
+        number = require_number(body.get("number"), "number")
+        group = self._own_group(account, raw_group)
+        from_number = body.get("from_number")
+        if from_number not in (None, ""):
+            acting = require_number(from_number, "from_number", recipient=False)
+            if acting != group.line:
+                raise validation_error(f"`from_number` {acting} is not in group "
+                                       f"{group.group_id}", error_key="line_not_registered")
+        if modify_type == "add_recipient":
+            if number in group.members:
+                raise validation_error(f"{number} is already in group {group.group_id}")
+            if number == group.line:
+                raise validation_error(f"{number} is the group's own line")
+        else:
+            if number not in group.members:
+                raise validation_error(f"{number} is not in group {group.group_id}")
+            if len(group.members) < MIN_MEMBERS_TO_REMOVE:
+                raise validation_error("a participant can be removed only from a group of "
+                                       f"{MIN_MEMBERS_TO_REMOVE} or more participants")
+        await self._writer.submit(lambda tx: self._modify(tx, account, group, modify_type,
+                                                          number))
+        return {"status": "OK", "group_id": group.group_id, "modify_type": modify_type,
+                "number": number}
+
+    def _modify(self, tx: Tx, account: Account, group: ChatGroup, modify_type: str,
+                number: str) -> None:
+        now = now_ms()
+        if modify_type == "add_recipient":
+            group_store.add_member(tx, group.pk, number, now)
+            self._contacts.ensure(tx, account.id, number, group.line)
+        else:
+            group_store.remove_member(tx, group.pk, number, now)
+
+    def _own_group(self, account: Account, group_id: object) -> ChatGroup:
+        if not isinstance(group_id, str) or not group_id.strip():
+            raise validation_error("`group_id` must be a group id string")
+        group = self._database.read(lambda conn: group_store.group_by_id(conn, group_id.strip()))
+        if group is None or group.account_id != account.id:
+            raise not_found(f"No group with id {group_id.strip()}")
+        return group

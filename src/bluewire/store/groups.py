@@ -1,0 +1,86 @@
+"""Queries on group chats, their members, and the per-participant receipts of group messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, select, update
+
+from ..domain.groups import Receipt
+from .schema import chat_groups, group_members
+from .writer import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGroup:
+    pk: int
+    group_id: str
+    account_id: int
+    line: str
+    display_name: str | None
+    members: tuple[str, ...]  # current members, in the order they joined
+
+
+def group_by_id(conn: Connection | Tx, group_id: str) -> ChatGroup | None:
+    row = conn.execute(
+        select(chat_groups.c.id, chat_groups.c.group_id, chat_groups.c.account_id,
+               chat_groups.c.line, chat_groups.c.display_name)
+        .where(chat_groups.c.group_id == group_id)
+    ).first()
+    if row is None:
+        return None
+    members = conn.execute(
+        select(group_members.c.number)
+        .where(group_members.c.group_pk == row[0], group_members.c.removed_at.is_(None))
+        .order_by(group_members.c.id)
+    ).scalars().all()
+    return ChatGroup(row[0], row[1], row[2], row[3], row[4], tuple(members))
+
+
+def create_group(tx: Tx, group_id: str, account_id: int, line: str,
+                 members: Sequence[str], now: int) -> None:
+    tx.execute(chat_groups.insert().values(group_id=group_id, account_id=account_id, line=line,
+                                           created_at=now))
+    tx.execute_many(
+        "INSERT INTO group_members (group_pk, number, added_at) "
+        "SELECT id, ?, ? FROM chat_groups WHERE group_id = ?",
+        [(number, now, group_id) for number in members],
+    )
+
+
+def add_member(tx: Tx, group_pk: int, number: str, now: int) -> None:
+    tx.execute(group_members.insert().values(group_pk=group_pk, number=number, added_at=now))
+
+
+def remove_member(tx: Tx, group_pk: int, number: str, now: int) -> None:
+    tx.execute(
+        update(group_members)
+        .where(and_(group_members.c.group_pk == group_pk, group_members.c.number == number,
+                    group_members.c.removed_at.is_(None)))
+        .values(removed_at=now)
+    )
+
+
+def add_receipts(tx: Tx, handle: str, numbers: Sequence[str]) -> None:
+    """One receipt row per participant of the (already inserted) message `handle`."""
+    tx.execute_many(
+        "INSERT INTO message_receipts (message_id, number) "
+        "SELECT id, ? FROM messages WHERE handle = ?",
+        [(number, handle) for number in numbers],
+    )
+
+
+def receipts_of(tx: Tx, message_id: int) -> dict[str, Receipt]:
+    rows = tx.query("SELECT number, delivered_at, read_at FROM message_receipts "
+                    "WHERE message_id = ? ORDER BY id", (message_id,))
+    return {row[0]: Receipt(row[0], row[1], row[2]) for row in rows}
+
+
+def save_receipts(tx: Tx, message_id: int, receipts: Sequence[Receipt]) -> None:
+    tx.execute_many(
+        "UPDATE message_receipts SET delivered_at = ?, read_at = ? "
+        "WHERE message_id = ? AND number = ?",
+        [(r.delivered_at, r.read_at, message_id, r.number) for r in receipts],
+    )
+
