@@ -39,14 +39,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 import httpx
+from aiohttp import web
 
 MODES = ("ok", "500", "timeout", "429", "410", "redirect")
 REDIRECT_TARGET = "/redirect-target"
@@ -306,3 +308,44 @@ class ReceiverProcess:
 
 if __name__ == "__main__":
     main()
+
+
+class ThreadedReceiver:
+    """An aiohttp server on loopback in a thread of its own, for tests that want to look at
+    what arrived from the test's own thread. Subclasses answer in `handle`."""
+
+    def __init__(self, name: str = "receiver") -> None:
+        from .server import free_port
+
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self.handle)
+        runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
+
+    def start(self) -> Self:
+        self._thread.start()
+        assert self._ready.wait(10), "the receiver did not start"
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

@@ -5,9 +5,7 @@ validation, the SDK's wire quirks through raw httpx, validation errors, account 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +21,8 @@ from sendblue_api import (
     SendblueAPI,
 )
 
-from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, free_port, wait_for
+from ..receiver import ThreadedReceiver
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
 BASE = "/api/v2/contacts"
 _numbers = itertools.count(1000)
@@ -34,19 +33,12 @@ def fresh() -> str:
     return f"+1646555{next(_numbers):04d}"
 
 
-class Receiver:
+class Receiver(ThreadedReceiver):
     """An aiohttp server in a thread of its own that records every POST body by path."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self._bodies: list[tuple[str, dict[str, Any], str]] = []
-        self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="contacts-receiver", daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     def bodies(self, path: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -56,32 +48,11 @@ class Receiver:
         with self._lock:
             return [webhook_id for hit_path, _, webhook_id in self._bodies if hit_path == path]
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         with self._lock:
             self._bodies.append((request.path, body, request.headers.get("webhook-id", "")))
         return web.Response(text="ok")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
-
-    def start(self) -> Receiver:
-        self._thread.start()
-        assert self._ready.wait(10), "the receiver did not start"
-        return self
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +15,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from ..server import SANDBOX_LINE, ServerProcess, free_port, wait_for
+from ..receiver import ThreadedReceiver
+from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
 BASE = "/api/v2/webhook-deliveries"
 SIGNING_SECRET = "dl-test-signing-secret"
@@ -31,21 +30,14 @@ class Hit:
     body: dict[str, Any]
 
 
-class Receiver:
+class Receiver(ThreadedReceiver):
     """An aiohttp server in a thread of its own that records every POST, answering 200 "ok",
     or 500 "boom" while a path is told to fail."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self._hits: list[Hit] = []
         self._failures: dict[str, int] = {}  # path → failures left (-1: for ever)
-        self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="receiver", daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     def fail(self, path: str, times: int = -1) -> None:
         with self._lock:
@@ -55,7 +47,7 @@ class Receiver:
         with self._lock:
             return [hit for hit in self._hits if hit.path == path]
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         with self._lock:
             self._hits.append(Hit(request.path, request.headers.get("webhook-id", ""),
@@ -64,27 +56,6 @@ class Receiver:
             if left:
                 self._failures[request.path] = left - 1 if left > 0 else left
         return web.Response(status=500, text="boom") if left else web.Response(text="ok")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(runner.cleanup())
-        self._loop.close()
-
-    def start(self) -> Receiver:
-        self._thread.start()
-        assert self._ready.wait(10), "the receiver did not start"
-        return self
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
 
 @pytest.fixture(scope="module")
