@@ -119,9 +119,9 @@ events = Table(
     Column("occurred_at", BigInteger, nullable=False),
     Column("message_handle", String(64)),
     Column("data", Text, nullable=False),  # JSON
-    Index("ix_events_account_id", "account_id", "id"),
+    # Only what is read: the feed reads by id (the primary key), replay by account and time.
+    # The public id is a UUIDv7 (74 random bits) and is never looked up, so it has no index.
     Index("ix_events_account_occurred", "account_id", "occurred_at"),
-    Index("ux_events_public_id", "public_id", unique=True),
 )
 
 webhook_endpoints = Table(
