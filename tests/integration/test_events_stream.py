@@ -409,6 +409,8 @@ def test_a_client_that_disconnects_is_unsubscribed(
 
 
 def read_line(pipe: Any, timeout: float = 10.0) -> str:
+    """The next line of an unbuffered pipe (a buffered one could hold the line already read
+    from the OS, and `select` would wait for it in vain)."""
     ready, _, _ = select.select([pipe], [], [], timeout)
     assert ready, f"no output within {timeout}s"
     return pipe.readline().decode()
@@ -418,7 +420,7 @@ def start_cli(server: ServerProcess, *args: str) -> subprocess.Popen[bytes]:
     env = {**server.env, "BLUEWIRE_URL": server.url, "COLUMNS": "200"}
     return subprocess.Popen([sys.executable, "-m", "bluewire", "events", *args],
                             cwd=server.workdir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, bufsize=0)
 
 
 def test_cli_prints_events_as_json_lines_and_stops_on_ctrl_c(server: ServerProcess) -> None:

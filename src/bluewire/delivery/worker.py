@@ -12,7 +12,6 @@ again (the receiver may see it twice, with the same `webhook-id`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import defaultdict
@@ -24,6 +23,7 @@ from ..store import deliveries as store
 from ..store import webhooks as webhook_store
 from ..store.deliveries import CANCELLED, DELIVERED, FAILED, PENDING, AttemptResult, DeliveryJob
 from ..store.writer import Tx, Writer
+from ..sweeping import SweepingWorker
 from .clock import Clock
 from .sender import Reply, WebhookSender
 
@@ -32,24 +32,21 @@ log = logging.getLogger(__name__)
 GONE = 410
 
 
-class DeliveryWorker:
+class DeliveryWorker(SweepingWorker):
     def __init__(self, writer: Writer, sender: WebhookSender, clock: Clock, *,
                  lease_ms: int = 60_000, batch: int = 256, concurrency: int = 128,
                  sweep_ms: int = 500, schedule: Sequence[float] = RETRY_SCHEDULE_S,
                  on_gone: Callable[[], None] | None = None) -> None:
+        super().__init__(sweep_ms)
         self._writer = writer
         self._sender = sender
         self._clock = clock
         self._lease_ms = lease_ms
         self._batch = batch
-        self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
-        self._sweep_s = sweep_ms / 1000
         self._schedule = tuple(schedule)
         self._on_gone = on_gone
         self._rng = random.Random()
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._results: list[tuple[AttemptResult, int | None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -57,20 +54,8 @@ class DeliveryWorker:
         self._gone: set[int] = set()  # endpoints that answered 410 Gone
         self.attempted = 0
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
-            self._wake.clear()
-            try:
-                await self._deliver_due()
-            except Exception:
-                log.exception("delivery round failed; retrying on the next sweep")
-
-    async def _deliver_due(self) -> None:
+    async def _round(self) -> None:
+        """Claim and start every due delivery there is room in flight for."""
         while not self._stopping:
             free = self._concurrency - len(self._in_flight)
             if free <= 0:
@@ -161,8 +146,7 @@ class DeliveryWorker:
 
     async def stop(self) -> None:
         """Stop claiming, let attempts in flight finish, and record them."""
-        self._stopping = True
-        self._wake.set()
+        self._begin_stop()
         if self._in_flight:
             await asyncio.wait(self._in_flight)
         while self._recorder is not None and not self._recorder.done():

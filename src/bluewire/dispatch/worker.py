@@ -10,7 +10,6 @@ that cannot say ends it in ERROR 10002.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -22,40 +21,27 @@ from ..services.lines import ConnectorRegistry
 from ..store import messages as store
 from ..store.database import now_ms
 from ..store.writer import Tx, Writer
+from ..sweeping import SweepingWorker
 from .sink import NetworkSink
 
 log = logging.getLogger(__name__)
 
 
-class Dispatcher:
+class Dispatcher(SweepingWorker):
     def __init__(self, writer: Writer, registry: ConnectorRegistry, sink: NetworkSink, *,
                  lease_ms: int, batch: int, sweep_ms: int) -> None:
+        super().__init__(sweep_ms)
         self._writer = writer
         self._registry = registry
         self._sink = sink
         self._lease_ms = lease_ms
         self._batch = batch
-        self._sweep_s = sweep_ms / 1000
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._in_hand: set[str] = set()
         self.last_claim_at = time.monotonic()
         self.dispatched = 0
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
-            self._wake.clear()
-            try:
-                await self._dispatch_all()
-            except Exception:
-                log.exception("dispatch round failed; retrying on the next sweep")
-
-    async def _dispatch_all(self) -> None:
+    async def _round(self) -> None:
+        """Dispatch everything due, batch after batch."""
         while not self._stopping:
             claimed = await self._writer.submit(self._claim)
             self.last_claim_at = time.monotonic()
@@ -116,8 +102,7 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop claiming; hand back what was claimed but not yet given to a connector."""
-        self._stopping = True
-        self._wake.set()
+        self._begin_stop()
         if self._in_hand:
             handles, self._in_hand = list(self._in_hand), set()
             await self._writer.submit(lambda tx: store.release_claims(tx, handles))
