@@ -54,7 +54,6 @@ class Inbound:
     at_ms: int
     service: Service = Service.IMESSAGE
     media_urls: tuple[str, ...] = field(default_factory=tuple)
-    external_id: str | None = None
     group_id: str | None = None  # set for a message to a group chat
 
 

@@ -52,7 +52,6 @@ class DeliveryWorker(SweepingWorker):
         self._in_flight: set[asyncio.Task[None]] = set()
         self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}  # latest per message+URL
         self._gone: set[int] = set()  # endpoints that answered 410 Gone
-        self.attempted = 0
 
     async def _round(self) -> None:
         """Claim and start every due delivery there is room in flight for."""
@@ -92,7 +91,6 @@ class DeliveryWorker(SweepingWorker):
             reply = await self._sender.post(
                 job.url, job.payload.encode(), webhook_id=job.event_id, secret=job.secret,
                 timestamp=self._clock.now_ms() // 1000)
-            self.attempted += 1
             self._record(job, reply)
             if reply.status_code == GONE and job.endpoint_id is not None:
                 # The endpoint is being disabled: what is still pending for it is cancelled

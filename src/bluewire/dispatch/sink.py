@@ -28,7 +28,6 @@ class NetworkSink:
         self._on_applied = on_applied
         self._pending: list[tuple[Report, str | None]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self.applied = 0
 
     def status(self, update: StatusUpdate) -> None:
         self._add(update, None)
@@ -70,7 +69,6 @@ class NetworkSink:
                 self._reports.record_typing(tx, report)
         if run:
             self._reports.apply_status_updates(tx, run)
-        self.applied += len(reports)
         tx.after_commit(self._on_applied)
 
     async def drain(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from ..connectors.protocol import Connector, OutboundMessage, SendFailed, StatusUpdate
 from ..domain.errors import ERROR_TEXT, ErrorCode
@@ -37,14 +36,11 @@ class Dispatcher(SweepingWorker):
         self._lease_ms = lease_ms
         self._batch = batch
         self._in_hand: set[str] = set()
-        self.last_claim_at = time.monotonic()
-        self.dispatched = 0
 
     async def _round(self) -> None:
         """Dispatch everything due, batch after batch."""
         while not self._stopping:
             claimed = await self._writer.submit(self._claim)
-            self.last_claim_at = time.monotonic()
             if not claimed:
                 return
             self._in_hand.update(message.handle for message in claimed)
@@ -78,7 +74,6 @@ class Dispatcher(SweepingWorker):
                 send_style=message.send_style, group_id=message.group_id,
                 participants=message.participants,
             ))
-            self.dispatched += 1
         except SendFailed as exc:
             self._fail(message, exc.code, exc.reason)
         except Exception as exc:

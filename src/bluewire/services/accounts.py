@@ -9,6 +9,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from ..domain.errors import ApiError, unauthorized
 from ..domain.phones import InvalidNumber, parse_e164
 from ..store import accounts as store
@@ -162,7 +164,7 @@ class Authenticator:
         return account if verify_secret(secret, secret_hash) else None
 
 
-def _load_key(conn, key_id: str) -> tuple[str, Account] | None:  # type: ignore[no-untyped-def]
+def _load_key(conn: Connection, key_id: str) -> tuple[str, Account] | None:
     key = store.key_by_id(conn, key_id)
     if key is None:
         return None

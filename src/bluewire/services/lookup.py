@@ -7,11 +7,11 @@ from typing import Any
 from ..domain.errors import ApiError, ErrorCode
 from ..domain.statuses import Service
 from ..store.accounts import Account
-from .lines import LineDirectory
+from .lines import ConnectorRegistry, LineDirectory
 
 
 class LookupService:
-    def __init__(self, lines: LineDirectory, registry: Any) -> None:
+    def __init__(self, lines: LineDirectory, registry: ConnectorRegistry) -> None:
         self._lines = lines
         self._registry = registry
 

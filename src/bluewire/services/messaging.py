@@ -15,7 +15,7 @@ from ..domain.query import parse_moment, parse_whole_number
 from ..domain.statuses import Status
 from ..media.service import MediaService
 from ..store import messages as store
-from ..store.accounts import Account
+from ..store.accounts import Account, Line
 from ..store.database import Database, now_ms
 from ..store.messages import MessageFilter
 from ..store.writer import Tx, Writer
@@ -89,11 +89,12 @@ class MessagingService:
     def _precheck_media(self, raw: object) -> str | None:
         return self._media.precheck(raw) if self._media else limits.check_media_url(raw)
 
-    def _sending_line(self, account: Account, from_number: object):  # type: ignore[no-untyped-def]
+    def _sending_line(self, account: Account, from_number: object) -> Line:
         if from_number is None or from_number == "":
             numbers = self._lines.numbers_of(account.id)
-            if len(numbers) == 1:
-                return self._lines.line(numbers[0])
+            only = self._lines.line(numbers[0]) if len(numbers) == 1 else None
+            if only is not None:
+                return only
             raise validation_error("`from_number` is required: the line to send from "
                                    f"(this account's lines: {', '.join(numbers) or 'none'})")
         number = require_number(from_number, "from_number", recipient=False)

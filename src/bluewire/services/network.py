@@ -105,14 +105,15 @@ class NetworkReports:
         candidates = self._lines.accounts_of(inbound.line)
         account_id = group.account_id if group is not None else \
             self._contacts.route(tx, inbound.line, inbound.number, candidates)
+        opt_change: bool | None = None
         if account_id is None:
             log.info("inbound from %s to %s kept unrouted: a stranger to every account of the "
                      "line", inbound.number, inbound.line)
-        if account_id is not None:  # a contact who wrote to us is a verified contact
-            self._contacts.mark_verified(tx, account_id, inbound.number)
-        opt_change = opt_out_change(inbound.content) if account_id is not None else None
-        if opt_change is not None:
-            self._contacts.set_opted_out(tx, account_id, inbound.number, opt_change)  # type: ignore[arg-type]
+        else:
+            self._contacts.mark_verified(tx, account_id, inbound.number)  # they wrote to us
+            opt_change = opt_out_change(inbound.content)
+            if opt_change is not None:
+                self._contacts.set_opted_out(tx, account_id, inbound.number, opt_change)
         parts = _parts(inbound)
         stored = []
         for index, (content, media_url) in enumerate(parts):

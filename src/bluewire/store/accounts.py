@@ -114,15 +114,5 @@ def all_grants(conn: Connection) -> dict[int, list[str]]:
     return grants
 
 
-def account_line_numbers(conn: Connection, account_id: int) -> list[str]:
-    rows = conn.execute(
-        select(lines.c.number)
-        .join(line_accounts, line_accounts.c.line_id == lines.c.id)
-        .where(line_accounts.c.account_id == account_id)
-        .order_by(lines.c.id)
-    )
-    return [row.number for row in rows]
-
-
 def _line(row) -> Line:  # type: ignore[no-untyped-def]
     return Line(row.id, row.number, row.connector, bool(row.shared), row.rate_limit)

@@ -9,8 +9,6 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -72,12 +70,6 @@ class Database:
                 connection.exec_driver_sql("COMMIT")
             else:
                 connection.commit()
-
-    def migrations_current(self) -> bool:
-        script = ScriptDirectory(str(MIGRATIONS))
-        with self.engine.connect() as connection:
-            context = MigrationContext.configure(connection)
-            return set(context.get_current_heads()) == set(script.get_heads())
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:

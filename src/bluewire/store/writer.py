@@ -127,8 +127,6 @@ class Writer:
         self._flush_scheduled = False
         self._checkpointer: _Checkpointer | None = None
         self._commit_listeners: list[Callable[[], None]] = []
-        self.batches = 0
-        self.operations = 0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -192,8 +190,6 @@ class Writer:
                 log.exception("commit listener failed")
 
     def _commit(self, batch: list[_Job], connection: Connection) -> None:
-        self.batches += 1
-        self.operations += len(batch)
         try:
             self._run_in_one_transaction(batch, connection)
         except Exception:
