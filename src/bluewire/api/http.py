@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +158,9 @@ class Router:
 
 
 Authenticate = Callable[[Request], Awaitable[Any]]
+# Told of every answer: (method, route template or UNMATCHED, status, seconds to answer).
+Observe = Callable[[str, str, int, float], None]
+UNMATCHED = "unmatched"  # the route of a request no route took (404, 405)
 
 
 class App:
@@ -164,8 +168,10 @@ class App:
 
     def __init__(self, router: Router, authenticate: Authenticate, *, max_body_bytes: int,
                  on_startup: Callable[[], Awaitable[None]] | None = None,
-                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None,
+                 observe: Observe | None = None) -> None:
         self.router = router
+        self.observe = observe
         self._authenticate = authenticate
         self._max_body = max_body_bytes
         self._on_startup = on_startup
@@ -197,14 +203,25 @@ class App:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method = scope["method"]
+        route, params, path_known = self.router.match(method, scope["path"])
         try:
-            response = await self._respond(scope, receive)
+            if route is None:
+                if path_known:
+                    raise ApiError(405, f"{method} is not allowed on {scope['path']}")
+                raise ApiError(404, f"No such endpoint: {method} {scope['path']}")
+            response = await self._respond(route, params, scope, receive)
         except ApiError as error:
             response = error_response(error)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             response = error_response(ApiError(500, "Internal error", error_code=5000))
+        observe = self.observe
+        template = UNMATCHED if route is None else route.path
         if isinstance(response, StreamingResponse):
+            if observe is not None:  # a stream lasts: its latency is the time to start it
+                observe(method, template, response.status, time.perf_counter() - started)
             await _stream(response, receive, send)
             return
         await send({
@@ -215,14 +232,11 @@ class App:
                         *response.headers],
         })
         await send({"type": "http.response.body", "body": response.body})
+        if observe is not None:
+            observe(method, template, response.status, time.perf_counter() - started)
 
-    async def _respond(self, scope: Scope, receive: Receive) -> Response | StreamingResponse:
-        method = scope["method"]
-        route, params, path_known = self.router.match(method, scope["path"])
-        if route is None:
-            if path_known:
-                raise ApiError(405, f"{method} is not allowed on {scope['path']}")
-            raise ApiError(404, f"No such endpoint: {method} {scope['path']}")
+    async def _respond(self, route: Route, params: dict[str, str], scope: Scope,
+                       receive: Receive) -> Response | StreamingResponse:
         body = await self._read_body(scope, receive, route.max_body or self._max_body)
         request = Request(scope, body, params)
         if route.authenticated:

@@ -10,6 +10,7 @@ from ..domain.limits import MAX_CONTENT_CHARS, SEND_STYLES
 from .openapi_contacts import contact_paths, contact_schemas
 from .openapi_groups import group_paths, group_schemas
 from .openapi_media import media_paths, media_schemas
+from .openapi_ops import ops_paths
 from .openapi_webhooks import webhook_paths, webhook_schemas
 
 _STATUSES = ["REGISTERED", "PENDING", "DECLINED", "QUEUED", "ACCEPTED", "SENT", "DELIVERED",
@@ -146,6 +147,7 @@ def openapi_document() -> dict[str, Any]:
             **contact_paths(),
             **group_paths(),
             **media_paths(),
+            **ops_paths(),
         },
         "components": {
             "securitySchemes": {

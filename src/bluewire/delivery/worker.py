@@ -17,6 +17,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import partial
+from urllib.parse import urlsplit
 
 from ..domain.webhooks import RETRY_SCHEDULE_S, next_attempt_at, parse_retry_after
 from ..store import deliveries as store
@@ -52,6 +53,8 @@ class DeliveryWorker(SweepingWorker):
         self._in_flight: set[asyncio.Task[None]] = set()
         self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}  # latest per message+URL
         self._gone: set[int] = set()  # endpoints that answered 410 Gone
+        # Called with each job delivered and when (epoch ms), e.g. to observe its latency.
+        self.on_delivered: Callable[[DeliveryJob, int], None] | None = None
 
     async def _round(self) -> None:
         """Claim and start every due delivery there is room in flight for."""
@@ -63,6 +66,7 @@ class DeliveryWorker(SweepingWorker):
             jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch)))
             if not jobs:
                 return
+            self._beat()
             loop = asyncio.get_running_loop()
             for key, group in _by_message_and_url(jobs):
                 before = self._chains.get(key) if key is not None else None
@@ -114,6 +118,14 @@ class DeliveryWorker(SweepingWorker):
         error = reply.error
         if error is None and state != DELIVERED:
             error = f"HTTP {reply.status_code}"
+        if state == DELIVERED:
+            if self.on_delivered is not None:
+                self.on_delivered(job, now)
+        elif state == FAILED:
+            log.warning("webhook %s of %s to %s given up after %d attempts: %s", job.event_id,
+                        job.event_type, _shown(job.url), job.attempts + 1, error,
+                        extra={} if job.message_handle is None
+                        else {"message_handle": job.message_handle})
         result = AttemptResult(job.id, now, reply.latency_ms, reply.status_code, error,
                                reply.response, state, retry_at)
         self._results.append((result, gone_endpoint))
@@ -149,6 +161,12 @@ class DeliveryWorker(SweepingWorker):
             await asyncio.wait(self._in_flight)
         while self._recorder is not None and not self._recorder.done():
             await asyncio.shield(self._recorder)
+
+
+def _shown(url: str) -> str:
+    """A URL as logged: without credentials or query, either of which may carry a secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def _by_message_and_url(

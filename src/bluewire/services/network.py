@@ -48,7 +48,8 @@ class NetworkReports:
         for update in updates:
             message = by_handle.get(update.handle)
             if message is None:
-                log.warning("status %s for unknown message %s", update.status, update.handle)
+                log.warning("status %s for unknown message %s", update.status, update.handle,
+                            extra={"message_handle": update.handle})
                 continue
             if message.group_id is not None and update.number is not None:
                 if self._apply_group_report(tx, message, update):
@@ -101,14 +102,15 @@ class NetworkReports:
         route it (seed 003): to the account that has the sender as a contact, of those that
         may use the line. A stranger's message is kept unrouted (no account), counted for the
         operator, and shown to no one. Returns the parts."""
-        group = self._inbound_group(tx, inbound)
+        group = self._inbound_group(tx, inbound, handle)
         candidates = self._lines.accounts_of(inbound.line)
         account_id = group.account_id if group is not None else \
             self._contacts.route(tx, inbound.line, inbound.number, candidates)
         opt_change: bool | None = None
         if account_id is None:
-            log.info("inbound from %s to %s kept unrouted: a stranger to every account of the "
-                     "line", inbound.number, inbound.line)
+            log.info("inbound %s from %s to %s kept unrouted: a stranger to every account of "
+                     "the line", handle, inbound.number, inbound.line,
+                     extra={"message_handle": handle})
         else:
             self._contacts.mark_verified(tx, account_id, inbound.number)  # they wrote to us
             opt_change = opt_out_change(inbound.content)
@@ -136,15 +138,15 @@ class NetworkReports:
         return stored
 
     @staticmethod
-    def _inbound_group(tx: Tx, inbound: Inbound) -> ChatGroup | None:
+    def _inbound_group(tx: Tx, inbound: Inbound, handle: str) -> ChatGroup | None:
         """The group an inbound was sent to: one of the line's groups that has the sender as a
         member. None for a 1:1 inbound, or a group this gateway does not know."""
         if inbound.group_id is None:
             return None
         group = group_store.group_by_id(tx, inbound.group_id)
         if group is None or group.line != inbound.line or inbound.number not in group.members:
-            log.info("inbound from %s to unknown group %s routed as 1:1", inbound.number,
-                     inbound.group_id)
+            log.info("inbound %s from %s to unknown group %s routed as 1:1", handle,
+                     inbound.number, inbound.group_id, extra={"message_handle": handle})
             return None
         return group
 
