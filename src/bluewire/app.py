@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from .api.contact_routes import register_contact_routes
@@ -13,11 +14,13 @@ from .api.events import event_stream_handler
 from .api.group_routes import register_group_routes
 from .api.http import App, Request
 from .api.media_routes import register_media_routes
+from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming
+from .connectors.sandbox_ledger import Ledger
 from .delivery.clock import SystemClock
 from .delivery.sender import WebhookSender
 from .delivery.worker import DeliveryWorker
@@ -25,12 +28,14 @@ from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
 from .domain.webhooks import RETRY_SCHEDULE_S
 from .media.wiring import build_media
+from .observability.metrics import Metrics
 from .services.accounts import AccountService, Authenticator
 from .services.contact_book import ContactBook
 from .services.contacts import ContactService
 from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
 from .services.groups import GroupService
+from .services.health import Readiness
 from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
@@ -41,10 +46,19 @@ from .services.typing import TypingIndicators
 from .services.webhooks import WebhookConfig
 from .store import deliveries as delivery_store
 from .store import messages as message_store
-from .store.database import Database
+from .store import notifications
+from .store.database import Database, PoolSettings
+from .store.notifications import Listener
 from .store.writer import Writer
 
 log = logging.getLogger(__name__)
+
+
+def pool_settings(settings: Settings) -> PoolSettings:
+    return PoolSettings(size=settings.db_pool_size, overflow=settings.db_pool_overflow,
+                        timeout_s=settings.db_pool_timeout_ms / 1000,
+                        connect_timeout_s=max(1, settings.db_connect_timeout_ms // 1000),
+                        statement_timeout_ms=settings.db_statement_timeout_ms)
 
 
 class Gateway:
@@ -53,10 +67,16 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.database = Database(settings.database_url,
-                                 sqlite_synchronous=settings.sqlite_synchronous)
+                                 sqlite_synchronous=settings.sqlite_synchronous,
+                                 pool=pool_settings(settings))
         self.writer = Writer(self.database, max_batch=settings.writer_batch)
+        self.listener = Listener(
+            self.database.libpq_dsn(), self.writer.notified,
+            own_pids=lambda: {self.writer.backend_pid} if self.writer.backend_pid else set(),
+            connect_timeout_s=max(1, settings.db_connect_timeout_ms // 1000),
+        ) if self.database.is_postgresql else None
         self.feed = EventFeed(self.database)
-        self.writer.add_commit_listener(self.feed.wake)
+        self.writer.listen(notifications.EVENTS, self.feed.wake)
         self.accounts = AccountService(self.database, self.writer)
         self.authenticator = Authenticator(self.database)
         self.lines = LineDirectory(self.database, settings.line_rate_limit)
@@ -64,7 +84,7 @@ class Gateway:
             deliver_ms=settings.sandbox_deliver_ms,
             read_ms=settings.sandbox_read_ms,
             slow_read_ms=settings.sandbox_slow_read_ms,
-        ))
+        ), ledger=Ledger(Path(settings.sandbox_ledger)) if settings.sandbox_ledger else None)
         connectors: dict[str, Connector] = {"sandbox": self.sandbox}
         self.registry = ConnectorRegistry(self.lines, connectors)
         self.webhook_sender = WebhookSender(allow_private=settings.allow_private_webhooks,
@@ -78,10 +98,10 @@ class Gateway:
             schedule=settings.webhook_retry_schedule or RETRY_SCHEDULE_S,
             on_gone=lambda: self.webhook_directory.forget_all(),
         )
-        self.outbox = Outbox(self.webhook_directory, on_delivery=self.delivery.wake)
+        self.writer.listen(notifications.DELIVERIES, self.delivery.wake)
+        self.outbox = Outbox(self.webhook_directory)
         self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory)
-        self.delivery_log = DeliveryLog(self.database, self.writer,
-                                        on_queued=self.delivery.wake)
+        self.delivery_log = DeliveryLog(self.database, self.writer)
         self.contacts_book = ContactBook(self.database, self.outbox)
         self.read_receipts = ReadReceipts(self.database, self.writer, self.lines, self.registry)
         self.typing = TypingIndicators(self.database, self.lines, self.registry)
@@ -91,17 +111,20 @@ class Gateway:
             self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
+        self.writer.listen(notifications.MESSAGES, self.dispatcher.wake)
         self.media = build_media(settings, self.database, self.writer)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
-                                          self.contacts_book, on_queued=self.dispatcher.wake,
-                                          media=self.media)
+                                          self.contacts_book, media=self.media)
         self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
-                                   self.contacts_book, on_queued=self.dispatcher.wake,
-                                   media=self.media)
+                                   self.contacts_book, media=self.media)
         self.lookup = LookupService(self.lines, self.registry)
         self.contacts = ContactService(self.database, self.writer, self.contacts_book,
                                        self.lines)
         self._tasks: list[asyncio.Task[Any]] = []
+        # Operations (README "Operations"): what /readyz and /metrics watch and count.
+        self.claim_loops = {"dispatcher": self.dispatcher, "delivery": self.delivery}
+        self.metrics = Metrics(self.database, self.claim_loops)
+        self.delivery.on_delivered = self.metrics.webhook_delivered
 
     def prepare(self) -> None:
         """Migrate the schema (before the server starts, and before any management command)."""
@@ -127,10 +150,14 @@ class Gateway:
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
+        if self.listener is not None:
+            self.listener.start()
 
     async def stop(self) -> None:
         """Finish or hand back in-flight work, then close the store."""
         self.feed.close()  # open event streams end now rather than hold the shutdown up
+        if self.listener is not None:
+            await self.listener.stop()
         await self.dispatcher.stop()
         for task in self._tasks:
             task.cancel()
@@ -159,8 +186,12 @@ class Gateway:
         router.add("GET", "/api/v2/events", event_stream_handler(
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
             max_seconds=self.settings.sse_max_seconds))
+        register_ops_routes(router, Readiness(self.database, self.claim_loops,
+                                              stall_ms=self.settings.ready_stall_ms),
+                            self.metrics)
         return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
-                   on_startup=self.start, on_shutdown=self.stop)
+                   on_startup=self.start, on_shutdown=self.stop,
+                   observe=self.metrics.http_request)
 
     async def _authenticate(self, request: Request) -> Any:
         return await self.authenticator.authenticate(

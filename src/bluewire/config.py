@@ -54,6 +54,8 @@ class Settings:
     sandbox_deliver_ms: int = 300
     sandbox_read_ms: int = 1500
     sandbox_slow_read_ms: int = 60_000
+    # A file every process appends what the sandbox phones received to (several processes).
+    sandbox_ledger: str | None = None
 
     # A claimed message whose connector has not reported within this long is resolved:
     # asked of the connector, or failed with 10002.
@@ -75,6 +77,13 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     writer_batch: int = 1024
     sqlite_synchronous: str = "NORMAL"
+    # PostgreSQL: each process's connection pool (reads; the writer and the LISTEN connection
+    # have one connection each besides), and its timeouts.
+    db_pool_size: int = 8
+    db_pool_overflow: int = 8
+    db_pool_timeout_ms: int = 10_000
+    db_connect_timeout_ms: int = 10_000
+    db_statement_timeout_ms: int = 30_000
     log_level: str = "info"
 
     # The live event stream (GET /api/v2/events): a heartbeat comment after this long without an
@@ -97,6 +106,11 @@ class Settings:
     # Base URL of this server in the media links it hands out; default http://<host>:<port>.
     public_url: str | None = None
 
+    # Operations (README "Operations"): /readyz fails when a claim loop has made no progress
+    # for this long; logs are `text` or `json` (None: text on a terminal, JSON otherwise).
+    ready_stall_ms: int = 30_000
+    log_format: str | None = None
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         d = cls()  # the defaults
@@ -109,6 +123,7 @@ class Settings:
             "sandbox_deliver_ms": _env_int("SANDBOX_DELIVER_MS", d.sandbox_deliver_ms),
             "sandbox_read_ms": _env_int("SANDBOX_READ_MS", d.sandbox_read_ms),
             "sandbox_slow_read_ms": _env_int("SANDBOX_SLOW_READ_MS", d.sandbox_slow_read_ms),
+            "sandbox_ledger": os.environ.get("BLUEWIRE_SANDBOX_LEDGER") or None,
             "dispatch_lease_ms": _env_int("DISPATCH_LEASE_MS", d.dispatch_lease_ms),
             "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
             "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),
@@ -122,6 +137,12 @@ class Settings:
             "max_body_bytes": _env_int("MAX_BODY_BYTES", d.max_body_bytes),
             "writer_batch": _env_int("WRITER_BATCH", d.writer_batch),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", d.sqlite_synchronous).upper(),
+            "db_pool_size": _env_int("DB_POOL_SIZE", d.db_pool_size),
+            "db_pool_overflow": _env_int("DB_POOL_OVERFLOW", d.db_pool_overflow),
+            "db_pool_timeout_ms": _env_int("DB_POOL_TIMEOUT_MS", d.db_pool_timeout_ms),
+            "db_connect_timeout_ms": _env_int("DB_CONNECT_TIMEOUT_MS", d.db_connect_timeout_ms),
+            "db_statement_timeout_ms": _env_int("DB_STATEMENT_TIMEOUT_MS",
+                                                d.db_statement_timeout_ms),
             "log_level": _env("LOG_LEVEL", d.log_level),
             "sse_heartbeat_ms": _env_int("SSE_HEARTBEAT_MS", d.sse_heartbeat_ms),
             "sse_max_seconds": _env_int("SSE_MAX_SECONDS", d.sse_max_seconds),
@@ -138,6 +159,8 @@ class Settings:
             "media_fetch_timeout_ms": _env_int("MEDIA_FETCH_TIMEOUT_MS",
                                                d.media_fetch_timeout_ms),
             "public_url": os.environ.get("BLUEWIRE_PUBLIC_URL") or None,
+            "ready_stall_ms": _env_int("READY_STALL_MS", d.ready_stall_ms),
+            "log_format": os.environ.get("BLUEWIRE_LOG_FORMAT") or None,
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

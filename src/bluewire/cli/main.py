@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import logging
 import shlex
 from typing import Annotated
 
@@ -55,33 +54,49 @@ def serve(
     dev: Annotated[bool, typer.Option(
         help="Local development: webhooks may go to private and loopback addresses.",
     )] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes sharing the port (PostgreSQL only).",
+    )] = 1,
+    worker: Annotated[bool, typer.Option(hidden=True)] = False,  # one of --workers N
 ) -> None:
     """Run the gateway: migrate the store, create the first account on first start, serve."""
     from .uvicorn_runner import run_uvicorn
+    from .workers import Supervisor, reuse_port_socket, worker_command
 
     settings = Settings.from_env(**({"allow_private_webhooks": True} if dev else {}))
     if settings.public_url is None:  # media links point here unless BLUEWIRE_PUBLIC_URL says
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         settings = dataclasses.replace(settings, public_url=f"http://{shown_host}:{port}")
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ..observability.logs import configure_logging
+
+    log_config = configure_logging(settings.log_format, settings.log_level)
     from ..app import Gateway
 
     gateway = Gateway(settings)
+    if workers > 1 and gateway.database.is_sqlite:
+        err.print("--workers needs PostgreSQL (BLUEWIRE_DATABASE_URL=postgresql://…): a SQLite "
+                  "file is written by one process")
+        raise typer.Exit(2)
     gateway.prepare()
-    boot = gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line,
-                                      settings.api_key_id, settings.api_secret_key)
-    if boot is not None:
-        _print_welcome(boot, host, port)
+    if not worker:
+        boot = gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line,
+                                          settings.api_key_id, settings.api_secret_key)
+        if boot is not None:
+            _print_welcome(boot, host, port)
+    if workers > 1:
+        gateway.database.dispose()
+        raise typer.Exit(Supervisor(workers, worker_command(host, port, dev)).run())
     # What start-up allocated lives for good: the collector need not scan it again. Requests
     # make little cyclic garbage, so young collections can wait for more allocations.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     run_uvicorn(gateway.asgi(), before_shutdown=gateway.feed.close,
+                sockets=[reuse_port_socket(host, port)] if worker else None,
                 host=host, port=port, loop="uvloop", http="httptools",
                 lifespan="on", access_log=False, log_level=settings.log_level.lower(),
+                log_config=log_config,
                 proxy_headers=False, server_header=False,
                 timeout_graceful_shutdown=10)
 

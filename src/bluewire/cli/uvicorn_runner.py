@@ -22,7 +22,8 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def run_uvicorn(app: Any, *, before_shutdown: Callable[[], None], **options: Any) -> None:
+def run_uvicorn(app: Any, *, before_shutdown: Callable[[], None],
+                sockets: list[socket.socket] | None = None, **options: Any) -> None:
     """`uvicorn.run(app, **options)` for one process, calling `before_shutdown` first thing on
     shutdown.
 
@@ -32,6 +33,6 @@ def run_uvicorn(app: Any, *, before_shutdown: Callable[[], None], **options: Any
     """
     server = _Server(uvicorn.Config(app, **options), before_shutdown)
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=sockets)
     if not server.started:
         sys.exit(STARTUP_FAILURE)

@@ -102,7 +102,9 @@ class Connector(Protocol):
         ...
 
     async def resolve(self, handle: str) -> StatusUpdate | None:
-        """What became of a message we may have handed over before a crash, if known."""
+        """What became of a message we may have handed over before a crash: its latest status;
+        QUEUED when the connector knows for certain that it never received it (it is then sent);
+        None when it cannot say."""
         ...
 
     async def stop(self) -> None: ...

@@ -30,6 +30,7 @@ from .protocol import (
     StatusUpdate,
     Typing,
 )
+from .sandbox_ledger import Ledger
 
 
 class Behaviour(StrEnum):
@@ -197,8 +198,9 @@ class SandboxConnector:
         groups=True, media=True, mark_read=True, typing=True, lookup=True,
     )
 
-    def __init__(self, timing: SandboxTiming | None = None) -> None:
+    def __init__(self, timing: SandboxTiming | None = None, ledger: Ledger | None = None) -> None:
         self.timing = timing or SandboxTiming()
+        self.ledger = ledger
         self.phones: OrderedDict[str, Phone] = OrderedDict()
         self._reported: OrderedDict[str, StatusUpdate] = OrderedDict()
         self._sink: EventSink | None = None
@@ -238,8 +240,8 @@ class SandboxConnector:
         if behaviour is Behaviour.FAILS:
             raise SendFailed(ErrorCode.SEND_FAILED,
                              f"the sandbox phone {message.number} refuses every message")
-        phone.receive(PhoneMessage(message.handle, message.line, message.content,
-                                   message.media_url, Status.SENT, _now_ms()))
+        self._receive(phone, PhoneMessage(message.handle, message.line, message.content,
+                                          message.media_url, Status.SENT, _now_ms()))
         if behaviour is Behaviour.NEVER_RESOLVES:
             return
         service = service_of(behaviour)
@@ -260,9 +262,9 @@ class SandboxConnector:
             if behaviour is Behaviour.FAILS:
                 continue
             taken += 1
-            phone.receive(PhoneMessage(message.handle, message.line, message.content,
-                                       message.media_url, Status.SENT, _now_ms(),
-                                       group_id=message.group_id))
+            self._receive(phone, PhoneMessage(message.handle, message.line, message.content,
+                                              message.media_url, Status.SENT, _now_ms(),
+                                              group_id=message.group_id))
             if behaviour is Behaviour.NEVER_RESOLVES:
                 continue
             self._report(message.handle, Status.SENT, Service.IMESSAGE, number=number)
@@ -272,6 +274,11 @@ class SandboxConnector:
         if not taken:
             raise SendFailed(ErrorCode.SEND_FAILED,
                              f"no phone of group {message.group_id} takes the message")
+
+    def _receive(self, phone: Phone, message: PhoneMessage) -> None:
+        phone.receive(message)
+        if self.ledger is not None:
+            self.ledger.record(message.handle, phone.number, message.line)
 
     def _deliver(self, phone: Phone, message: OutboundMessage, service: Service) -> None:
         self._set_phone_status(phone, message.handle, Status.DELIVERED)
@@ -438,4 +445,20 @@ class SandboxConnector:
         return service_of(behaviour_of(number))
 
     async def resolve(self, handle: str) -> StatusUpdate | None:
-        return self._reported.get(handle)
+        reported = self._reported.get(handle)
+        if reported is not None or self.ledger is None:
+            return reported
+        # Handed over by a process that is gone: the phone has it, so it was delivered (or,
+        # to a phone on SMS, sent); its read, if any, went with that process.
+        receivers = self.ledger.receivers(handle)
+        if not receivers:  # the ledger is the whole network's: no phone ever got it
+            return StatusUpdate(handle=handle, status=Status.QUEUED, at_ms=_now_ms())
+        behaviour = behaviour_of(receivers[0])
+        if behaviour is Behaviour.NEVER_RESOLVES:
+            return None
+        service = service_of(behaviour)
+        if service is Service.SMS:
+            return StatusUpdate(handle=handle, status=Status.SENT, at_ms=_now_ms(),
+                                service=service, was_downgraded=True)
+        return StatusUpdate(handle=handle, status=Status.DELIVERED, at_ms=_now_ms(),
+                            service=service)

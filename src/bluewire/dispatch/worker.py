@@ -4,7 +4,8 @@ A message claimed for the first time is sent. A message claimed again has not re
 terminal status within its lease (or the process holding it died), and may already have been
 handed over, so it is never sent twice: its connector is asked what became of it. A connector
 that still follows it answers with its latest status, and the message waits another lease; one
-that cannot say ends it in ERROR 10002.
+that knows it never received the message has it sent now; one that cannot say ends it in
+ERROR 10002.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Dispatcher(SweepingWorker):
             claimed = await self._writer.submit(self._claim)
             if not claimed:
                 return
+            self._beat()
             self._in_hand.update(message.handle for message in claimed)
             await asyncio.gather(*(self._dispatch(message) for message in claimed))
 
@@ -64,7 +66,8 @@ class Dispatcher(SweepingWorker):
             else:
                 await self._resolve(message, connector)
         except Exception:
-            log.exception("dispatch of %s failed", message.handle)
+            log.exception("dispatch of %s failed", message.handle,
+                          extra={"message_handle": message.handle})
 
     async def _send(self, message: MessageRecord, connector: Connector) -> None:
         try:
@@ -77,21 +80,29 @@ class Dispatcher(SweepingWorker):
         except SendFailed as exc:
             self._fail(message, exc.code, exc.reason)
         except Exception as exc:
-            log.exception("connector failed to send %s", message.handle)
+            log.exception("connector failed to send %s", message.handle,
+                          extra={"message_handle": message.handle})
             self._fail(message, ErrorCode.SEND_FAILED, f"the connector failed: {exc}")
 
     async def _resolve(self, message: MessageRecord, connector: Connector) -> None:
         try:
             update = await connector.resolve(message.handle)
         except Exception:
-            log.exception("connector failed to resolve %s", message.handle)
+            log.exception("connector failed to resolve %s", message.handle,
+                          extra={"message_handle": message.handle})
             update = None
-        if update is not None and update.status not in UNRESOLVED:
+        if update is not None and update.status is Status.QUEUED:
+            log.info("%s was never handed over; sending it now", message.handle,
+                     extra={"message_handle": message.handle})
+            await self._send(message, connector)
+        elif update is not None and update.status not in UNRESOLVED:
             self._sink.status(update)
         else:
             self._fail(message, ErrorCode.UNRESOLVED, ERROR_TEXT[ErrorCode.UNRESOLVED])
 
     def _fail(self, message: MessageRecord, code: int, reason: str) -> None:
+        log.warning("message %s failed with %d: %s", message.handle, code, reason,
+                    extra={"message_handle": message.handle})
         self._sink.status(StatusUpdate(handle=message.handle, status=Status.ERROR,
                                        at_ms=now_ms(), error_code=code, error_message=reason))
 

@@ -8,14 +8,16 @@ dirtying a random page of it.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _BATCH = 10 * 4096
 
 
-class _RandomPool:
+class _RandomPool(threading.local):
     """Random bytes drawn from the OS in large batches: one `os.urandom` call (which releases the
-    GIL) per 4096 handles instead of one per handle."""
+    GIL) per 4096 handles instead of one per handle. One pool per thread (the PostgreSQL writer
+    makes ids in a thread of its own), so no two callers ever take the same bytes."""
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -48,3 +50,12 @@ def new_handle() -> str:
 def new_event_id() -> str:
     """The public id of an event: the stream's event id and every webhook's `webhook-id`."""
     return "evt_" + new_handle().replace("-", "")
+
+
+def event_time_ms(event_id: str) -> int | None:
+    """When an event was recorded (epoch ms): the time in its UUIDv7 id; None if not one."""
+    digits = event_id.removeprefix("evt_")[:12]
+    try:
+        return int(digits, 16) if len(digits) == 12 else None
+    except ValueError:
+        return None

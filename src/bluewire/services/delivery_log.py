@@ -8,7 +8,7 @@ events from before the endpoint existed are delivered too). Both keep the event'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -22,6 +22,7 @@ from ..store import webhooks as webhook_store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
 from ..store.deliveries import STATES, DeliveryFilter, ReplayEvent
+from ..store.notifications import DELIVERIES
 from ..store.webhooks import Endpoint
 from ..store.writer import Tx, Writer
 
@@ -33,11 +34,9 @@ _decode = msgspec.json.Decoder().decode
 
 
 class DeliveryLog:
-    def __init__(self, database: Database, writer: Writer,
-                 on_queued: Callable[[], None]) -> None:
+    def __init__(self, database: Database, writer: Writer) -> None:
         self._database = database
         self._writer = writer
-        self._on_queued = on_queued
 
     def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
         flt = DeliveryFilter(
@@ -81,7 +80,7 @@ class DeliveryLog:
             if source is None:
                 return None
             new_id = store.copy_delivery(tx, source, now_ms())
-            tx.after_commit(self._on_queued)
+            tx.notify(DELIVERIES)
             return store.delivery_of(tx, account.id, new_id)
 
         row = await self._writer.submit(op)
@@ -119,7 +118,7 @@ class DeliveryLog:
             for row in rows:
                 store.add_delivery(tx, **row, now=now)
             if rows:
-                tx.after_commit(self._on_queued)
+                tx.notify(DELIVERIES)
 
         await self._writer.submit(op)
         return {"status": "OK", "message": f"Queued {len(rows)} deliveries to {url}",

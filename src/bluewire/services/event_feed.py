@@ -6,6 +6,11 @@ read; woken after each group commit, and every `poll_interval_s` as a safety net
 processes' commits), it reads the rows above the cursor once and hands each to the subscriptions
 of its account that want its type. It reads nothing while no stream is open.
 
+On PostgreSQL, ids are drawn when a transaction inserts and become visible when it commits,
+so a row can appear below the cursor after the rows above it. The feed notes every id it
+skipped as a gap and looks for it again on each read for `GAP_WAIT_S`; a gap that fills in is
+fanned out late (out of id order), one that does not was a transaction that rolled back.
+
 Each subscription buffers at most `queue_limit` frames. One that falls further behind is closed
 rather than let grow: its client reconnects and repairs the gap over REST (reference §3.14).
 """
@@ -14,14 +19,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 from ..domain.account_events import sse_frame
 from ..domain.errors import ApiError
 from ..store.database import Database
-from ..store.events import EventRow, events_after, last_event_id
+from ..store.events import (
+    EventRow,
+    event_ids_above,
+    events_after,
+    events_with_ids,
+    last_event_id,
+)
 
 log = logging.getLogger(__name__)
+
+GAP_WAIT_S = 10.0  # how long a transaction that drew an event id may take to commit it
+GAP_PROBE = 1000  # ids below the floor checked for transactions still in flight, when starting
+MAX_GAPS = 10_000
 
 
 class Subscription:
@@ -81,6 +97,7 @@ class EventFeed:
         self._page = page
         self._queue_limit = queue_limit
         self._cursor = 0
+        self._gaps: dict[int, float] = {}  # an id skipped over -> when to stop looking for it
         self._by_account: dict[int, list[Subscription]] = {}
         self._count = 0
         self._wake = asyncio.Event()
@@ -105,8 +122,11 @@ class EventFeed:
         if self._closed:
             raise ApiError(503, "The server is shutting down")
         floor = self._database.read(last_event_id)
-        if self._count == 0:
-            self._cursor = floor  # the feed was idle: what it skipped is no one's concern
+        if self._count == 0:  # the feed was idle: what it skipped is no one's concern
+            self._cursor = floor
+            present = self._database.read(lambda conn: event_ids_above(conn, floor - GAP_PROBE))
+            self._gaps = {}
+            self._note_gaps(range(max(1, floor - GAP_PROBE + 1), floor + 1), set(present))
         subscription = Subscription(self, account_id, types, floor, self._queue_limit)
         self._by_account.setdefault(account_id, []).append(subscription)
         self._count += 1
@@ -152,15 +172,31 @@ class EventFeed:
                     await asyncio.sleep(0)
 
     def _read_once(self) -> bool:
-        """Fan out the next page of the log; True when the page was full."""
-        rows = self._database.read(lambda conn: events_after(conn, self._cursor, self._page))
+        """Fan out the next page of the log, and the gaps that filled in; True when the page
+        was full."""
+        now = time.monotonic()
+        self._gaps = {id_: until for id_, until in self._gaps.items() if until > now}
+        gaps, cursor = list(self._gaps), self._cursor
+        late, rows = self._database.read(lambda conn: (
+            events_with_ids(conn, gaps) if gaps else [],
+            events_after(conn, cursor, self._page)))
+        for row in late:
+            del self._gaps[row.id]
+            self._fan_out(row, late=True)
+        if rows:
+            self._note_gaps(range(cursor + 1, rows[-1].id), {row.id for row in rows})
+            self._cursor = rows[-1].id
         for row in rows:
             self._fan_out(row)
-        if rows:
-            self._cursor = max(self._cursor, rows[-1].id)
         return len(rows) == self._page
 
-    def _fan_out(self, row: EventRow) -> None:
+    def _note_gaps(self, ids: range, present: set[int]) -> None:
+        until = time.monotonic() + GAP_WAIT_S
+        for id_ in ids[-MAX_GAPS:]:
+            if id_ not in present and len(self._gaps) < MAX_GAPS:
+                self._gaps[id_] = until
+
+    def _fan_out(self, row: EventRow, *, late: bool = False) -> None:
         if row.account_id is None:
             return
         subscriptions = self._by_account.get(row.account_id)
@@ -168,7 +204,7 @@ class EventFeed:
             return
         frame: bytes | None = None
         for subscription in list(subscriptions):
-            if row.id <= subscription.floor or row.type not in subscription.types:
+            if (row.id <= subscription.floor and not late) or row.type not in subscription.types:
                 continue
             if frame is None:
                 frame = sse_frame(row.public_id, row.type, row.occurred_at, row.data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..domain import limits
@@ -19,6 +19,7 @@ from ..store import messages as message_store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
 from ..store.groups import ChatGroup
+from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .lines import LineDirectory
@@ -35,7 +36,7 @@ def new_group_id() -> str:
 
 class GroupService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
-                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None],
+                 outbox: Outbox, contacts: ContactBook,
                  media: MediaService | None = None) -> None:
         self._media = media
         self._database = database
@@ -43,7 +44,6 @@ class GroupService:
         self._lines = lines
         self._outbox = outbox
         self._contacts = contacts
-        self._on_queued = on_queued
 
     async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/send-group-message: to `numbers` (a new group) or to `group_id`."""
@@ -106,7 +106,7 @@ class GroupService:
                           event_message_data(message, account.email, account.plan),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
-        tx.after_commit(self._on_queued)
+        tx.notify(MESSAGES)
 
     async def modify(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST /api/modify-group: add or remove one participant."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..domain import limits
@@ -18,6 +18,7 @@ from ..store import messages as store
 from ..store.accounts import Account, Line
 from ..store.database import Database, now_ms
 from ..store.messages import MessageFilter
+from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .lines import LineDirectory
@@ -37,14 +38,13 @@ _LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
 
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
-                 outbox: Outbox, contacts: ContactBook, on_queued: Callable[[], None],
+                 outbox: Outbox, contacts: ContactBook,
                  media: MediaService | None = None) -> None:
         self._database = database
         self._writer = writer
         self._lines = lines
         self._outbox = outbox
         self._contacts = contacts
-        self._on_queued = on_queued
         self._media = media
 
     async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,7 +84,7 @@ class MessagingService:
                           event_message_data(message, account.email, account.plan),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
-        tx.after_commit(self._on_queued)
+        tx.notify(MESSAGES)
 
     def _precheck_media(self, raw: object) -> str | None:
         return self._media.precheck(raw) if self._media else limits.check_media_url(raw)

@@ -5,7 +5,6 @@ its committed fact."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -16,6 +15,7 @@ from ..store import deliveries as delivery_store
 from ..store import webhooks as webhook_store
 from ..store.accounts import Account, account_by_id
 from ..store.database import now_ms
+from ..store.notifications import DELIVERIES, EVENTS
 from ..store.schema import events
 from ..store.webhooks import Endpoint
 from ..store.writer import Tx
@@ -68,9 +68,8 @@ class WebhookDirectory:
 
 
 class Outbox:
-    def __init__(self, directory: WebhookDirectory, on_delivery: Callable[[], None]) -> None:
+    def __init__(self, directory: WebhookDirectory) -> None:
         self.directory = directory
-        self._on_delivery = on_delivery
 
     def emit(self, tx: Tx, account_id: int | None, type_: str, occurred_at: int,
              data: dict[str, Any], *, message_handle: str | None = None,
@@ -82,6 +81,7 @@ class Outbox:
             "public_id": event_id, "account_id": account_id, "type": type_,
             "occurred_at": occurred_at, "message_handle": message_handle, "data": body,
         })
+        tx.notify(EVENTS)
         if account_id is None:
             return event_id
         hooks = self.directory.hooks(tx, account_id)
@@ -100,7 +100,7 @@ class Outbox:
                 tx, account_id=account_id, event_id=event_id, event_type=type_,
                 endpoint_id=endpoint_id, url=url, secret=secret,
                 message_handle=message_handle, payload=body, now=now)
-        tx.after_commit(self._on_delivery)
+        tx.notify(DELIVERIES)
         return event_id
 
     def account(self, tx: Tx, account_id: int) -> Account:

@@ -4,34 +4,62 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x626C7577  # any constant of our own: an advisory lock's key
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """A PostgreSQL connection pool's size and timeouts (SQLite needs none of them)."""
+
+    size: int = 8
+    overflow: int = 8
+    timeout_s: float = 10.0  # waiting for a free connection
+    connect_timeout_s: int = 10
+    statement_timeout_ms: int = 30_000  # 0: none
+
+
+def database_url(raw: str) -> URL:
+    """`raw` as SQLAlchemy's URL; plain `postgresql://` means the psycopg (3) driver."""
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"BLUEWIRE_DATABASE_URL: {backend} is not supported; use "
+                         "sqlite:///path.db or postgresql://user:password@host/dbname")
+    return url
+
+
 class Database:
     """One engine; reads run inline on a pooled connection, writes go through a Writer."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
-        self.url = make_url(url)
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL",
+                 pool: PoolSettings | None = None) -> None:
+        self.url = database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_postgresql = not self.is_sqlite
+        self.pool = pool or PoolSettings()
         self.engine: Engine = self._create_engine(sqlite_synchronous)
 
     def _create_engine(self, sqlite_synchronous: str) -> Engine:
-        if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True)
+        if self.is_postgresql:
+            return self._create_postgresql_engine()
         if self.url.database in (None, "", ":memory:"):
             raise ValueError("bluewire needs a SQLite file (sqlite:///path.db), not :memory:")
         if sqlite_synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -57,6 +85,27 @@ class Database:
 
         return engine
 
+    def _create_postgresql_engine(self) -> Engine:
+        pool = self.pool
+        options = ["-c timezone=UTC"]
+        if pool.statement_timeout_ms:
+            options.append(f"-c statement_timeout={pool.statement_timeout_ms}")
+        return create_engine(
+            self.url,
+            pool_pre_ping=True,
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_timeout=pool.timeout_s,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": pool.connect_timeout_s,
+                          "options": " ".join(options),
+                          "application_name": "bluewire"},
+        )
+
+    def libpq_dsn(self) -> str:
+        """The URL as libpq takes it (for connections made outside the engine: LISTEN)."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
         config = Config()
@@ -64,6 +113,8 @@ class Database:
         with self.engine.connect() as connection:
             if self.is_sqlite:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:  # processes starting together migrate one at a time
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             if self.is_sqlite:

@@ -77,7 +77,7 @@ _CLAIM_POSTGRESQL = _CLAIM.format(guard=_IN_FLIGHT_ELSEWHERE % {"now": "?"},
 
 
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[DeliveryJob]:
-    if tx.connection.dialect.name == "postgresql":
+    if tx.is_postgresql:
         rows = tx.query(_CLAIM_POSTGRESQL, (lease_until, now, now, now, limit))
     else:
         rows = tx.query(_CLAIM_SQLITE, (lease_until, now, now, limit))

@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
+from .notifications import MESSAGES
 from .schema import messages
 from .writer import Tx
 
@@ -87,7 +88,11 @@ def message_by_handle(conn: Connection | Tx, handle: str) -> MessageRecord | Non
 
 def messages_by_handles(tx: Tx, handles: list[str]) -> list[MessageRecord]:
     marks = ", ".join("?" * len(handles))
-    rows = tx.query(f"SELECT {_COLUMN_LIST} FROM messages WHERE handle IN ({marks})", handles)
+    # On PostgreSQL the rows are locked, in id order, until the status changes are written: a
+    # status read here is still the status when it is advanced, whatever other processes do.
+    lock = " ORDER BY id FOR UPDATE" if tx.is_postgresql else ""
+    rows = tx.query(f"SELECT {_COLUMN_LIST} FROM messages WHERE handle IN ({marks}){lock}",
+                    handles)
     return [MessageRecord.from_row(row) for row in rows]
 
 
@@ -117,7 +122,7 @@ def save_statuses(tx: Tx, changed: list[MessageRecord]) -> None:
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRecord]:
     """Take a lease on up to `limit` messages that need the dispatcher now: new ones, and
     unfinished ones whose lease ran out. Oldest first."""
-    sql = _CLAIM_SQL[tx.connection.dialect.name == "postgresql"]
+    sql = _CLAIM_SQL[tx.is_postgresql]
     rows = tx.query(sql, (lease_until, now, limit))
     claimed = [MessageRecord.from_row(row) for row in rows]
     claimed.sort(key=lambda message: message.id or 0)
@@ -132,6 +137,7 @@ def release_claims(tx: Tx, handles: list[str]) -> None:
             .where(messages.c.handle.in_(handles), messages.c.claimed_until.is_not(None))
             .values(claimed_until=0, dispatch_attempts=messages.c.dispatch_attempts - 1)
         )
+        tx.notify(MESSAGES)
 
 
 def expire_claims(tx: Tx) -> int:

@@ -23,6 +23,9 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# The ids of the tables that grow with traffic: 64-bit (SQLite's INTEGER keys already are).
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
 accounts = Table(
     "accounts",
     metadata,
@@ -68,7 +71,7 @@ line_accounts = Table(
 messages = Table(
     "messages",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", BigId, primary_key=True),
     Column("handle", String(64), nullable=False, unique=True),
     Column("account_id", Integer, ForeignKey("accounts.id")),  # NULL: inbound not routed
     Column("is_outbound", Boolean, nullable=False),
@@ -111,7 +114,7 @@ messages = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", BigId, primary_key=True),
     # The id the world sees: the stream's event id and every webhook's `webhook-id`.
     Column("public_id", String(48), nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id")),
@@ -143,7 +146,7 @@ webhook_endpoints = Table(
 deliveries = Table(
     "deliveries",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", BigId, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("event_id", String(48), nullable=False),  # events.public_id: the webhook-id
     Column("event_type", String(64), nullable=False),
@@ -172,8 +175,8 @@ deliveries = Table(
 delivery_attempts = Table(
     "delivery_attempts",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("id", BigId, primary_key=True),
+    Column("delivery_id", BigId, ForeignKey("deliveries.id"), nullable=False),
     Column("attempted_at", BigInteger, nullable=False),
     Column("status_code", Integer),
     Column("error", Text),
@@ -247,8 +250,8 @@ group_members = Table(
 message_receipts = Table(
     "message_receipts",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("id", BigId, primary_key=True),
+    Column("message_id", BigId, ForeignKey("messages.id"), nullable=False),
     Column("number", String(32), nullable=False),
     Column("delivered_at", BigInteger),
     Column("read_at", BigInteger),
@@ -271,4 +274,13 @@ media_objects = Table(
     Column("expires_at", BigInteger),  # NULL: kept; else downloads answer 410 after it
     Index("ux_media_objects_media_id", "media_id", unique=True),
     Index("ix_media_objects_account", "account_id", "id"),
+)
+
+connector_leases = Table(
+    "connector_leases",
+    metadata,
+    Column("name", String(128), primary_key=True),  # what is owned, e.g. "line:+14155550123"
+    Column("owner", String(128), nullable=False),  # the process holding it
+    Column("expires_at", BigInteger, nullable=False),
+    Column("acquired_at", BigInteger, nullable=False),
 )

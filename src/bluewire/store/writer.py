@@ -12,6 +12,14 @@ again alone, so one bad operation fails only its own caller.
 
 SQLite's WAL checkpoints (the only writes that wait for the disk under synchronous=NORMAL) run
 in a background thread on a connection of their own, so they never hold up the loop.
+
+On PostgreSQL every commit waits for the server (and its disk), so the batch runs in the
+writer's own thread instead: while one batch commits, the next gathers on the loop. Operations
+then run in that thread; what they must do on the loop, they register with `after_commit`.
+
+An operation that makes work for the workers says so with `tx.notify(channel)`: once the batch
+commits, this process's listeners of that channel are called, and on PostgreSQL a NOTIFY sent
+in the same transaction wakes every other process (see notifications.py).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
@@ -59,6 +68,11 @@ class Tx:
         self._paramstyle: str = connection.dialect.paramstyle
         self._pending: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         self._after_commit: list[Callable[[], None]] = []
+        self.channels: set[str] = set()
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self._paramstyle != "qmark"
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Queue a row; rows are sent together (executemany) before the next statement."""
@@ -101,8 +115,12 @@ class Tx:
             cursor.close()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once this transaction has committed."""
+        """Run `callback` on the loop once this transaction has committed."""
         self._after_commit.append(callback)
+
+    def notify(self, channel: str) -> None:
+        """Wake the listeners of `channel`, in every process, once this commits."""
+        self.channels.add(channel)
 
 
 class _Job:
@@ -116,7 +134,7 @@ class _Job:
 
 
 class Writer:
-    """The single writer of a SQLite database."""
+    """The single writer of this process: group commit on SQLite and on PostgreSQL."""
 
     def __init__(self, database: Database, *, max_batch: int = 1024) -> None:
         self._database = database
@@ -126,19 +144,38 @@ class Writer:
         self._pending: list[_Job] = []
         self._flush_scheduled = False
         self._checkpointer: _Checkpointer | None = None
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        # PostgreSQL: batches commit in this thread, one at a time.
+        self._thread: ThreadPoolExecutor | None = None
+        self._committing: Future[list[str]] | None = None
+        self.backend_pid: int | None = None  # of the writer's PostgreSQL session
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._connection = self._database.engine.connect()
+        self._connection = self._connect()
         if self._database.is_sqlite:
             self._connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = _Checkpointer(self._database)
             self._checkpointer.start()
+        else:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="bluewire-writer")
+
+    def _connect(self) -> Connection:
+        connection = self._database.engine.connect()
+        if self._database.is_postgresql:
+            self.backend_pid = connection.connection.dbapi_connection.info.backend_pid
+        return connection
 
     def stop(self) -> None:
+        if self._committing is not None:
+            self._committing.result()  # its answers are lost with the loop: it did commit
         if self._pending:
-            self._flush()
+            batch, self._pending = self._pending, []
+            self._commit(batch)
+            self._answer(batch)
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -146,9 +183,17 @@ class Writer:
             self._connection.close()
             self._connection = None
 
-    def add_commit_listener(self, callback: Callable[[], None]) -> None:
-        """Call `callback` on the loop after each group commit (to wake readers of the log)."""
-        self._commit_listeners.append(callback)
+    def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` on the loop after each commit that notified `channel`."""
+        self._listeners.setdefault(channel, []).append(callback)
+
+    def notified(self, channel: str) -> None:
+        """`channel` was notified (by this process's commit, or another's): call its listeners."""
+        for listener in self._listeners.get(channel, ()):
+            try:
+                listener()
+            except Exception:
+                log.exception("listener of %s failed", channel)
 
     async def submit(self, op: Op[T]) -> T:
         """Run `op` in the next group commit; returns its result once committed."""
@@ -167,7 +212,7 @@ class Writer:
             raise RuntimeError("the writer is running: submit() the operation instead")
         with self._database.engine.connect() as connection:
             job = _Job(op, None)
-            self._commit([job], connection)
+            self._commit_on([job], connection)
         ok, value = job.result
         for callback in job.after_commit:
             callback()
@@ -177,55 +222,109 @@ class Writer:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        assert self._connection is not None
+        if self._thread is not None:
+            self._flush_in_thread()
+            return
+        channels: set[str] = set()
         while self._pending:
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            self._commit(batch, self._connection)
+            batch = self._take_batch()
+            channels.update(self._commit(batch))
             self._answer(batch)
-        for listener in self._commit_listeners:
+        self._wake(channels)
+
+    def _take_batch(self) -> list[_Job]:
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        return batch
+
+    def _flush_in_thread(self) -> None:
+        if self._committing is not None or not self._pending or self._thread is None:
+            return  # the batch committing now hands over to the next when it is done
+        assert self._loop is not None
+        batch = self._take_batch()
+        loop = self._loop
+        committing = self._committing = self._thread.submit(self._commit, batch)
+        committing.add_done_callback(
+            lambda _: loop.call_soon_threadsafe(self._committed, batch, committing))
+
+    def _committed(self, batch: list[_Job], committing: Future[list[str]]) -> None:
+        self._committing = None
+        channels = committing.result()  # _commit records failures in the jobs; never raises
+        self._answer(batch)
+        self._wake(set(channels))
+        self._flush_in_thread()
+
+    def _wake(self, channels: set[str]) -> None:
+        for channel in channels:
+            self.notified(channel)
+
+    def _commit(self, batch: list[_Job]) -> list[str]:
+        """Commit `batch` on the writer's connection; the channels it notified."""
+        if self._connection is None or self._connection.invalidated:
             try:
-                listener()
-            except Exception:
-                log.exception("commit listener failed")
+                if self._connection is not None:
+                    self._connection.close()
+                self._connection = self._connect()
+            except Exception as exc:
+                self._connection = None
+                log.error("the database is unreachable: %s", exc)
+                for job in batch:
+                    job.result = (False, exc)
+                return []
+        return self._commit_on(batch, self._connection)
 
-    def _commit(self, batch: list[_Job], connection: Connection) -> None:
+    def _commit_on(self, batch: list[_Job], connection: Connection) -> list[str]:
         try:
-            self._run_in_one_transaction(batch, connection)
+            return self._run_in_one_transaction(batch, connection)
         except Exception:
+            channels: list[str] = []
             for job in batch:  # find the culprit: each job alone
-                self._run_in_one_transaction([job], connection)
+                channels.extend(self._run_in_one_transaction([job], connection))
+            return channels
 
-    def _run_in_one_transaction(self, batch: list[_Job], connection: Connection) -> None:
+    def _run_in_one_transaction(self, batch: list[_Job], connection: Connection) -> list[str]:
         """Commit `batch`; a lone job records its own failure, a larger batch raises it."""
         is_sqlite = self._database.is_sqlite
-        if is_sqlite:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
         tx = Tx(connection)
         try:
+            if is_sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.begin()
             results = []
             for job in batch:
                 tx._after_commit = []
                 value = job.op(tx)
                 results.append((value, tx._after_commit))
             tx.flush()
-        except Exception as exc:
+            if tx.channels and not is_sqlite:
+                tx.execute_many("SELECT pg_notify(?, '')", [(c,) for c in sorted(tx.channels)])
             if is_sqlite:
-                connection.exec_driver_sql("ROLLBACK")
+                connection.exec_driver_sql("COMMIT")
             else:
-                connection.rollback()
+                connection.commit()
+        except Exception as exc:
+            self._roll_back(connection)
             if len(batch) == 1:
                 log.debug("write failed", exc_info=True)
                 batch[0].result = (False, exc)
-                return
+                return []
             raise
-        if is_sqlite:
-            connection.exec_driver_sql("COMMIT")
-        else:
-            connection.commit()
         for job, (value, callbacks) in zip(batch, results, strict=True):
             job.result = (True, value)
             job.after_commit = callbacks
+        return list(tx.channels)
+
+    def _roll_back(self, connection: Connection) -> None:
+        try:
+            if self._database.is_sqlite:
+                if connection.connection.dbapi_connection.in_transaction:
+                    connection.exec_driver_sql("ROLLBACK")
+            else:
+                connection.rollback()
+        except Exception:
+            log.warning("rollback failed; the connection will be replaced", exc_info=True)
+            connection.invalidate()
 
     @staticmethod
     def _answer(batch: list[_Job]) -> None:

@@ -1,0 +1,43 @@
+"""Leases on things that must be run by exactly one process (connector_leases)."""
+
+from __future__ import annotations
+
+from .writer import Tx
+
+# Taken when free, expired, or already ours; the row says who holds it afterwards.
+_TAKE = (
+    "INSERT INTO connector_leases (name, owner, expires_at, acquired_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, "
+    "acquired_at = CASE WHEN connector_leases.owner = excluded.owner "
+    "THEN connector_leases.acquired_at ELSE excluded.acquired_at END "
+    "WHERE connector_leases.owner = excluded.owner OR connector_leases.expires_at <= ?"
+)
+_HOLDER = "SELECT owner, expires_at FROM connector_leases WHERE name = ?"
+_RELEASE = "UPDATE connector_leases SET expires_at = 0 WHERE name = ? AND owner = ?"
+# The database's clock, not the process's: processes on machines whose clocks disagree still
+# agree on when a lease ends.
+_NOW = {False: "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        True: "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"}
+
+
+def database_now_ms(tx: Tx) -> int:
+    return int(tx.query(_NOW[tx.is_postgresql])[0][0])
+
+
+def take_or_renew(tx: Tx, name: str, owner: str, term_ms: int) -> bool:
+    """Hold `name` for `term_ms` more if it is free, expired or ours; whether `owner` holds it."""
+    now = database_now_ms(tx)
+    tx.execute_many(_TAKE, [(name, owner, now + term_ms, now, now)])
+    rows = tx.query(_HOLDER, (name,))
+    return bool(rows) and rows[0][0] == owner
+
+
+def release(tx: Tx, name: str, owner: str) -> None:
+    """Give `name` up now, if `owner` holds it (a clean stop: the next owner need not wait)."""
+    tx.execute_many(_RELEASE, [(name, owner)])
+
+
+def holder(tx: Tx, name: str) -> str | None:
+    """Who holds `name` now, if anyone."""
+    rows = tx.query(_HOLDER, (name,))
+    return rows[0][0] if rows and rows[0][1] > database_now_ms(tx) else None

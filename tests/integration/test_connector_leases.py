@@ -1,0 +1,90 @@
+"""Owning what must run in one process: leases in the database, on each engine.
+
+Two keepers on two connections of their own stand for two processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bluewire.services.ownership import LeaseKeeper
+from bluewire.store.database import Database
+from bluewire.store.writer import Writer
+
+from ..databases import Engine
+
+LINE = "line:+14155550123"
+TERM_MS = 400
+
+
+class Process:
+    """A keeper with its own database connections, recording what it was told."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.database = Database(url)
+        self.writer = Writer(self.database)
+        self.events: list[str] = []
+        self.keeper = LeaseKeeper(self.writer, owner=name, term_ms=TERM_MS,
+                                  on_gained=self._gained, on_lost=self._lost)
+        self.keeper.want(LINE)
+
+    async def _gained(self, name: str) -> None:
+        self.events.append(f"gained {name}")
+
+    async def _lost(self, name: str) -> None:
+        self.events.append(f"lost {name}")
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.database.dispose()
+
+
+@pytest.fixture
+async def two(tmp_path: Path, engine: Engine) -> AsyncIterator[tuple[Process, Process]]:
+    url = engine.create(tmp_path)
+    Database(url).migrate()
+    a, b = Process(url, "a"), Process(url, "b")
+    loop = asyncio.get_running_loop()
+    a.writer.start(loop)
+    b.writer.start(loop)
+    yield a, b
+    a.close()
+    b.close()
+
+
+async def test_one_process_holds_a_lease_and_another_takes_it_over_when_it_dies(
+        two: tuple[Process, Process]) -> None:
+    a, b = two
+    await a.keeper.renew()
+    await b.keeper.renew()
+    assert a.keeper.holds(LINE) and not b.keeper.holds(LINE)
+    assert (a.events, b.events) == ([f"gained {LINE}"], [])
+
+    await asyncio.sleep(TERM_MS / 3000)
+    await a.keeper.renew()  # a renews within its term: b still waits
+    await b.keeper.renew()
+    assert a.keeper.holds(LINE) and not b.keeper.holds(LINE)
+
+    await asyncio.sleep(TERM_MS / 1000 + 0.1)  # a "dies": it renews no more
+    assert not a.keeper.holds(LINE)  # and knows by its own clock it may no longer run it
+    await b.keeper.renew()
+    assert b.keeper.holds(LINE) and b.events == [f"gained {LINE}"]
+
+    await a.keeper.renew()  # a comes back: b holds it now, so a stops
+    assert not a.keeper.holds(LINE)
+    assert a.events == [f"gained {LINE}", f"lost {LINE}"]
+
+
+async def test_a_lease_given_up_on_a_clean_stop_passes_on_at_once(
+        two: tuple[Process, Process]) -> None:
+    a, b = two
+    await a.keeper.renew()
+    await b.keeper.renew()
+    assert a.keeper.holds(LINE)
+    await a.keeper.stop()
+    assert a.events == [f"gained {LINE}", f"lost {LINE}"]
+    await b.keeper.renew()  # no waiting out the term
+    assert b.keeper.holds(LINE)
