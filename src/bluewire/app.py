@@ -26,6 +26,7 @@ from .delivery.sender import WebhookSender
 from .delivery.worker import DeliveryWorker
 from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
+from .domain.errors import ApiError
 from .domain.webhooks import RETRY_SCHEDULE_S
 from .media.wiring import build_media
 from .observability.metrics import Metrics
@@ -47,11 +48,19 @@ from .services.webhooks import WebhookConfig
 from .store import deliveries as delivery_store
 from .store import messages as message_store
 from .store import notifications
-from .store.database import Database, PoolSettings
+from .store.database import Database, PoolSettings, is_unavailable
 from .store.notifications import Listener
 from .store.writer import Writer
 
 log = logging.getLogger(__name__)
+
+
+def unavailable_error(exc: Exception) -> ApiError | None:
+    """503 rather than 500 when the store cannot be reached: the client should retry."""
+    if is_unavailable(exc):
+        return ApiError(503, "The database is unavailable; retry shortly", error_code=5000,
+                        headers={"retry-after": "1"})
+    return None
 
 
 def pool_settings(settings: Settings) -> PoolSettings:
@@ -191,7 +200,7 @@ class Gateway:
                             self.metrics)
         return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
                    on_startup=self.start, on_shutdown=self.stop,
-                   observe=self.metrics.http_request)
+                   observe=self.metrics.http_request, explain=unavailable_error)
 
     async def _authenticate(self, request: Request) -> Any:
         return await self.authenticator.authenticate(

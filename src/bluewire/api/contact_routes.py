@@ -22,13 +22,13 @@ def register_contact_routes(router: Router, service: ContactService) -> None:
         return await service.create(request.account, request.json())
 
     async def list_contacts(request: Request) -> list[dict[str, Any]]:
-        return service.list(request.account, request.query)
+        return await service.list(request.account, request.query)
 
     async def bulk_delete(request: Request) -> dict[str, Any]:
         return await service.bulk_delete(request.account, request.json())
 
     async def count(request: Request) -> dict[str, Any]:
-        return service.count(request.account)
+        return await service.count(request.account)
 
     async def opt_out(request: Request) -> dict[str, Any]:
         return await service.opt_out(request.account, request.json())
@@ -40,7 +40,7 @@ def register_contact_routes(router: Router, service: ContactService) -> None:
         return await service.bulk_create(request.account, request.json())
 
     async def retrieve(request: Request) -> dict[str, Any]:
-        return service.retrieve(request.account, _phone(request))
+        return await service.retrieve(request.account, _phone(request))
 
     async def update(request: Request) -> dict[str, Any]:
         phone = _phone(request)
@@ -51,7 +51,7 @@ def register_contact_routes(router: Router, service: ContactService) -> None:
         return await service.delete(request.account, _phone(request))
 
     async def shared_contacts(request: Request) -> dict[str, Any]:
-        return service.shared_contacts(request.account)
+        return await service.shared_contacts(request.account)
 
     async def add_shared_contact(request: Request) -> dict[str, Any]:
         return await service.add_shared_contact(request.account, request.json())

@@ -12,10 +12,10 @@ BASE = "/api/v2/webhook-deliveries"
 
 def register_delivery_routes(router: Router, service: DeliveryLog) -> None:
     async def list_deliveries(request: Request) -> dict[str, Any]:
-        return service.list(request.account, request.query)
+        return await service.list(request.account, request.query)
 
     async def get_delivery(request: Request) -> dict[str, Any]:
-        return service.get(request.account, request.params["delivery_id"])
+        return await service.get(request.account, request.params["delivery_id"])
 
     async def resend_delivery(request: Request) -> Response:
         answer = await service.resend(request.account, request.params["delivery_id"])

@@ -169,9 +169,12 @@ class App:
     def __init__(self, router: Router, authenticate: Authenticate, *, max_body_bytes: int,
                  on_startup: Callable[[], Awaitable[None]] | None = None,
                  on_shutdown: Callable[[], Awaitable[None]] | None = None,
-                 observe: Observe | None = None) -> None:
+                 observe: Observe | None = None,
+                 explain: Callable[[Exception], ApiError | None] | None = None) -> None:
         self.router = router
         self.observe = observe
+        # The answer for an error of the layers below that is not a bug (the store is down).
+        self.explain = explain
         self._authenticate = authenticate
         self._max_body = max_body_bytes
         self._on_startup = on_startup
@@ -214,9 +217,14 @@ class App:
             response = await self._respond(route, params, scope, receive)
         except ApiError as error:
             response = error_response(error)
-        except Exception:
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            response = error_response(ApiError(500, "Internal error", error_code=5000))
+        except Exception as exc:
+            known = self.explain(exc) if self.explain else None
+            if known is None:
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                known = ApiError(500, "Internal error", error_code=5000)
+            else:
+                log.warning("%s %s: %s (%s)", scope["method"], scope["path"], known.message, exc)
+            response = error_response(known)
         observe = self.observe
         template = UNMATCHED if route is None else route.path
         if isinstance(response, StreamingResponse):

@@ -21,13 +21,13 @@ def build_router(messaging: MessagingService, lookup: LookupService,
         return await messaging.send(request.account, request.json())
 
     async def get_status(request: Request) -> dict[str, Any]:
-        return messaging.status(request.account, request.query.get("handle"))
+        return await messaging.status(request.account, request.query.get("handle"))
 
     async def list_messages(request: Request) -> dict[str, Any]:
-        return messaging.list(request.account, request.query)
+        return await messaging.list(request.account, request.query)
 
     async def retrieve_message(request: Request) -> dict[str, Any]:
-        return messaging.retrieve(request.account, request.params["message_id"])
+        return await messaging.retrieve(request.account, request.params["message_id"])
 
     async def evaluate_service(request: Request) -> dict[str, Any]:
         raw = request.query.get("number")
@@ -50,7 +50,7 @@ def build_router(messaging: MessagingService, lookup: LookupService,
     router.add("GET", "/openapi.json", openapi, authenticated=False)
 
     async def get_webhooks(request: Request) -> dict[str, Any]:
-        return webhooks.get(request.account)
+        return await webhooks.get(request.account)
 
     async def add_webhooks(request: Request) -> dict[str, Any]:
         return await webhooks.append(request.account, request.json())

@@ -71,8 +71,8 @@ class SandboxPhones:
         sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
                                         group_id=group_id.strip() if group_id else None)
         await self._drain()
-        handles = self._database.read(lambda conn: _inbound_handles(conn, account.id, number,
-                                                                    line.number, sent.at_ms))
+        handles = await self._database.read_async(lambda conn: _inbound_handles(
+            conn, account.id, number, line.number, sent.at_ms))
         return {"status": "OK", "number": number, **_sent_json(sent),
                 "message_handles": handles}
 
@@ -82,7 +82,7 @@ class SandboxPhones:
         line = self._line(account, body.get("line"))
         outcome = self._sandbox.phone_read(number, line.number)
         await self._drain()
-        own = self._own_handles(account, outcome.read)
+        own = await self._own_handles(account, outcome.read)
         told = set(outcome.reported)
         reported = [handle for handle in own if handle in told]
         return {"status": "OK", "number": number, "line": line.number, "read": len(own),
@@ -110,18 +110,18 @@ class SandboxPhones:
         except PhoneActionRefused as exc:
             raise validation_error(f"`number` {exc}") from None
         await self._drain()
-        own = self._own_handles(account, delivered)
+        own = await self._own_handles(account, delivered)
         return {"status": "OK", "number": number, "line": line.number, "delivered": len(own),
                 "message_handles": own}
 
-    def view(self, account: Account, raw_number: str) -> dict[str, Any]:
+    async def view(self, account: Account, raw_number: str) -> dict[str, Any]:
         number = self._phone(raw_number)
         usable = set(self._lines.numbers_of(account.id))
         seen = self._sandbox.view(number)
         received = [m for m in seen.received if m.line in usable]
-        own = set(self._own_handles(account, [m.handle for m in received]))
+        own = set(await self._own_handles(account, [m.handle for m in received]))
         sent = [s for s in seen.sent if s.line in usable]
-        recorded = self._database.read(lambda conn: _inbound_times(
+        recorded = await self._database.read_async(lambda conn: _inbound_times(
             conn, account.id, number, {s.line for s in sent}, {s.at_ms for s in sent}))
         conversations: dict[str, dict[str, Any]] = {}
 
@@ -196,11 +196,12 @@ class SandboxPhones:
                                    "connector; only sandbox lines have simulated phones")
         return line
 
-    def _own_handles(self, account: Account, handles: Sequence[str]) -> list[str]:
+    async def _own_handles(self, account: Account, handles: Sequence[str]) -> list[str]:
         """`handles` that are messages of `account`, in their order."""
         if not handles:
             return []
-        own = self._database.read(lambda conn: _account_handles(conn, account.id, handles))
+        own = await self._database.read_async(
+            lambda conn: _account_handles(conn, account.id, handles))
         return [handle for handle in handles if handle in own]
 
     def _phone_reports_reads(self, number: str) -> bool:
@@ -309,7 +310,7 @@ def register_sandbox_routes(router: Router, phones: SandboxPhones) -> None:
                                     request.json(allow_empty=True))
 
     async def view(request: Request) -> dict[str, Any]:
-        return phones.view(request.account, request.params["number"])
+        return await phones.view(request.account, request.params["number"])
 
     router.add("POST", f"{BASE}/{{number}}/messages", send)
     router.add("POST", f"{BASE}/{{number}}/read", read)

@@ -103,8 +103,9 @@ class MediaService:
             value = parts.path[len(DOWNLOAD_PREFIX):].split("/", 1)[0]
         return value if _ID.match(value) else None
 
-    def owned(self, account_id: int, media_id: str) -> MediaObject | None:
-        media = self._database.read(lambda conn: media_store.media_object(conn, media_id))
+    async def owned(self, account_id: int, media_id: str) -> MediaObject | None:
+        media = await self._database.read_async(
+            lambda conn: media_store.media_object(conn, media_id))
         if media is None or media.account_id != account_id or self._expired(media):
             return None
         return media
@@ -116,7 +117,7 @@ class MediaService:
         if isinstance(raw, str):
             media_id = self.referenced_id(raw)
             if media_id is not None:
-                media = self.owned(account_id, media_id)
+                media = await self.owned(account_id, media_id)
                 if media is not None:
                     return self.download_url(media)
                 if not raw.strip().startswith(("http://", "https://")):
@@ -144,8 +145,9 @@ class MediaService:
 
     async def download(self, media_id: str) -> tuple[MediaObject, bytes]:
         """A live media object and its bytes, or the ApiError (404, 410) that answers for it."""
-        media = (self._database.read(lambda conn: media_store.media_object(conn, media_id))
-                 if _ID.match(media_id) else None)
+        media = (await self._database.read_async(
+            lambda conn: media_store.media_object(conn, media_id))
+            if _ID.match(media_id) else None)
         if media is None:
             raise not_found("No such media")
         if self._expired(media):

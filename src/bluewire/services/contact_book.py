@@ -71,6 +71,15 @@ class ContactBook:
             cached = self._opted_out[account_id] = (numbers, time.monotonic())
         return number in cached[0]
 
+    async def is_opted_out_now(self, account_id: int, number: str) -> bool:
+        """`is_opted_out`, for the event loop: a stale cache is refreshed without blocking it."""
+        cached = self._opted_out.get(account_id)
+        if cached is None or time.monotonic() - cached[1] > _OPT_OUT_REFRESH_S:
+            numbers = await self._database.read_async(
+                lambda conn: store.opted_out_numbers(conn, account_id))
+            cached = self._opted_out[account_id] = (numbers, time.monotonic())
+        return number in cached[0]
+
     def set_opted_out(self, tx: Tx, account_id: int, number: str, opted_out: bool) -> bool:
         """Opt a contact out (or back in); whether the account has that contact."""
         found = store.set_opted_out(tx, account_id, number, opted_out, now_ms())

@@ -67,9 +67,10 @@ class ContactService:
         return {"status": OK, "contact": contact_payload(contact),
                 "created": outcome == "created"}
 
-    def retrieve(self, account: Account, raw_number: str) -> dict[str, Any]:
+    async def retrieve(self, account: Account, raw_number: str) -> dict[str, Any]:
         number = wire.path_number(raw_number)
-        contact = self._database.read(lambda conn: store.contact_of(conn, account.id, number))
+        contact = await self._database.read_async(
+            lambda conn: store.contact_of(conn, account.id, number))
         if contact is None:
             raise _no_contact(number)
         return {"status": OK, "contact": contact_payload(contact)}
@@ -121,17 +122,17 @@ class ContactService:
 
     # -- many -----------------------------------------------------------------------------------
 
-    def list(self, account: Account, query: Mapping[str, str]) -> list[dict[str, Any]]:
+    async def list(self, account: Account, query: Mapping[str, str]) -> list[dict[str, Any]]:
         q = wire.parse_list_query(query)
         flt = ContactFilter(account_id=account.id, contact_id=q.contact_id, number=q.number,
                             created_gte=q.created_gte)
-        found = self._database.read(lambda conn: store.list_contacts(
+        found = await self._database.read_async(lambda conn: store.list_contacts(
             conn, flt, order_by=q.order_by, descending=q.descending, limit=q.limit,
             offset=q.offset))
         return [contact_payload(contact) for contact in found]
 
-    def count(self, account: Account) -> dict[str, Any]:
-        total = self._database.read(lambda conn: store.count_contacts(conn, account.id))
+    async def count(self, account: Account) -> dict[str, Any]:
+        total = await self._database.read_async(lambda conn: store.count_contacts(conn, account.id))
         return {"status": OK, "count": total}
 
     async def bulk_create(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,8 +184,8 @@ class ContactService:
 
     # -- the shared line (CLI: `sendblue contacts`, `sendblue add-contact`) ----------------------
 
-    def shared_contacts(self, account: Account) -> dict[str, Any]:
-        newest = self._database.read(lambda conn: store.list_contacts(
+    async def shared_contacts(self, account: Account) -> dict[str, Any]:
+        newest = await self._database.read_async(lambda conn: store.list_contacts(
             conn, ContactFilter(account_id=account.id), order_by="created_at",
             descending=True, limit=MAX_SHARED_CONTACTS, offset=0))
         return {"status": OK, "sharedNumber": self._shared_line(account),

@@ -38,7 +38,7 @@ class DeliveryLog:
         self._database = database
         self._writer = writer
 
-    def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+    async def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
         flt = DeliveryFilter(
             account_id=account.id,
             message_handle=query.get("message") or None,
@@ -50,7 +50,7 @@ class DeliveryLog:
         )
         limit = parse_whole_number(query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
         offset = parse_whole_number(query, "offset", 0, None) or 0
-        rows, attempts = self._database.read(
+        rows, attempts = await self._database.read_async(
             lambda conn: store.list_deliveries(conn, flt, limit + 1, offset))
         return {
             "status": "OK",
@@ -58,14 +58,14 @@ class DeliveryLog:
             "pagination": {"limit": limit, "offset": offset, "hasMore": len(rows) > limit},
         }
 
-    def get(self, account: Account, raw_id: str) -> dict[str, Any]:
+    async def get(self, account: Account, raw_id: str) -> dict[str, Any]:
         delivery_id = _delivery_id(raw_id)
 
         def read(conn: Any) -> tuple[Any, list[Any]] | None:
             row = store.delivery_of(conn, account.id, delivery_id)
             return None if row is None else (row, store.attempts_of(conn, delivery_id))
 
-        found = self._database.read(read)
+        found = await self._database.read_async(read)
         if found is None:
             raise not_found(f"No webhook delivery {raw_id}")
         row, attempts = found
@@ -97,14 +97,14 @@ class DeliveryLog:
         until = now_ms() if until is None else until
         if until < since:
             raise validation_error("`until` must not be before `since`")
-        endpoints, global_secret = self._database.read(
+        endpoints, global_secret = await self._database.read_async(
             lambda conn: (webhook_store.endpoints_of(conn, account.id),
                           webhook_store.global_secret_of(conn, account.id)))
         targets = _targets(endpoints, body)
         url = targets[0].url
         types = sorted({event for event, endpoint_type in TYPE_FOR_EVENT.items()
                         if any(endpoint.type == endpoint_type for endpoint in targets)})
-        found = self._database.read(lambda conn: store.events_in_range(
+        found = await self._database.read_async(lambda conn: store.events_in_range(
             conn, account.id, types, since, until, MAX_REPLAY_EVENTS + 1))
         if len(found) > MAX_REPLAY_EVENTS:
             raise validation_error(

@@ -162,7 +162,7 @@ class EventFeed:
             self._wake.clear()
             if self._count and not self._closed:
                 try:
-                    full = self._read_once()
+                    full = await self._read_once()
                 except Exception:
                     log.exception("reading the event log failed; retrying")
                     await asyncio.sleep(self._poll_interval_s)
@@ -171,13 +171,13 @@ class EventFeed:
                     self._wake.set()  # more rows wait: read again, after others had a turn
                     await asyncio.sleep(0)
 
-    def _read_once(self) -> bool:
+    async def _read_once(self) -> bool:
         """Fan out the next page of the log, and the gaps that filled in; True when the page
         was full."""
         now = time.monotonic()
         self._gaps = {id_: until for id_, until in self._gaps.items() if until > now}
         gaps, cursor = list(self._gaps), self._cursor
-        late, rows = self._database.read(lambda conn: (
+        late, rows = await self._database.read_async(lambda conn: (
             events_with_ids(conn, gaps) if gaps else [],
             events_after(conn, cursor, self._page)))
         for row in late:

@@ -65,7 +65,7 @@ class GroupService:
         group_id = body.get("group_id")
         group: ChatGroup | None = None
         if group_id not in (None, ""):
-            group = self._own_group(account, group_id)
+            group = await self._own_group(account, group_id)
             if group.line != line.number:
                 raise validation_error(f"`from_number` {line.number} is not in group "
                                        f"{group.group_id} (its line is {group.line})",
@@ -117,7 +117,7 @@ class GroupService:
         if modify_type not in MODIFY_TYPES:
             raise validation_error(f"`modify_type` must be one of: {', '.join(MODIFY_TYPES)}")
         number = require_number(body.get("number"), "number")
-        group = self._own_group(account, raw_group)
+        group = await self._own_group(account, raw_group)
         from_number = body.get("from_number")
         if from_number not in (None, ""):
             acting = require_number(from_number, "from_number", recipient=False)
@@ -149,10 +149,11 @@ class GroupService:
         else:
             group_store.remove_member(tx, group.pk, number, now)
 
-    def _own_group(self, account: Account, group_id: object) -> ChatGroup:
+    async def _own_group(self, account: Account, group_id: object) -> ChatGroup:
         if not isinstance(group_id, str) or not group_id.strip():
             raise validation_error("`group_id` must be a group id string")
-        group = self._database.read(lambda conn: group_store.group_by_id(conn, group_id.strip()))
+        wanted = group_id.strip()
+        group = await self._database.read_async(lambda conn: group_store.group_by_id(conn, wanted))
         if group is None or group.account_id != account.id:
             raise not_found(f"No group with id {group_id.strip()}")
         return group

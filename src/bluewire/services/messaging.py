@@ -59,7 +59,7 @@ class MessagingService:
         line = self._sending_line(account, body.get("from_number"))
         if line.number == number:
             raise validation_error("`number` is the sending line itself")
-        if self._contacts.is_opted_out(account.id, number):
+        if await self._contacts.is_opted_out_now(account.id, number):
             raise ApiError(400, f"{number} has opted out of this account's messages (they sent "
                            "STOP); they opt back in by sending START",
                            error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
@@ -104,25 +104,27 @@ class MessagingService:
                                    error_key="LINE_NOT_FOUND")
         return line
 
-    def status(self, account: Account, handle: object) -> dict[str, Any]:
-        message = self._own_message(account, handle, "handle")
+    async def status(self, account: Account, handle: object) -> dict[str, Any]:
+        message = await self._own_message(account, handle, "handle")
         return message_response(message, account.email, account.plan)
 
-    def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
-        message = self._own_message(account, handle, "message_id")
+    async def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
+        message = await self._own_message(account, handle, "message_id")
         return {"status": "OK", "data": message_row(message, account.email, account.plan)}
 
-    def _own_message(self, account: Account, handle: object, field: str) -> MessageRecord:
+    async def _own_message(self, account: Account, handle: object, field: str) -> MessageRecord:
         if not isinstance(handle, str) or not handle.strip():
             raise validation_error(f"`{field}` is required: the message handle")
-        message = self._database.read(lambda conn: store.message_by_handle(conn, handle.strip()))
+        wanted = handle.strip()
+        message = await self._database.read_async(
+            lambda conn: store.message_by_handle(conn, wanted))
         if message is None or message.account_id != account.id:
             raise not_found(f"No message with handle {handle.strip()}")
         return message
 
-    def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+    async def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
         flt, order_by, descending, limit, offset = _parse_list_query(account.id, query)
-        found, total = self._database.read(
+        found, total = await self._database.read_async(
             lambda conn: store.list_messages(conn, flt, order_by=order_by,
                                              descending=descending, limit=limit, offset=offset)
         )

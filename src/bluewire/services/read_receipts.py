@@ -55,7 +55,7 @@ class ReadReceipts:
             raise ApiError(400, f"Line {line_number} cannot send read receipts: its connector "
                            f"({line.connector}) does not support them", error_code=4000,
                            error_key="CAPABILITY_MISSING")
-        service = self._conversation_service(account.id, line_number, number)
+        service = await self._conversation_service(account.id, line_number, number)
         if service is None:
             service = await connector.evaluate_service(line_number, number)
         if service is Service.SMS:
@@ -66,7 +66,8 @@ class ReadReceipts:
             lambda tx: self.record(tx, account.id, line_number, number, MANUAL, None))
         return {"status": "OK", "message": "Mark read request sent", "number": number}
 
-    def _conversation_service(self, account_id: int, line: str, number: str) -> Service | None:
+    async def _conversation_service(self, account_id: int, line: str,
+                                    number: str) -> Service | None:
         def latest(conn):  # type: ignore[no-untyped-def]
             return conn.execute(
                 select(messages.c.service)
@@ -74,7 +75,7 @@ class ReadReceipts:
                        messages.c.number == number, messages.c.service.is_not(None))
                 .order_by(messages.c.id.desc()).limit(1)).scalar()
 
-        value = self._database.read(latest)
+        value = await self._database.read_async(latest)
         return Service(value) if value else None
 
     def record(self, tx: Tx, account_id: int, line: str, number: str, mode: str,

@@ -35,7 +35,7 @@ class TypingIndicators:
                                      or not 1 <= duration <= MAX_DURATION_MS):
             raise _error(number, f"`max_duration_ms` must be a whole number from 1 to "
                                  f"{MAX_DURATION_MS}")
-        contact = self._database.read(
+        contact = await self._database.read_async(
             lambda conn: contact_store.contact_of(conn, account.id, number))
         if contact is None:
             raise exact_error(400, {

@@ -25,8 +25,9 @@ class WebhookConfig:
         self._writer = writer
         self._directory = directory
 
-    def get(self, account: Account) -> dict[str, Any]:
-        endpoints = self._database.read(lambda conn: store.endpoints_of(conn, account.id))
+    async def get(self, account: Account) -> dict[str, Any]:
+        endpoints = await self._database.read_async(
+            lambda conn: store.endpoints_of(conn, account.id))
         return {"status": "OK", "webhooks": _shape(endpoints)}
 
     async def append(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,7 +45,7 @@ class WebhookConfig:
 
         await self._write(account, op)
         return {"status": "OK", "message": f"Added {len(new)} {type_} webhook(s)",
-                **self.get(account)}
+                **(await self.get(account))}
 
     async def replace(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
         config = body.get("webhooks")
@@ -65,7 +66,7 @@ class WebhookConfig:
                                     None if secret is _UNSET else secret)  # type: ignore[arg-type]
 
         await self._write(account, op)
-        return {"status": "OK", "message": "Webhooks replaced", **self.get(account)}
+        return {"status": "OK", "message": "Webhooks replaced", **(await self.get(account))}
 
     async def remove(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
         urls = body.get("webhooks")

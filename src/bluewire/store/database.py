@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x626C7577  # any constant of our own: an advisory lock's key
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached now (rather than a bug or bad data)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)  # raised by the driver directly
 
 
 def now_ms() -> int:
@@ -55,6 +68,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = not self.is_sqlite
         self.pool = pool or PoolSettings()
+        self._readers: ThreadPoolExecutor | None = None
         self.engine: Engine = self._create_engine(sqlite_synchronous)
 
     def _create_engine(self, sqlite_synchronous: str) -> Engine:
@@ -126,5 +140,19 @@ class Database:
         with self.engine.connect() as connection:
             return fn(connection)
 
+    async def read_async(self, fn: Callable[[Connection], T]) -> T:
+        """`read`, for code on the event loop. A SQLite read is a local file's page cache, done
+        inline; a PostgreSQL read waits on the network, so it runs in a reader thread and the
+        loop serves others meanwhile (and a database that stops answering stalls only the
+        requests that read it)."""
+        if self.is_sqlite:
+            return self.read(fn)
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(self.pool.size, thread_name_prefix="bluewire-read")
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self.read, fn)
+
     def dispose(self) -> None:
+        if self._readers is not None:
+            self._readers.shutdown(wait=False, cancel_futures=True)
+            self._readers = None
         self.engine.dispose()
