@@ -103,9 +103,12 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")[-tail:]
 
     def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, nothing flushed that was not committed already."""
+        """SIGKILL it and every process it started (`serve --workers N`'s workers): no graceful
+        shutdown, nothing flushed that was not committed already."""
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            for pid in process_tree(self.process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         if self.process is not None:
             self.process.wait(10)
 
@@ -118,6 +121,19 @@ class ServerProcess:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def wait_serving(server: ServerProcess, path: str, processes: int = 1,
+                 timeout: float = 60.0) -> None:
+    """Until GET `path` answers 200; with several processes on the port, until fresh
+    connections (spread across them by the kernel) have all answered enough times in a row
+    that each process has most likely served one."""
+    def probe() -> bool:
+        return http_request(server.port, "GET", path)[0] == 200
+
+    server.wait_ready(probe, timeout)
+    if processes > 1:
+        server.wait_ready(lambda: all(probe() for _ in range(8 * processes)), timeout)
 
 
 def http_request(port: int, method: str, path: str, body: bytes | None = None,
@@ -155,15 +171,49 @@ def _cpu_busy_ticks(cpu: int) -> int:
     raise RuntimeError(f"cpu{cpu} not found in /proc/stat")
 
 
-def _process_ticks(pid: int) -> int:
-    """User + system ticks of process `pid` (all its threads), since it started."""
-    return _task_ticks(f"/proc/{pid}/stat")
+def _stat_fields(path: str) -> list[str]:
+    """The fields of a /proc stat file after the command name, from `state` (field 3) on."""
+    with open(path) as stat:
+        return stat.read().rsplit(")", 1)[1].split()
 
 
 def _task_ticks(path: str) -> int:
-    with open(path) as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields(path)
     return int(fields[11]) + int(fields[12])
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every live process descended from it, parents before children."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parent = int(_stat_fields(f"/proc/{entry}/stat")[1])
+                children.setdefault(parent, []).append(int(entry))
+    tree = [root]
+    for pid in tree:
+        tree.extend(children.get(pid, []))
+    return tree
+
+
+def _tree_ticks(root: int) -> int:
+    """User + system ticks of `root` and its descendants, all threads, since each started;
+    processes that exited and were reaped count through their parent's children's times."""
+    total = 0
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError):
+            fields = _stat_fields(f"/proc/{pid}/stat")
+            total += sum(int(value) for value in fields[11:15])
+    return total
+
+
+def _tree_threads(root: int) -> dict[int, tuple[int, int]]:
+    """Per thread of `root` and its descendants: (CPU ticks, context switches)."""
+    found: dict[int, tuple[int, int]] = {}
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError):
+            found.update(_threads(pid))
+    return found
 
 
 def _threads(pid: int) -> dict[int, tuple[int, int]]:
@@ -185,42 +235,60 @@ def _threads(pid: int) -> dict[int, tuple[int, int]]:
 class CpuShare:
     """Over one measured window: shares of one core, and the server's context switches."""
 
-    process: float  # the measured server, all threads
-    main_thread: float  # its main thread (the event loop)
-    other_threads: float  # its other threads (bluewire: the writer)
+    process: float  # the measured server: its processes (`--workers`: all), all threads
+    main_thread: float  # their main threads (the event loops)
+    other_threads: float  # their other threads (bluewire: the writer)
     others_on_cpu: float  # everything else that ran on the server's CPU: noise
     load_cpu_busy: float  # the load generator's CPU, everything on it
     context_switches: int  # voluntary + involuntary, all the server's threads
+    database: float | None = None  # the database's processes, when they are ours to count
+
+    @property
+    def server_side(self) -> float:
+        """The server and its database: what the server's core was used for."""
+        return self.process + (self.database or 0.0)
 
 
 class CpuMeter:
-    """How much of the server's core the server had during a window, and who else ran there."""
+    """How much of the server's core the server had during a window, and who else ran there.
 
-    def __init__(self, pid: int, server_cpu: int, load_cpu: int) -> None:
+    The server is the process `pid` and its descendants (`serve --workers N` and its workers);
+    `database_pid`, when given, is a database server pinned to the same core (a PostgreSQL
+    postmaster and its descendants), counted apart and not as noise."""
+
+    def __init__(self, pid: int, server_cpu: int, load_cpu: int,
+                 database_pid: int | None = None) -> None:
         self._pid, self._server_cpu, self._load_cpu = pid, server_cpu, load_cpu
-        self._threads = _threads(pid)
-        self._start = (time.monotonic(), _process_ticks(pid), _cpu_busy_ticks(server_cpu),
-                       _cpu_busy_ticks(load_cpu))
+        self._database_pid = database_pid
+        self._threads = _tree_threads(pid)
+        self._start = (time.monotonic(), _tree_ticks(pid), _cpu_busy_ticks(server_cpu),
+                       _cpu_busy_ticks(load_cpu), self._database_ticks())
+
+    def _database_ticks(self) -> int:
+        return _tree_ticks(self._database_pid) if self._database_pid is not None else 0
 
     def read(self) -> CpuShare:
-        t0, process0, server0, load0 = self._start
-        threads = _threads(self._pid)
+        t0, process0, server0, load0, database0 = self._start
+        threads = _tree_threads(self._pid)
         seconds = max(time.monotonic() - t0, 1e-9)
 
         def share(ticks: int) -> float:
             return ticks / _TICK / seconds
 
-        process = share(_process_ticks(self._pid) - process0)
+        process = share(_tree_ticks(self._pid) - process0)
+        database = (share(self._database_ticks() - database0)
+                    if self._database_pid is not None else None)
         server_busy = share(_cpu_busy_ticks(self._server_cpu) - server0)
         ticks = {tid: now[0] - self._threads.get(tid, (0, 0))[0] for tid, now in threads.items()}
         switches = sum(now[1] - self._threads.get(tid, (0, 0))[1]
                        for tid, now in threads.items())
-        main = share(ticks.pop(self._pid, 0))
+        main_tids = set(process_tree(self._pid)) & ticks.keys()
+        main = share(sum(ticks.pop(tid) for tid in main_tids))
         return CpuShare(
             process=process, main_thread=main, other_threads=share(sum(ticks.values())),
-            others_on_cpu=max(0.0, server_busy - process),
+            others_on_cpu=max(0.0, server_busy - process - (database or 0.0)),
             load_cpu_busy=share(_cpu_busy_ticks(self._load_cpu) - load0),
-            context_switches=switches,
+            context_switches=switches, database=database,
         )
 
 

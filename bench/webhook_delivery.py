@@ -2,14 +2,17 @@
 baseline measured in the same run.
 
     python3 bench/webhook_delivery.py [--deliveries 30000] [--rate 500] [--duration 10]
+                                      [--stores sqlite,pg1,pg2]
 
 Everything runs as real processes on loopback: `bluewire serve` (and each baseline) pinned to
 the server CPU, and a fast receiver (bench/webhook_receiver.py: asyncio + httptools, answers at
-once, logs nothing) pinned to the load CPU.
+once, logs nothing) pinned to the load CPU. Each store (sqlite; pg1, one process on PostgreSQL;
+pg2, `serve --workers 2` on PostgreSQL, whose database, when it is ours, is pinned to the server
+CPU too: see bench/postgres.py) is measured next to its baseline, measured just before or after.
 
 (a) **Drain rate.** N pending deliveries (status events of N/4 messages, four per message, as
     the outbox writes them: signed with a global secret, the body of a real status callback)
-    are written into bluewire's SQLite file while it is stopped; bluewire is started and the
+    are written into bluewire's store while it is stopped; bluewire is started and the
     receiver times their arrival: deliveries a second = (count - 1) / (last - first arrival).
     The baseline is a bare aiohttp client loop, in a process on the same CPU, with the same
     concurrency, POSTing the same body and headers to the same receiver N times.
@@ -34,12 +37,12 @@ import hmac
 import json
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +55,21 @@ from harness import (
     free_port,
     http_request,
     pin_self,
+    process_tree,
     python_env,
     scratch_dir,
+    wait_serving,
+)
+from postgres import (
+    Postgres,
+    Store,
+    Stores,
+    add_stores_argument,
+    database_pid,
+    insert_rows,
+    open_stores,
+    query,
+    store_database,
 )
 from profile_summary import load, report
 
@@ -96,9 +112,11 @@ def parse_args() -> argparse.Namespace:
                         help="CPU the receiver and the load generator run on")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for bluewire")
+    add_stores_argument(parser)
     parser.add_argument("--profile", choices=("drain", "latency"),
-                        help="record bluewire with py-spy during that measurement and print "
-                             "where its time goes (the figure is lower meanwhile)")
+                        help="record bluewire with py-spy during that measurement of the "
+                             "first store (pg2: one of its workers) and print where its time "
+                             "goes (the figure is lower meanwhile)")
     parser.add_argument("--profile-out", type=Path,
                         default=Path(tempfile.gettempdir()) / "bluewire-webhooks.pyspy.txt")
     args = parser.parse_args()
@@ -150,11 +168,22 @@ class Receiver:
         self.process.stop()
 
 
-def bluewire(workdir: Path, args: argparse.Namespace, **extra: str) -> ServerProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True, slots=True)
+class Target:
+    """bluewire on one store: where it works, its database, and whether it is profiled."""
+
+    store: Store
+    workdir: Path
+    database: str  # its URL
+    database_pid: int | None  # a pinned PostgreSQL's postmaster, counted with the server
+    profile: str | None  # "drain" or "latency"
+
+
+def bluewire(target: Target, args: argparse.Namespace, **extra: str) -> ServerProcess:
+    target.workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = python_env(
-        BLUEWIRE_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        BLUEWIRE_DATABASE_URL=target.database,
         BLUEWIRE_API_KEY_ID=KEY_ID,
         BLUEWIRE_API_SECRET_KEY=SECRET,
         BLUEWIRE_LOG_LEVEL="warning",
@@ -165,11 +194,12 @@ def bluewire(workdir: Path, args: argparse.Namespace, **extra: str) -> ServerPro
         **extra,
     )
     env.update(item.split("=", 1) for item in args.server_env)
-    server = ServerProcess(
-        "bluewire", [sys.executable, "-m", "bluewire", "serve", "--port", str(port)],
-        cpu=args.server_cpu, cwd=workdir, env=env, port=port,
-    ).start()
-    server.wait_ready(lambda: http_request(port, "GET", "/openapi.json")[0] == 200)
+    command = [sys.executable, "-m", "bluewire", "serve", "--port", str(port)]
+    if target.store.workers > 1:
+        command += ["--workers", str(target.store.workers)]
+    server = ServerProcess("bluewire", command, cpu=args.server_cpu, cwd=target.workdir,
+                           env=env, port=port).start()
+    wait_serving(server, "/openapi.json", target.store.workers)
     return server
 
 
@@ -192,14 +222,31 @@ def wait(predicate: Callable[[], Any], timeout: float, what: str, interval: floa
         time.sleep(interval)
 
 
+def wait_arriving(arrived: Callable[[], int], wanted: int, what: str, stall_s: float = 15.0,
+                  limit_s: float = 300.0) -> None:
+    """Until `arrived()` reaches `wanted`, for as long as it keeps growing: an overloaded server
+    still working through its backlog is waited for; one that stopped sending for `stall_s`
+    (or is still at it after `limit_s`) is not."""
+    start = time.monotonic()
+    last, last_growth = -1, start
+    while (count := arrived()) < wanted:
+        now = time.monotonic()
+        if count > last:
+            last, last_growth = count, now
+        if now - last_growth > stall_s or now - start > limit_s:
+            raise RuntimeError(f"{what}: {count:,} of {wanted:,} arrived; none for "
+                               f"{now - last_growth:.0f} s, {now - start:.0f} s in all")
+        time.sleep(0.1)
+
+
 def py_spy(pid: int, seconds: float, out: Path, cpu: int) -> subprocess.Popen[str]:
     spy = shutil.which("py-spy")
     if spy is None:
         sys.exit("--profile needs py-spy: pip install py-spy")
     command = ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
-    command += [spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
-                "--rate", "100", "--format", "raw", "--threads", "--native",
-                "--output", str(out)]
+    command += [spy, "record", "--pid", str(process_tree(pid)[-1]),  # pg2: a worker
+                "--duration", str(max(1, round(seconds))), "--rate", "100", "--format", "raw",
+                "--threads", "--native", "--output", str(out)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -303,7 +350,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def prefill(database: Path, template: str, template_handle: str, url: str, total: int) -> None:
+DELIVERY_COLUMNS = ("account_id", "event_id", "event_type", "endpoint_id", "url", "secret",
+                    "message_handle", "payload", "state", "attempts", "next_attempt_at",
+                    "created_at")
+
+
+def prefill(database: str, template: str, template_handle: str, url: str, total: int) -> None:
     """Write `total` pending deliveries: the four status events of total/4 messages."""
     now = int(time.time() * 1000)
     rows = []
@@ -311,18 +363,14 @@ def prefill(database: Path, template: str, template_handle: str, url: str, total
         handle = f"bench-{i // 4:08d}-0000-0000-0000-000000000000"
         rows.append((1, f"evt_bench{i:023d}", "message.updated", None, url, GLOBAL_SECRET,
                      handle, template.replace(template_handle, handle), "pending", 0, now, now))
-    with sqlite3.connect(database) as connection:
-        connection.executemany(
-            "INSERT INTO deliveries (account_id, event_id, event_type, endpoint_id, url, secret, "
-            "message_handle, payload, state, attempts, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(database, "deliveries", DELIVERY_COLUMNS, rows)
 
 
-def drain_bluewire(workdir: Path, receiver: Receiver,
+def drain_bluewire(target: Target, receiver: Receiver,
                    args: argparse.Namespace) -> tuple[Drain, str]:
     """bluewire draining prefilled deliveries; also returns the template body it sent."""
-    server = bluewire(workdir, args)
-    database = workdir / "bench.db"
+    server = bluewire(target, args)
+    database = target.database
     try:
         # A real status callback, signed with the account's global secret: the template.
         api(server, "PUT", "/api/account/webhooks", {"webhooks": {"globalSecret": GLOBAL_SECRET}})
@@ -332,11 +380,9 @@ def drain_bluewire(workdir: Path, receiver: Receiver,
         handle = sent["message_handle"]
 
         def template() -> str | None:
-            with sqlite3.connect(database) as connection:
-                row = connection.execute(
-                    "SELECT payload FROM deliveries WHERE message_handle = ? AND state = "
-                    "'delivered' AND payload LIKE '%\"DELIVERED\"%'", (handle,)).fetchone()
-            return row[0] if row else None
+            rows = query(database, "SELECT payload FROM deliveries WHERE message_handle = ? AND "
+                         "state = 'delivered' AND payload LIKE '%\"DELIVERED\"%'", (handle,))
+            return str(rows[0]["payload"]) if rows else None
 
         body: str = wait(template, 30, "the template delivery")
         server.stop()
@@ -344,25 +390,23 @@ def drain_bluewire(workdir: Path, receiver: Receiver,
         receiver.reset()
         server.start()
         wait(lambda: receiver.stats()["count"] > 0, 60, "the first delivery", interval=0.005)
-        meter = CpuMeter(server.pid, args.server_cpu, args.load_cpu)
+        meter = CpuMeter(server.pid, args.server_cpu, args.load_cpu, target.database_pid)
         receiver_meter = CpuMeter(receiver.pid, args.load_cpu, args.server_cpu)
         expected_s = args.deliveries / 2000
         spy = (py_spy(server.pid, expected_s, args.profile_out, args.load_cpu)
-               if args.profile == "drain" else None)
+               if target.profile == "drain" else None)
         wait(lambda: receiver.stats()["count"] >= args.deliveries,
              max(120, 20 * expected_s), "the drain", interval=0.01)
         cpu = meter.read()
         receiver_cpu = receiver_meter.read().process
         stats = receiver.stats()
         seconds = stats["last"] - stats["first"]
-        drain = Drain("bluewire delivery worker", stats["count"], seconds, cpu, receiver_cpu,
-                      cpu.process * seconds)
+        drain = Drain(f"bluewire {target.store.name}", stats["count"], seconds, cpu,
+                      receiver_cpu, cpu.server_side * seconds)
         # Every attempt was recorded (the last group commits may trail the last arrival).
         def recorded() -> bool:
-            with sqlite3.connect(database) as connection:
-                done = connection.execute(
-                    "SELECT count(*) FROM deliveries WHERE url LIKE '%/drain' AND state = "
-                    "'delivered'").fetchone()[0]
+            done = query(database, "SELECT count(*) AS n FROM deliveries WHERE url LIKE "
+                         "'%/drain' AND state = 'delivered'")[0]["n"]
             return bool(done == args.deliveries)
 
         wait(recorded, 30, "every attempt to be recorded", interval=0.05)
@@ -442,7 +486,8 @@ async def open_loop(url: str, make_body: Callable[[float], bytes], headers: dict
 
 def measure_latency(name: str, server: ServerProcess, receiver: Receiver, send_url: str,
                     make_body: Callable[[float], bytes], headers: dict[str, str],
-                    args: argparse.Namespace, profile: bool = False) -> Latency:
+                    args: argparse.Namespace, profile: bool = False,
+                    postmaster: int | None = None) -> Latency:
     receiver.reset()
     meter_box: list[CpuMeter] = []
     spy_box: list[subprocess.Popen[str]] = []
@@ -451,7 +496,7 @@ def measure_latency(name: str, server: ServerProcess, receiver: Receiver, send_u
         loop = asyncio.get_running_loop()
 
         def begin_measuring() -> None:
-            meter_box.append(CpuMeter(server.pid, args.server_cpu, args.load_cpu))
+            meter_box.append(CpuMeter(server.pid, args.server_cpu, args.load_cpu, postmaster))
             if profile:
                 spy_box.append(py_spy(server.pid, args.duration, args.profile_out,
                                       args.load_cpu))
@@ -464,15 +509,14 @@ def measure_latency(name: str, server: ServerProcess, receiver: Receiver, send_u
     cpu = meter_box[0].read() if meter_box else None
     if failures:
         print(f"warning: {failures} sends to {name} failed", file=sys.stderr)
-    # Wait for the webhooks of the measured sends (a few seconds at most).
     wanted = {f"{sent:.6f}" for sent, _ in window}
 
-    def arrived() -> bool:
+    def arrived() -> int:
         _, sent = receiver.latencies()
-        return len(wanted & {f"{s:.6f}" for s in sent}) >= len(wanted)
+        return len(wanted & {f"{s:.6f}" for s in sent})
 
     try:
-        wait(arrived, 15, "the measured sends' webhooks", interval=0.1)
+        wait_arriving(arrived, len(wanted), "the measured sends' webhooks")
     except RuntimeError as exc:
         print(f"warning: {name}: {exc}", file=sys.stderr)
     latencies, sent_times = receiver.latencies()
@@ -505,8 +549,8 @@ def latency_relay(workdir: Path, receiver: Receiver, args: argparse.Namespace) -
         relay.stop()
 
 
-def latency_bluewire(workdir: Path, receiver: Receiver, args: argparse.Namespace) -> Latency:
-    server = bluewire(workdir, args)
+def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespace) -> Latency:
+    server = bluewire(target, args)
     callback = f"{receiver.url}/lat"
 
     def body(send_time: float) -> bytes:
@@ -516,9 +560,10 @@ def latency_bluewire(workdir: Path, receiver: Receiver, args: argparse.Namespace
 
     try:
         api(server, "POST", "/api/send-message", json.loads(body(time.time())))  # warm
-        return measure_latency("bluewire send -> DELIVERED webhook", server, receiver,
-                               f"http://127.0.0.1:{server.port}/api/send-message", body,
-                               API_HEADERS, args, profile=args.profile == "latency")
+        return measure_latency(f"bluewire {target.store.name}: send -> DELIVERED", server,
+                               receiver, f"http://127.0.0.1:{server.port}/api/send-message",
+                               body, API_HEADERS, args, profile=target.profile == "latency",
+                               postmaster=target.database_pid)
     except BaseException:
         print(f"--- bluewire log ---\n{server.log()}", file=sys.stderr)
         raise
@@ -536,54 +581,79 @@ def _verdict(met: bool) -> str:
 def _cpu(cpu: CpuShare | None) -> str:
     if cpu is None:
         return ""
-    return (f"  server CPU {cpu.process:.0%} (loop {cpu.main_thread:.0%} + other "
-            f"{cpu.other_threads:.0%}), noise {cpu.others_on_cpu:.0%}, load CPU "
+    database = "" if cpu.database is None else f" + db {cpu.database:.0%}"
+    return (f"  server CPU {cpu.server_side:.0%} (loop {cpu.main_thread:.0%} + other "
+            f"{cpu.other_threads:.0%}{database}), noise {cpu.others_on_cpu:.0%}, load CPU "
             f"{cpu.load_cpu_busy:.0%}")
 
 
-def print_drain(baseline: Drain, blue: Drain, args: argparse.Namespace) -> None:
+def print_setup(setup: Stores, args: argparse.Namespace) -> None:
+    print("\nstores:")
+    for line in setup.describe(args.server_cpu):
+        print(f"  {line}")
+
+
+def print_drain(pairs: list[tuple[Drain, Drain]], args: argparse.Namespace) -> None:
     print(f"\n(a) webhook deliveries to a local receiver: {args.deliveries:,} deliveries, "
-          f"{args.concurrency} in flight; senders on CPU {args.server_cpu}, receiver on CPU "
-          f"{args.load_cpu}")
+          f"{args.concurrency} in flight (pg2: in each of its 2 processes); senders on CPU "
+          f"{args.server_cpu}, receiver on CPU {args.load_cpu}")
     print(f"{'sender':<28}{'delivered':>10}{'seconds':>9}{'per s':>9}{'CPU us each':>13}"
-          f"{'receiver CPU':>14}")
-    for one in (baseline, blue):
-        print(f"{one.name:<28}{one.count:>10,}{one.seconds:>9.2f}{one.rate:>9,.0f}"
-              f"{one.us_per_delivery:>13.0f}{one.receiver_cpu:>14.0%}{_cpu(one.cpu)}")
-    ratio = blue.rate / max(baseline.rate, 1e-9)
-    print(f"bluewire deliveries/s  {blue.rate:>9,.0f}    target >= {TARGET_RATE:,.0f}/s"
-          f"      {_verdict(blue.rate >= TARGET_RATE)}")
-    print(f"ratio bluewire/bare    {ratio:>9.2f}    target >= 1/2 ({TARGET_RATIO:.2f})"
-          f"    {_verdict(ratio >= TARGET_RATIO)}")
+          f"{'receiver CPU':>14}{'ratio':>8}")
+    for baseline, blue in pairs:
+        for one in (baseline, blue):
+            ratio = "" if one is baseline else f"{blue.rate / max(baseline.rate, 1e-9):.2f}"
+            print(f"{one.name:<28}{one.count:>10,}{one.seconds:>9.2f}{one.rate:>9,.0f}"
+                  f"{one.us_per_delivery:>13.0f}{one.receiver_cpu:>14.0%}{ratio:>8}"
+                  f"{_cpu(one.cpu)}".rstrip())
+    print(f"\n{'store':<8}{'bluewire deliveries/s':>22}   target >= {TARGET_RATE:,.0f}/s"
+          f"{'ratio bluewire/bare':>22}   target >= 1/2 ({TARGET_RATIO:.2f})")
+    for baseline, blue in pairs:
+        ratio = blue.rate / max(baseline.rate, 1e-9)
+        print(f"{blue.name.removeprefix('bluewire '):<8}{blue.rate:>22,.0f}   "
+              f"{_verdict(blue.rate >= TARGET_RATE):<19}{ratio:>22.2f}   "
+              f"{_verdict(ratio >= TARGET_RATIO)}")
     print("columns: per s = (delivered - 1) / (last - first arrival at the receiver). CPU us "
-          "each = the\n  sender's CPU time per delivery (the bare loop's includes its start-up). "
-          "receiver CPU = its\n  share of its core meanwhile (near 100% would make the "
-          "receiver the limit).")
+          "each = the\n  sender's CPU time per delivery (the bare loop's includes its start-up; "
+          "bluewire's includes\n  its database's when that is pinned to its core: db). "
+          "receiver CPU = its share of its core\n  meanwhile (near 100% would make the "
+          "receiver the limit). ratio = per s over the bare loop's\n  on the row above, "
+          "measured just after.")
 
 
-def print_latency(baseline: Latency, blue: Latency, args: argparse.Namespace) -> None:
+def _latency_row(one: Latency, ratio: str) -> str:
+    lat, send = one.latencies_ms, one.send_ms
+    return (f"{one.name:<36}{one.sent:>6,}{len(lat):>7,}{one.pct(lat, 50):>9.2f}"
+            f"{one.pct(lat, 90):>9.2f}{one.pct(lat, 99):>9.2f}{one.pct(lat, 99.9):>9.2f}"
+            f"{max(lat, default=float('nan')):>8.1f}{one.pct(send, 50):>9.2f}"
+            f"{one.pct(send, 99):>9.2f}{one.lag_ms:>9.1f}{ratio:>9}{_cpu(one.cpu)}")
+
+
+def print_latency(pairs: list[tuple[Latency, Latency]], args: argparse.Namespace) -> None:
     print(f"\n(b) send -> DELIVERED webhook arrived, {args.rate:g} msg/s open loop, "
           f"{args.duration:g} s measured after {args.warmup:g} s; servers on CPU "
           f"{args.server_cpu}, load generator and receiver on CPU {args.load_cpu}")
-    print(f"{'target':<36}{'sent':>6}{'heard':>7}{'p50 ms':>8}{'p90':>7}{'p99':>7}"
-          f"{'p99.9':>7}{'max':>7}{'send p50':>9}{'p99':>7}{'lag':>6}")
-    for one in (baseline, blue):
-        lat, send = one.latencies_ms, one.send_ms
-        print(f"{one.name:<36}{one.sent:>6,}{len(lat):>7,}{one.pct(lat, 50):>8.2f}"
-              f"{one.pct(lat, 90):>7.2f}{one.pct(lat, 99):>7.2f}{one.pct(lat, 99.9):>7.2f}"
-              f"{max(lat, default=float('nan')):>7.1f}{one.pct(send, 50):>9.2f}"
-              f"{one.pct(send, 99):>7.2f}{one.lag_ms:>6.1f}{_cpu(one.cpu)}")
-    p50, p99 = blue.pct(blue.latencies_ms, 50), blue.pct(blue.latencies_ms, 99)
-    print(f"bluewire p50 {p50:>7.2f} ms    target <= {TARGET_P50_MS:g} ms     "
-          f"{_verdict(p50 <= TARGET_P50_MS)}")
-    print(f"bluewire p99 {p99:>7.2f} ms    target <= {TARGET_P99_MS:g} ms    "
-          f"{_verdict(p99 <= TARGET_P99_MS)}")
-    if len(blue.latencies_ms) < blue.sent:
-        print(f"warning: {blue.sent - len(blue.latencies_ms)} measured sends had no DELIVERED "
-              "webhook within the wait")
+    print(f"{'target':<36}{'sent':>6}{'heard':>7}{'p50 ms':>9}{'p90':>9}{'p99':>9}"
+          f"{'p99.9':>9}{'max':>8}{'send p50':>9}{'p99':>9}{'lag':>9}{'p50 x':>9}")
+    for baseline, blue in pairs:
+        print(_latency_row(baseline, "").rstrip())
+        ratio = blue.pct(blue.latencies_ms, 50) / max(baseline.pct(baseline.latencies_ms, 50), 1e-9)
+        print(_latency_row(blue, f"{ratio:.2f}"))
+    print(f"\n{'store':<8}{'bluewire p50 ms':>16}   target <= {TARGET_P50_MS:g} ms"
+          f"{'p99 ms':>11}   target <= {TARGET_P99_MS:g} ms")
+    for _, blue in pairs:
+        p50, p99 = blue.pct(blue.latencies_ms, 50), blue.pct(blue.latencies_ms, 99)
+        print(f"{blue.name.split(':')[0].removeprefix('bluewire '):<8}{p50:>16.2f}   "
+              f"{_verdict(p50 <= TARGET_P50_MS):<16}{p99:>11.2f}   "
+              f"{_verdict(p99 <= TARGET_P99_MS)}")
+    for _, blue in pairs:
+        if len(blue.latencies_ms) < blue.sent:
+            print(f"warning: {blue.name}: {blue.sent - len(blue.latencies_ms)} measured sends "
+                  "had no DELIVERED webhook within the wait")
     print("columns: heard = DELIVERED webhooks received for the measured sends; send = the "
           "POST's own\n  latency (request -> answer); lag = how far behind schedule the load "
-          "generator fell, at worst (ms).")
+          "generator fell, at worst (ms).\n  p50 x = bluewire's p50 over the bare relay's on "
+          "the row above, measured just before.\n  server CPU includes the database's (db) "
+          "when it is pinned to the server's core.")
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -596,28 +666,56 @@ def main() -> int:
     args = parse_args()
     check_cpus(args.server_cpu, args.load_cpu)
     pin_self(args.load_cpu)
-    failed = False
-    with scratch_dir("bluewire-webhook-bench-") as scratch:
-        workdir = Path(scratch)
+    with ExitStack() as stack:
+        setup = open_stores(args.stores, args.server_cpu, stack)
+        stores, postgres = setup.stores, setup.postgres
+        workdir = Path(stack.enter_context(scratch_dir("bluewire-webhook-bench-")))
         receiver = Receiver(workdir, args.load_cpu)
-        try:
-            if args.only in (None, "drain"):
-                print("(a) bluewire draining prefilled deliveries...", flush=True)
-                blue, template = drain_bluewire(workdir / "drain", receiver, args)
-                print("(a) bare aiohttp client loop...", flush=True)
-                baseline = drain_baseline(workdir, receiver, template, args)
-                print_drain(baseline, blue, args)
-                failed |= blue.count < args.deliveries
-            if args.only in (None, "latency"):
-                print(f"\n(b) bare relay at {args.rate:g}/s...", flush=True)
-                relay = latency_relay(workdir, receiver, args)
-                print(f"(b) bluewire at {args.rate:g}/s...", flush=True)
-                blue_latency = latency_bluewire(workdir / "latency", receiver, args)
-                print_latency(relay, blue_latency, args)
-                failed |= len(blue_latency.latencies_ms) < blue_latency.sent
-        finally:
-            receiver.stop()
+        stack.callback(receiver.stop)
+        failed = False
+        if args.only in (None, "drain"):
+            drains = [run_drain(store, postgres, workdir, receiver, args, store == stores[0])
+                      for store in stores]
+            print_setup(setup, args)
+            print_drain(drains, args)
+            failed |= any(blue.count < args.deliveries for _, blue in drains)
+        if args.only in (None, "latency"):
+            latencies = [run_latency(store, postgres, workdir, receiver, args,
+                                     store == stores[0]) for store in stores]
+            print_setup(setup, args)
+            print_latency(latencies, args)
+            failed |= any(len(blue.latencies_ms) < blue.sent for _, blue in latencies)
     return 1 if failed else 0
+
+
+def run_drain(store: Store, postgres: Postgres | None, workdir: Path, receiver: Receiver,
+              args: argparse.Namespace, first: bool) -> tuple[Drain, Drain]:
+    """(the bare client loop, bluewire on `store`), draining the same deliveries."""
+    profile = "drain" if first and args.profile == "drain" else None
+    with _target(store, postgres, workdir / f"drain-{store.name}", profile) as target:
+        print(f"(a) bluewire {store.name} draining prefilled deliveries...", flush=True)
+        blue, template = drain_bluewire(target, receiver, args)
+    print("(a) bare aiohttp client loop...", flush=True)
+    return drain_baseline(workdir, receiver, template, args), blue
+
+
+def run_latency(store: Store, postgres: Postgres | None, workdir: Path, receiver: Receiver,
+                args: argparse.Namespace, first: bool) -> tuple[Latency, Latency]:
+    """(the bare relay, bluewire on `store`) at the same rate."""
+    print(f"(b) bare relay at {args.rate:g}/s...", flush=True)
+    relay = latency_relay(workdir, receiver, args)
+    profile = "latency" if first and args.profile == "latency" else None
+    with _target(store, postgres, workdir / f"latency-{store.name}", profile) as target:
+        print(f"(b) bluewire {store.name} at {args.rate:g}/s...", flush=True)
+        return relay, latency_bluewire(target, receiver, args)
+
+
+@contextmanager
+def _target(store: Store, postgres: Postgres | None, workdir: Path,
+            profile: str | None) -> Iterator[Target]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    with store_database(store, postgres, workdir) as database:
+        yield Target(store, workdir, database, database_pid(store, postgres), profile)
 
 
 if __name__ == "__main__":

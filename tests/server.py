@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from . import databases
+
 KEY_ID = "test-key-id"
 SECRET = "test-secret-key"
 SANDBOX_LINE = "+14155550199"
@@ -25,16 +27,19 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`bluewire serve` in a child process, with its own SQLite file in `workdir`."""
+    """`bluewire serve` in a child process working in `workdir`, on a fresh database of `engine`
+    (by default the current one: see tests/databases.py) unless `env` names one."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, engine: databases.Engine | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = env or {}
+        if "BLUEWIRE_DATABASE_URL" not in env:
+            env = {**env, "BLUEWIRE_DATABASE_URL": (engine or databases.current()).create(workdir)}
         self.env = {
             **os.environ,
-            "BLUEWIRE_DATABASE_URL": f"sqlite:///{workdir / 'bluewire.db'}",
             "BLUEWIRE_API_KEY_ID": KEY_ID,
             "BLUEWIRE_API_SECRET_KEY": SECRET,
             "BLUEWIRE_SANDBOX_DELIVER_MS": "0",
@@ -44,10 +49,23 @@ class ServerProcess:
             # Suites that send made-up CDN URLs pass them on; tests/integration/test_media.py
             # turns fetching on against its own file server.
             "BLUEWIRE_MEDIA_FETCH": "0",
-            **(env or {}),
+            **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"server-{self.port}.log"
+
+    @property
+    def database_url(self) -> str:
+        return self.env["BLUEWIRE_DATABASE_URL"]
+
+    @property
+    def engine(self) -> str:
+        """The engine the server's database is on: "sqlite" or "postgresql"."""
+        return databases.engine_of(self.database_url)
+
+    def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        """Run `query` (`?` placeholders) on the server's database; the rows, as dicts."""
+        return databases.query(self.database_url, query, params)
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         log = self.log_path.open("ab")

@@ -21,6 +21,7 @@ from sendblue_api import (
     SendblueAPI,
 )
 
+from ..databases import Engine
 from ..receiver import ThreadedReceiver
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
@@ -56,10 +57,11 @@ class Receiver(ThreadedReceiver):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("contacts"), {
         "BLUEWIRE_SWEEP_INTERVAL_MS": "100",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 

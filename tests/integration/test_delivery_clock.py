@@ -1,6 +1,7 @@
 """The delivery worker on a controllable clock: retries wait for the schedule, not for sleeps.
 
-A real worker, a real SQLite store and a real receiver on loopback; only time is ours to move.
+A real worker, a real store (on each engine) and a real receiver on loopback; only time is ours
+to move.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from bluewire.store import deliveries as store
 from bluewire.store.database import Database
 from bluewire.store.schema import accounts, deliveries
 from bluewire.store.writer import Writer
+
+from ..databases import Engine
 
 SCHEDULE = (5.0, 60.0)  # seconds: long enough that only the clock can make them pass
 
@@ -79,7 +82,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, engine: Engine) -> AsyncIterator[Rig]:
     receiver = Receiver()
     app = web.Application()
     app.router.add_post("/hook", receiver.handle)
@@ -89,9 +92,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
-    database = Database(f"sqlite:///{tmp_path / 'clock.db'}")
+    database = Database(engine.create(tmp_path))
     database.migrate()
-    with database.engine.connect() as conn:
+    with database.engine.begin() as conn:
         conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0}])
     writer = Writer(database)
     writer.start(asyncio.get_running_loop())

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from ..databases import Engine
 from ..receiver import ThreadedReceiver
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
@@ -59,12 +60,13 @@ class Receiver(ThreadedReceiver):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("delivery-log"), {
         "BLUEWIRE_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2",
         "BLUEWIRE_WEBHOOK_TIMEOUT_MS": "2000",
         "BLUEWIRE_SWEEP_INTERVAL_MS": "100",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 

@@ -25,6 +25,7 @@ import httpx
 import pytest
 from sendblue_api import AsyncSendblueAPI, AuthenticationError, BadRequestError, SendblueAPI
 
+from ..databases import Engine
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
 HEARTBEAT_MS = 200
@@ -37,10 +38,11 @@ def phone(npa: int, suffix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("events"), env={
         "BLUEWIRE_SSE_HEARTBEAT_MS": str(HEARTBEAT_MS), "BLUEWIRE_LOG_LEVEL": "info",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 

@@ -8,15 +8,14 @@ minutes), so a phone reads only when a test tells it to. Each test uses its own 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sendblue_api import NotFoundError, SendblueAPI
 
+from ..databases import Engine
 from ..receiver import ReceiverProcess
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
@@ -29,10 +28,11 @@ def phone(npa: int, suffix: str = "00") -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("groups"), env={
         "BLUEWIRE_SANDBOX_DELIVER_MS": "0", "BLUEWIRE_SANDBOX_READ_MS": "600000",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 
@@ -77,10 +77,6 @@ def outbound_hooks(receiver: ReceiverProcess, handle: str) -> list[dict[str, Any
     return [r.json for r in receiver.received("/outbound") if r.json["message_handle"] == handle]
 
 
-def store(server: ServerProcess) -> sqlite3.Connection:
-    return sqlite3.connect(Path(server.workdir) / "bluewire.db")
-
-
 def test_a_group_of_three_is_delivered_when_all_have_it_and_read_by_each_reader(
     api: httpx.Client, receiver: ReceiverProcess, server: ServerProcess,
 ) -> None:
@@ -98,11 +94,11 @@ def test_a_group_of_three_is_delivered_when_all_have_it_and_read_by_each_reader(
     assert len(delivered) == 1
     assert delivered[0]["group_id"] == sent["group_id"]
     assert delivered[0]["participants"] == members
-    with store(server) as db:
-        rows = db.execute("SELECT r.number, r.delivered_at IS NOT NULL, r.read_at FROM "
-                          "message_receipts r JOIN messages m ON m.id = r.message_id "
-                          "WHERE m.handle = ? ORDER BY r.id", (handle,)).fetchall()
-    assert rows == [(number, 1, None) for number in members]
+    rows = server.sql("SELECT r.number, r.delivered_at IS NOT NULL AS delivered, r.read_at "
+                      "FROM message_receipts r JOIN messages m ON m.id = r.message_id "
+                      "WHERE m.handle = ? ORDER BY r.id", handle)
+    assert rows == [{"number": number, "delivered": True, "read_at": None}
+                    for number in members]
 
     for count, reader in enumerate(members, start=1):
         read = api.post(f"/sandbox/phones/{reader}/read", json={"line": SANDBOX_LINE})
@@ -198,8 +194,7 @@ def test_sending_to_an_existing_group_and_modifying_it(
     assert third["message_handle"] not in str(view)
     view = api.get(f"/sandbox/phones/{phone(354)}").json()
     assert third["message_handle"] in str(view)
-    with store(server) as db:
-        contacts = {row[0] for row in db.execute("SELECT number FROM contacts")}
+    contacts = {row["number"] for row in server.sql("SELECT number FROM contacts")}
     assert {*members, phone(354)} <= contacts
 
     for body, fragment in [

@@ -3,13 +3,12 @@ we send: over real HTTP, against a real server and a real webhook receiver."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from ..databases import Engine
 from ..receiver import ReceiverProcess
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
@@ -46,10 +45,6 @@ def inbound_rows(client: httpx.Client, number: str) -> list[dict]:
                       ).json()["data"]
 
 
-def store(server: ServerProcess) -> sqlite3.Connection:
-    return sqlite3.connect(Path(server.workdir) / "bluewire.db")
-
-
 def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_seed_003_field(
     hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client,
 ) -> None:
@@ -71,10 +66,9 @@ def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_seed_003
 def test_sending_to_a_number_makes_it_a_contact(hooked: ServerProcess,
                                                 api: httpx.Client) -> None:
     send(api, "+13105550100")
-    with store(hooked) as db:
-        rows = db.execute("SELECT number, sendblue_number FROM contacts WHERE number = ?",
-                          ("+13105550100",)).fetchall()
-    assert rows == [("+13105550100", SANDBOX_LINE)]
+    rows = hooked.sql("SELECT number, sendblue_number FROM contacts WHERE number = ?",
+                      "+13105550100")
+    assert rows == [{"number": "+13105550100", "sendblue_number": SANDBOX_LINE}]
 
 
 def test_stop_opts_out_and_start_opts_back_in(hooked: ServerProcess, api: httpx.Client,
@@ -92,9 +86,8 @@ def test_stop_opts_out_and_start_opts_back_in(hooked: ServerProcess, api: httpx.
     answer = wait_for(refused).json()
     assert (answer["error_code"], answer["error_key"]) == (4002, "OPTED_OUT")
     assert "+14085550107" in answer["message"] and "START" in answer["message"]
-    with store(hooked) as db:
-        assert db.execute("SELECT opted_out FROM contacts WHERE number = ?",
-                          ("+14085550107",)).fetchone() == (1,)
+    assert hooked.sql("SELECT opted_out FROM contacts WHERE number = ?",
+                      "+14085550107") == [{"opted_out": True}]
 
 
 def test_two_accounts_on_the_shared_line_never_see_each_others_inbound(
@@ -161,9 +154,8 @@ def test_mark_read_succeeds_with_seed_001s_body_and_is_recorded(
     assert answer.status_code == 200
     assert answer.json() == {"status": "OK", "message": "Mark read request sent",
                              "number": "+15035550100"}
-    with store(hooked) as db:
-        assert db.execute("SELECT mode FROM read_receipts WHERE number = ?",
-                          ("+15035550100",)).fetchall() == [("manual",)]
+    assert hooked.sql("SELECT mode FROM read_receipts WHERE number = ?",
+                      "+15035550100") == [{"mode": "manual"}]
 
 
 def test_mark_read_of_an_sms_conversation_is_refused(hooked: ServerProcess,
@@ -223,9 +215,8 @@ def test_auto_mark_read_answers_a_1to1_imessage_from_the_very_next_inbound(
     hooked: ServerProcess, api: httpx.Client,
 ) -> None:
     def receipts(number: str) -> list[tuple[str, str]]:
-        with store(hooked) as db:
-            return db.execute("SELECT mode, message_handle FROM read_receipts WHERE number = ?",
-                              (number,)).fetchall()
+        return [(row["mode"], row["message_handle"]) for row in hooked.sql(
+            "SELECT mode, message_handle FROM read_receipts WHERE number = ?", number)]
 
     api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": False})
     send(api, "+12065550106", "before")  # echo arrives while auto is off
@@ -279,11 +270,11 @@ SEED_000_KEYS = {"accountEmail", "message_id", "number", "status", "date_updated
 
 
 @pytest.fixture(scope="module")
-def patient(tmp_path_factory: pytest.TempPathFactory,
-            receiver: ReceiverProcess) -> Iterator[ServerProcess]:
+def patient(tmp_path_factory: pytest.TempPathFactory, receiver: ReceiverProcess,
+            engine: Engine) -> Iterator[ServerProcess]:
     """A server whose phones deliver at once but never read by themselves."""
     process = ServerProcess(tmp_path_factory.mktemp("patient"),
-                            {"BLUEWIRE_SANDBOX_READ_MS": "600000"}).start()
+                            {"BLUEWIRE_SANDBOX_READ_MS": "600000"}, engine=engine).start()
     with process.client() as client:
         for type_, path in (("receive", "/p-receive"), ("typing_indicator", "/p-typing")):
             answer = client.post("/api/account/webhooks", json={
@@ -335,9 +326,8 @@ def test_a_strangers_message_reaches_no_one_and_is_counted(
 
 def test_auto_mark_read_skips_sms_and_later_parts(patient: ServerProcess) -> None:
     def receipts(number: str) -> list[tuple[str, str]]:
-        with store(patient) as db:
-            return db.execute("SELECT mode, message_handle FROM read_receipts WHERE number = ?",
-                              (number,)).fetchall()
+        return [(row["mode"], row["message_handle"]) for row in patient.sql(
+            "SELECT mode, message_handle FROM read_receipts WHERE number = ?", number)]
 
     with patient.client() as client:
         client.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": True})

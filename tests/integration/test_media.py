@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
@@ -66,19 +67,21 @@ def files() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("media"), env={
         "BLUEWIRE_MEDIA_FETCH": "1", "BLUEWIRE_MEDIA_TTL_MS": "3000",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def guarded(tmp_path_factory: pytest.TempPathFactory,
+            engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("media-guarded"), env={
         "BLUEWIRE_MEDIA_FETCH": "1", "BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS": "0",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 

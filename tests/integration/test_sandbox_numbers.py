@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess
 
 DELIVER_MS = 500
@@ -112,14 +113,15 @@ class Watched:
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def network(tmp_path_factory: pytest.TempPathFactory,
+            engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("sandbox-numbers"), env={
         "BLUEWIRE_SANDBOX_DELIVER_MS": str(DELIVER_MS),
         "BLUEWIRE_SANDBOX_READ_MS": str(READ_MS),
         "BLUEWIRE_SANDBOX_SLOW_READ_MS": str(SLOW_READ_MS),
         "BLUEWIRE_DISPATCH_LEASE_MS": str(LEASE_MS),
         "BLUEWIRE_SWEEP_INTERVAL_MS": str(SWEEP_MS),
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 

@@ -8,13 +8,13 @@ to its own phones (a distinct area code per test), so the tests do not see each 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
 OTHER_EMAIL = "phone-other@example.com"
@@ -28,10 +28,11 @@ def phone(npa: int, suffix: str = "00") -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("sandbox-phone"), env={
         "BLUEWIRE_SANDBOX_DELIVER_MS": "0", "BLUEWIRE_SANDBOX_READ_MS": "600000",
-    }).start()
+    }, engine=engine).start()
     yield process
     process.stop()
 
@@ -93,10 +94,8 @@ def conversation(api: httpx.Client, number: str) -> dict[str, Any]:
 
 def events(server: ServerProcess, type_: str, number: str) -> list[tuple[int, dict[str, Any]]]:
     """(account, data) of the `type_` events about `number`, oldest first, from the store."""
-    with sqlite3.connect(server.workdir / "bluewire.db") as db:
-        rows = db.execute("SELECT account_id, data FROM events WHERE type = ? ORDER BY id",
-                          (type_,)).fetchall()
-    found = [(account, json.loads(data)) for account, data in rows]
+    rows = server.sql("SELECT account_id, data FROM events WHERE type = ? ORDER BY id", type_)
+    found = [(row["account_id"], json.loads(row["data"])) for row in rows]
     return [(account, data) for account, data in found if data.get("number") == number]
 
 

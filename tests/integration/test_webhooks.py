@@ -2,8 +2,8 @@
 signatures, and delivery through failures and a SIGKILL, over real HTTP between real processes.
 
 A `bluewire serve` process POSTs to a real receiver process (`tests/receiver.py`) that logs
-every request and answers as the test tells it to. Attempts are read from the server's SQLite
-file directly (tables `deliveries` and `delivery_attempts`).
+every request and answers as the test tells it to. Attempts are read from the server's database
+directly (tables `deliveries` and `delivery_attempts`).
 
 The module's server and receiver are shared: each test uses its own sandbox phones (a distinct
 area code) and its own receiver paths, and a test that needs account-level endpoints replaces
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from itertools import pairwise
@@ -27,6 +26,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from ..databases import Engine
 from ..receiver import REDIRECT_TARGET, Received, ReceiverProcess, by_webhook_id
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
@@ -78,8 +78,9 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProce
 
 
 @pytest.fixture(scope="module")
-def hooks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("hooks"), HOOK_ENV).start()
+def hooks_server(tmp_path_factory: pytest.TempPathFactory,
+                 engine: Engine) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path_factory.mktemp("hooks"), HOOK_ENV, engine=engine).start()
     yield process
     process.stop()
 
@@ -90,33 +91,30 @@ def client(hooks_server: ServerProcess) -> Iterator[httpx.Client]:
         yield api
 
 
+Row = dict[str, Any]
+
+
 class Store:
-    """Read-only queries on a server's SQLite file (the delivery log, straight from the tables)."""
+    """Queries on a server's database (the delivery log, straight from the tables)."""
 
     def __init__(self, server: ServerProcess) -> None:
-        self.path = server.workdir / "bluewire.db"
+        self.server = server
 
-    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA query_only = 1")
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+    def rows(self, sql: str, *params: Any) -> list[Row]:
+        return self.server.sql(sql, *params)
 
     def value(self, sql: str, *params: Any) -> Any:
-        return self.rows(sql, *params)[0][0]
+        return next(iter(self.rows(sql, *params)[0].values()))
 
-    def events_of(self, handle: str) -> list[sqlite3.Row]:
+    def events_of(self, handle: str) -> list[Row]:
         """The message's events, in order: public_id (the webhook-id), type, data."""
         return self.rows("SELECT public_id, type, data FROM events WHERE message_handle = ? "
                          "ORDER BY id", handle)
 
-    def deliveries_to(self, url: str) -> list[sqlite3.Row]:
+    def deliveries_to(self, url: str) -> list[Row]:
         return self.rows("SELECT * FROM deliveries WHERE url = ? ORDER BY id", url)
 
-    def attempts_to(self, url: str) -> list[sqlite3.Row]:
+    def attempts_to(self, url: str) -> list[Row]:
         return self.rows("SELECT a.*, d.event_id, d.url FROM delivery_attempts a "
                          "JOIN deliveries d ON d.id = a.delivery_id WHERE d.url = ? "
                          "ORDER BY a.id", url)
@@ -521,7 +519,7 @@ def test_an_endpoint_that_answers_410_is_disabled_and_hears_nothing_more(
     first = send(client, phone(219, "00"), callback=receiver.url_for("/gone/cb"))
     store = Store(hooks_server)
 
-    def disabled() -> sqlite3.Row | None:
+    def disabled() -> Row | None:
         rows = store.rows("SELECT * FROM webhook_endpoints WHERE url = ? AND "
                           "disabled_reason IS NOT NULL", gone)
         return rows[0] if rows else None
@@ -563,7 +561,7 @@ def test_private_addresses_are_refused_unless_allowed(
 
         expected = 2 * (4 + 3)  # the 00 phone's four events and the 01 phone's three, twice
 
-        def all_failed() -> list[sqlite3.Row] | None:
+        def all_failed() -> list[Row] | None:
             rows = store.rows("SELECT * FROM deliveries")
             done = len(rows) == expected and all(r["state"] == "failed" for r in rows)
             return rows if done else None
@@ -683,7 +681,7 @@ def test_a_receiver_that_fails_for_a_while_then_recovers_gets_every_event(
 
     # Every attempt is recorded, with what happened.
     attempts = store.rows("SELECT a.*, d.url, d.event_id FROM delivery_attempts a "
-                          "JOIN deliveries d ON d.id = a.delivery_id")
+                          "JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.id")
     errors = [a["error"] or "" for a in attempts]
     assert {500, 429, 410, 200} <= {a["status_code"] for a in attempts}
     assert any(e.startswith("timed out") for e in errors)
@@ -698,7 +696,7 @@ def test_a_receiver_that_fails_for_a_while_then_recovers_gets_every_event(
     logged = {(receiver.url + r.path, r.webhook_id): 0 for r in everything}
     for request in everything:
         logged[(receiver.url + request.path, request.webhook_id)] += 1
-    tried: dict[tuple[str, str], list[sqlite3.Row]] = {}
+    tried: dict[tuple[str, str], list[Row]] = {}
     for attempt in attempts:
         tried.setdefault((attempt["url"], attempt["event_id"]), []).append(attempt)
     for key, count in logged.items():
@@ -777,14 +775,14 @@ def test_sigkill_during_a_burst_loses_no_status_webhook(
         assert server.process is not None and server.process.returncode is not None
         server.start()  # the same store, the same port
 
-        def histories() -> dict[str, list[sqlite3.Row]]:
-            found: dict[str, list[sqlite3.Row]] = {}
+        def histories() -> dict[str, list[Row]]:
+            found: dict[str, list[Row]] = {}
             for event in store.rows("SELECT message_handle, public_id, data FROM events WHERE "
                                     "type LIKE 'message.%' ORDER BY id"):
                 found.setdefault(event["message_handle"], []).append(event)
             return found
 
-        def all_heard() -> dict[str, list[sqlite3.Row]] | None:
+        def all_heard() -> dict[str, list[Row]] | None:
             terminal = store.value(
                 "SELECT count(*) FROM messages WHERE is_outbound AND status NOT IN "
                 "('DELIVERED', 'READ', 'ERROR')")

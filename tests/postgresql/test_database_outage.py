@@ -32,7 +32,7 @@ def test_requests_get_503_while_the_database_is_gone(server: ServerProcess,
         handle = sent.json()["message_handle"]
 
         name = make_url(server.database_url).database
-        postgres._admin(f"DROP DATABASE {name} WITH (FORCE)")  # every connection is cut
+        postgres.admin(f"DROP DATABASE {name} WITH (FORCE)")  # every connection is cut
 
         def answered_503() -> httpx.Response | None:
             answer = api.get("/api/status", params={"handle": handle})

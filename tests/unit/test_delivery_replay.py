@@ -1,4 +1,5 @@
-"""Replay's bound, over a real SQLite store (10,000 events are too slow to make over HTTP)."""
+"""Replay's bound, over a real store on each engine (10,000 events are too slow to make over
+HTTP)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from bluewire.domain.errors import ApiError
 from bluewire.services.delivery_log import MAX_REPLAY_EVENTS, DeliveryLog
 from bluewire.store.accounts import Account
 from bluewire.store.database import Database
+from bluewire.store.notifications import DELIVERIES
 from bluewire.store.schema import accounts, deliveries, events
 from bluewire.store.webhooks import NewEndpoint, add_endpoints
 from bluewire.store.writer import Writer
+
+from ..databases import Engine
 
 ACCOUNT = Account(1, "a@x.com", "blue")
 URL = "https://hooks.example.com/late"
@@ -28,7 +32,8 @@ class Store:
         self.database = database
         self.writer = writer
         self.woken = 0
-        self.log = DeliveryLog(database, writer, on_queued=self._wake)
+        self.log = DeliveryLog(database, writer)
+        writer.listen(DELIVERIES, self._wake)
         self.events = 0
 
     def _wake(self) -> None:
@@ -40,7 +45,7 @@ class Store:
                  "data": json.dumps({"n": self.events + n, "sendblue_number": "+14155550199"})}
                 for n in range(count)]
         self.events += count
-        with self.database.engine.connect() as conn:
+        with self.database.engine.begin() as conn:
             conn.execute(insert(events), rows)
 
     def deliveries(self) -> int:
@@ -49,10 +54,10 @@ class Store:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    database = Database(f"sqlite:///{tmp_path / 'replay.db'}")
+async def store(tmp_path: Path, engine: Engine) -> AsyncIterator[Store]:
+    database = Database(engine.create(tmp_path))
     database.migrate()
-    with database.engine.connect() as conn:
+    with database.engine.begin() as conn:
         conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0}])
     writer = Writer(database)
     writer.start(asyncio.get_running_loop())

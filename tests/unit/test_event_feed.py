@@ -1,4 +1,5 @@
-"""The live event feed over a real SQLite event log, woken by the writer's group commits."""
+"""The live event feed over a real event log (on each engine), woken by the writer's group
+commits."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from sqlalchemy import insert
 from bluewire.domain.account_events import ALL_TYPES
 from bluewire.services.event_feed import EventFeed, Subscription
 from bluewire.store.database import Database
+from bluewire.store.notifications import EVENTS
 from bluewire.store.schema import accounts, events
 from bluewire.store.writer import Writer
+
+from ..databases import Engine
 
 
 class Log:
@@ -32,21 +36,21 @@ class Log:
         row: dict[str, Any] = {"account_id": account_id, "type": type_, "occurred_at": 1_000,
                                "message_handle": None, "data": json.dumps(data)}
         row["public_id"] = f"evt_test_{self.added}"
-        await self.writer.submit(lambda tx: tx.insert(events, row))
+        await self.writer.submit(lambda tx: (tx.insert(events, row), tx.notify(EVENTS)))
 
 
 @pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[Log]:
-    database = Database(f"sqlite:///{tmp_path / 'feed.db'}")
+async def log(tmp_path: Path, engine: Engine) -> AsyncIterator[Log]:
+    database = Database(engine.create(tmp_path))
     database.migrate()
-    with database.engine.connect() as conn:
+    with database.engine.begin() as conn:
         conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0},
                                         {"id": 2, "email": "b@x.com", "created_at": 0}])
     writer = Writer(database)
     writer.start(asyncio.get_running_loop())
-    # A poll interval far longer than any test: only the commit listener can wake the feed.
+    # A poll interval far longer than any test: only the writer's notification can wake the feed.
     feed = EventFeed(database, poll_interval_s=60, queue_limit=3)
-    writer.add_commit_listener(feed.wake)
+    writer.listen(EVENTS, feed.wake)
     task = asyncio.create_task(feed.run())
     yield Log(database, writer, feed)
     feed.close()
