@@ -126,25 +126,29 @@ def send_burst(servers: list[ServerProcess], count: int, kill_after: int,
                 if not (killed.is_set() and server is victim):
                     return server
 
-    def send(n: int) -> None:
+    def send(client: httpx.Client, n: int) -> None:
         body = {"number": PHONE, "from_number": SANDBOX_LINE, "content": f"burst {n}"}
+        while True:
+            server = next_target()
+            try:
+                answer = client.post(server.url + "/api/send-message", json=body)
+            except httpx.TransportError:
+                continue  # the victim died under this request: another process takes it
+            assert answer.status_code == 200, answer.text
+            with lock:
+                accepted.append(answer.json()["message_handle"])
+                if len(accepted) == kill_after and not killed.is_set():
+                    victim.process.kill()  # type: ignore[union-attr]
+                    killed.set()
+            return
+
+    def sender(first: int) -> None:
         with httpx.Client(timeout=30, headers=headers) as client:
-            while True:
-                server = next_target()
-                try:
-                    answer = client.post(server.url + "/api/send-message", json=body)
-                except httpx.TransportError:
-                    continue  # the victim died under this request: another process takes it
-                assert answer.status_code == 200, answer.text
-                with lock:
-                    accepted.append(answer.json()["message_handle"])
-                    if len(accepted) == kill_after and not killed.is_set():
-                        victim.process.kill()  # type: ignore[union-attr]
-                        killed.set()
-                return
+            for n in range(first, count, SENDERS):
+                send(client, n)
 
     with ThreadPoolExecutor(SENDERS) as pool:
-        list(pool.map(send, range(count)))
+        list(pool.map(sender, range(SENDERS)))
     assert killed.is_set()
     return accepted
 

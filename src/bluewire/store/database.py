@@ -106,7 +106,8 @@ class Database:
             options.append(f"-c statement_timeout={pool.statement_timeout_ms}")
         return create_engine(
             self.url,
-            pool_pre_ping=True,
+            # No ping before each checkout (a round trip per read): a connection found dead is
+            # reported as a disconnect, and the pool then replaces every older connection.
             pool_size=pool.size,
             max_overflow=pool.overflow,
             pool_timeout=pool.timeout_s,
