@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,14 @@ class Log:
 
 @pytest.fixture
 async def log(tmp_path: Path, engine: Engine) -> AsyncIterator[Log]:
-    database = Database(engine.create(tmp_path))
+    async with open_log(engine.create(tmp_path)) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_log(url: str) -> AsyncIterator[Log]:
+    """A migrated store at `url` with two accounts, its writer, and a running feed."""
+    database = Database(url)
     database.migrate()
     with database.engine.begin() as conn:
         conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0},
@@ -129,3 +137,4 @@ async def test_an_unsubscribed_stream_leaves_the_feed(log: Log) -> None:
     assert [e["data"]["n"] for e in await received(second, 1)] == [1]
     second.close("client disconnected")
     assert log.feed.subscribers == 0
+
