@@ -2,24 +2,18 @@
 
 PostgreSQL is the server at BLUEWIRE_BENCH_POSTGRES_URL (an admin connection; not pinned, and
 its CPU not counted) or else a private cluster started for the run from the binaries
-tests/databases.py finds, with PostgreSQL's default, production durability (fsync and
+tests/databases.py finds and starts, with PostgreSQL's default, production durability (fsync and
 synchronous_commit on) and its processes pinned to the server CPU, so that the server's core
-carries the whole server side, database included. tests/databases.py's own private_cluster
-cannot serve: it hard-codes test settings (fsync off) and does not say which process is the
-postmaster, so the cluster is started here. Each measured server gets a fresh database, dropped
-afterwards.
+carries the whole server side, database included. Each measured server gets a fresh database,
+dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import pwd
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -30,13 +24,13 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from harness import REPO, free_port, process_tree
+from harness import REPO, process_tree
 
 for _path in (REPO / "src", REPO):  # tests/databases.py, and the bluewire it imports
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from tests.databases import libpq_url, postgres_bindir, query  # noqa: E402
+from tests.databases import libpq_url, postgres_bindir, private_cluster, query  # noqa: E402
 
 URL_ENV = "BLUEWIRE_BENCH_POSTGRES_URL"
 # PostgreSQL's defaults, spelled out: every commit is flushed to disk before it returns.
@@ -177,39 +171,12 @@ def _safe(url: str) -> str:
 @contextmanager
 def durable_cluster(bindir: Path, cpu: int) -> Iterator[tuple[str, int]]:
     """A throwaway cluster with production durability on a free loopback port, every process
-    of it pinned to `cpu`: (its admin URL, the postmaster's pid). As root it runs as Debian's
-    `postgres` user (initdb refuses root)."""
-    as_root = os.geteuid() == 0
-    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
-    home = Path(tempfile.mkdtemp(prefix="bluewire-bench-pg-"))
-    if as_root:
-        owner = pwd.getpwnam("postgres")
-        os.chown(home, owner.pw_uid, owner.pw_gid)
-    data, log = home / "data", home / "postgres.log"
-    port = free_port()
-    settings = {**DURABLE_SETTINGS, "port": str(port), "unix_socket_directories": str(home)}
-
-    def run(*command: str) -> None:
-        done = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=120,
-                              preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-        if done.returncode != 0:
-            server_log = log.read_text(errors="replace") if log.exists() else ""
-            raise PostgresUnavailable(f"{' '.join(command)} failed:\n{done.stdout}"
-                                      f"{done.stderr}{server_log}")
-
+    of it pinned to `cpu`: (its admin URL, the postmaster's pid)."""
     try:
-        # --no-sync: only initdb's own files go unflushed; the server runs with fsync on.
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
-        run(str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log),
-            "-o", " ".join(f"-c {name}={value}" for name, value in settings.items()))
-        try:
-            postmaster = _pin_postmaster(data, cpu)
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres", postmaster
-        finally:
-            run(str(bindir / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data))
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+        with private_cluster(bindir, DURABLE_SETTINGS, cpu) as cluster:
+            yield cluster.url, _pin_postmaster(cluster.data, cpu)
+    except RuntimeError as exc:  # the cluster would not start
+        raise PostgresUnavailable(str(exc)) from exc
 
 
 def _pin_postmaster(data: Path, cpu: int) -> int:

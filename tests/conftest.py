@@ -33,7 +33,7 @@ def postgres() -> Iterator[Postgres]:
                 if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
                     pytest.fail(POSTGRES_NOT_FOUND, pytrace=False)
                 pytest.skip(POSTGRES_NOT_FOUND)
-            admin_url = stack.enter_context(private_cluster(bindir))
+            admin_url = stack.enter_context(private_cluster(bindir)).url
         yield stack.enter_context(Postgres(admin_url))
 
 

@@ -17,8 +17,9 @@ import sqlite3
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -153,9 +154,17 @@ def postgres_bindir() -> Path | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    url: str  # the admin URL
+    data: Path  # the data directory (postmaster.pid says which process is the postmaster)
+
+
 @contextmanager
-def private_cluster(bindir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free loopback port; its admin URL.
+def private_cluster(bindir: Path, settings: Mapping[str, str] = CLUSTER_SETTINGS,
+                    cpu: int | None = None) -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster on a free loopback port, run with `settings` (the tests'
+    throwaway ones by default), every process of it on `cpu` when one is given.
 
     initdb refuses to run as root, so as root the cluster runs as Debian's `postgres` user."""
     from .server import free_port
@@ -168,24 +177,29 @@ def private_cluster(bindir: Path) -> Iterator[str]:
         os.chown(home, postgres_user.pw_uid, postgres_user.pw_gid)
     data, log = home / "data", home / "postgres.log"
     port = free_port()
-    settings = {**CLUSTER_SETTINGS, "port": str(port), "unix_socket_directories": str(home)}
-    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    options = {**settings, "port": str(port), "unix_socket_directories": str(home)}
+
+    def pin() -> None:
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
 
     def run(*command: str) -> None:
-        done = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=120)
+        done = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=120,
+                              preexec_fn=pin)
         if done.returncode != 0:
             server_log = log.read_text(errors="replace") if log.exists() else ""
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"
                                f"{server_log}")
 
     try:
+        # --no-sync: only initdb's own files go unflushed; the server runs with `settings`.
         run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
         run(str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log),
-            "-o", options)
+            "-o", " ".join(f"-c {name}={value}" for name, value in options.items()))
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+            yield Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", data)
         finally:
-            run(str(bindir / "pg_ctl"), "stop", "-w", "-m", "immediate", "-D", str(data))
+            run(str(bindir / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data))
     finally:
         shutil.rmtree(home, ignore_errors=True)
