@@ -8,6 +8,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -75,7 +76,8 @@ class AccountService:
         return pair
 
     def add_line(self, number: str, email: str, connector: str = "sandbox", *,
-                 shared: bool = False, rate_limit: float | None = None) -> Line:
+                 shared: bool = False, rate_limit: float | None = None,
+                 settings: dict[str, Any] | None = None) -> Line:
         if connector not in CONNECTORS:
             raise AdminError(f"unknown connector {connector!r}; choose one of {CONNECTORS}")
         try:
@@ -91,7 +93,8 @@ class AccountService:
                 raise AdminError(f"no account {email}")
             line = store.line_by_number(tx, number)
             if line is None:
-                line = store.insert_line(tx, number, connector, shared, rate_limit, now_ms())
+                line = store.insert_line(tx, number, connector, shared, rate_limit, now_ms(),
+                                         settings)
             elif not line.shared:
                 owners = store.line_owner_ids(tx, line.id)
                 if owners and account.id not in owners:

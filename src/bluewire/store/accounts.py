@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -24,6 +26,7 @@ class Line:
     connector: str
     shared: bool
     rate_limit: float | None
+    settings: dict[str, Any] = field(default_factory=dict)  # its connector's (JSON)
 
 
 def insert_account(tx: Tx, email: str, plan: str, now: int) -> Account:
@@ -39,14 +42,15 @@ def insert_api_key(tx: Tx, account_id: int, key_id: str, secret_hash: str, now: 
 
 
 def insert_line(tx: Tx, number: str, connector: str, shared: bool,
-                rate_limit: float | None, now: int) -> Line:
+                rate_limit: float | None, now: int,
+                settings: dict[str, Any] | None = None) -> Line:
     result = tx.execute(
         lines.insert()
         .values(number=number, connector=connector, shared=shared, rate_limit=rate_limit,
-                created_at=now)
+                created_at=now, settings=json.dumps(settings) if settings else None)
         .returning(lines.c.id)
     )
-    return Line(result.scalar_one(), number, connector, shared, rate_limit)
+    return Line(result.scalar_one(), number, connector, shared, rate_limit, settings or {})
 
 
 def grant_line(tx: Tx, line_id: int, account_id: int) -> None:
@@ -115,4 +119,5 @@ def all_grants(conn: Connection) -> dict[int, list[str]]:
 
 
 def _line(row) -> Line:  # type: ignore[no-untyped-def]
-    return Line(row.id, row.number, row.connector, bool(row.shared), row.rate_limit)
+    return Line(row.id, row.number, row.connector, bool(row.shared), row.rate_limit,
+                json.loads(row.settings) if row.settings else {})

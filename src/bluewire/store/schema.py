@@ -59,6 +59,7 @@ lines = Table(
     # Sends per second allowed on this line; NULL means the connector's default.
     Column("rate_limit", Float),
     Column("created_at", BigInteger, nullable=False),
+    Column("settings", Text),  # JSON object: what its connector needs (a server's URL, ...)
 )
 
 line_accounts = Table(
@@ -274,6 +275,17 @@ media_objects = Table(
     Column("expires_at", BigInteger),  # NULL: kept; else downloads answer 410 after it
     Index("ux_media_objects_media_id", "media_id", unique=True),
     Index("ix_media_objects_account", "account_id", "id"),
+)
+
+agent_tokens = Table(
+    "agent_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(256), nullable=False),
+    Column("lines", Text, nullable=False),  # JSON list of the E.164 numbers it serves
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
 )
 
 connector_leases = Table(
