@@ -249,7 +249,13 @@ class Writer:
 
     def _committed(self, batch: list[_Job], committing: Future[list[str]]) -> None:
         self._committing = None
-        channels = committing.result()  # _commit records failures in the jobs; never raises
+        try:
+            channels = committing.result()  # _commit records failures in the jobs
+        except Exception as exc:  # a bug of ours: fail the batch rather than leave it waiting
+            log.exception("the writer thread failed")
+            channels = []
+            for job in batch:
+                job.result, job.after_commit = (False, exc), []
         self._answer(batch)
         self._wake(set(channels))
         self._flush_in_thread()
