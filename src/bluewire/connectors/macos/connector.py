@@ -1,0 +1,290 @@
+"""MessagesAppConnector: one line served by the Messages.app of the Mac it runs on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from ...domain.errors import ErrorCode
+from ...domain.statuses import Service, Status
+from ..protocol import (
+    Capabilities,
+    EventSink,
+    OutboundMessage,
+    SendFailed,
+    StatusUpdate,
+)
+from . import applescript, media
+from .chatdb import ChatDb, MessageRow, now_ms
+from .ledger import Ledger, SentRecord
+from .tracking import inbound_of, is_settled, match_send, new_statuses, status_update
+from .watch import FileWatcher
+
+log = logging.getLogger(__name__)
+
+FOLLOW_FOR = timedelta(days=7)
+
+
+class CapabilityMissing(SendFailed):
+    """What plain AppleScript cannot do (read receipts, typing): BlueBubbles' Private API can."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(ErrorCode.SEND_FAILED,
+                         f"This line's Messages.app connector cannot {what}: AppleScript has no "
+                         "way to; serve the line with the BlueBubbles connector and its Private "
+                         "API for that")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where a send goes: a chat id, or (no chat yet) a participant address."""
+
+    chat_guid: str | None
+    address: str | None
+
+    @property
+    def arg(self) -> str:
+        return self.chat_guid or self.address or ""
+
+
+class MessagesAppConnector:
+    capabilities = Capabilities(
+        services=frozenset({Service.IMESSAGE, Service.SMS}), groups=True, media=True,
+        mark_read=False, typing=False, lookup=True)
+
+    def __init__(self, chat_db: Path, line: str, *, state_path: Path | None = None,
+                 since_rowid: int | None = None, poll_interval: float = 0.5,
+                 send_timeout_s: float = applescript.DEFAULT_TIMEOUT_S,
+                 match_timeout_s: float = 60.0, media_dir: Path | None = None,
+                 max_media_bytes: int = media.DEFAULT_MAX_BYTES) -> None:
+        self.line = line
+        self._db = ChatDb(chat_db)
+        self._ledger = Ledger.load(state_path)
+        self._since_rowid = since_rowid
+        self._poll_interval = poll_interval
+        self._send_timeout_s = send_timeout_s
+        self._match_window_ms = int(match_timeout_s * 1000)
+        # Messages.app (sandboxed) reliably reads files under its own Attachments folder.
+        self._media_dir = media_dir or chat_db.parent / "Attachments" / "bluewire"
+        self._max_media_bytes = max_media_bytes
+        self._watcher = FileWatcher([chat_db, *(chat_db.with_name(chat_db.name + s)
+                                                for s in ("-wal", "-shm"))])
+        self._sink: EventSink | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_rowid = 0
+        self._running = False
+        self._save_lock = asyncio.Lock()
+
+    @property
+    def last_rowid(self) -> int:
+        """The newest chat.db row seen: pass it back as `since_rowid` to resume from there."""
+        return self._last_rowid
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._running = True
+        start = self._since_rowid if self._since_rowid is not None else self._ledger.last_rowid
+        self._last_rowid = start if start is not None else await asyncio.to_thread(
+            self._db.max_rowid)
+        self._tasks = [asyncio.create_task(self._poll_forever()),
+                       asyncio.create_task(self._watcher.run(self._poll_interval / 5))]
+
+    async def stop(self) -> None:
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._save()
+
+    # sending
+
+    async def send(self, message: OutboundMessage) -> None:
+        if not message.content and not message.media_url:
+            raise SendFailed(ErrorCode.SEND_FAILED, "nothing to send: no content or media_url")
+        try:
+            target, after_rowid = await asyncio.to_thread(self._prepare, message)
+        except sqlite3.Error as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, f"cannot read {self._db.path} ({exc}): "
+                             "does this process have Full Disk Access?") from exc
+        record = SentRecord(
+            handle=message.handle, number=None if message.group_id else message.number,
+            chat_guid=message.group_id, text=message.content or None,
+            after_rowid=after_rowid, sent_at_ms=now_ms())
+        self._ledger.records[message.handle] = record
+        await self._save()  # before Messages has it: resolve must know of it after a crash
+        try:
+            await self._hand_over(message, target)
+        except SendFailed:
+            record.last_status = Status.ERROR
+            await self._save()
+            raise
+        self._watcher.wake.set()
+
+    def _prepare(self, message: OutboundMessage) -> tuple[_Target, int]:
+        """Where the message goes, and the newest row before it (its row will be newer)."""
+        return self._target(message), self._db.max_rowid()
+
+    def _target(self, message: OutboundMessage) -> _Target:
+        if message.group_id:
+            if not self._db.chat_exists(message.group_id):
+                raise SendFailed(ErrorCode.SEND_FAILED,
+                                 f"Messages has no group chat {message.group_id}")
+            return _Target(message.group_id, None)
+        # After an upgrade to macOS 26 old `iMessage;-;` chats live on beside new `any;-;` ones.
+        prefixes = ("any", "iMessage") if self._db.chat_guid_prefix() == "any" else ("iMessage",)
+        for prefix in prefixes:
+            guid = f"{prefix};-;{message.number}"
+            if self._db.chat_exists(guid):
+                return _Target(guid, None)
+        sms_guid = f"SMS;-;{message.number}"
+        if self._db.handle_services(message.number) == {"SMS"} and self._db.chat_exists(sms_guid):
+            return _Target(sms_guid, None)
+        return _Target(None, message.number)
+
+    async def _hand_over(self, message: OutboundMessage, target: _Target) -> None:
+        if message.media_url:
+            path = await media.download(message.media_url, self._media_dir, self._max_media_bytes)
+            script = (applescript.SEND_FILE_TO_CHAT if target.chat_guid
+                      else applescript.SEND_FILE_TO_PARTICIPANT)
+            await applescript.run_script(script, [target.arg, str(path)], self._send_timeout_s)
+        if message.content:
+            script = (applescript.SEND_TEXT_TO_CHAT if target.chat_guid
+                      else applescript.SEND_TEXT_TO_PARTICIPANT)
+            await applescript.run_script(script, [target.arg, message.content],
+                                         self._send_timeout_s)
+
+    # what AppleScript cannot do
+
+    async def mark_read(self, line: str, number: str) -> None:
+        raise CapabilityMissing("send read receipts")
+
+    async def set_typing(self, line: str, number: str, typing: bool) -> None:
+        raise CapabilityMissing("send typing indicators")
+
+    # lookups
+
+    async def evaluate_service(self, line: str, number: str) -> Service | None:
+        services = await asyncio.to_thread(self._db.handle_services, number)
+        if Service.IMESSAGE in services:
+            return Service.IMESSAGE
+        if Service.SMS in services:
+            return Service.SMS
+        return Service.RCS if Service.RCS in services else None
+
+    async def group_participants(self, group_id: str) -> tuple[str, ...]:
+        """The numbers in a group chat (Inbound carries only its group_id)."""
+        return await asyncio.to_thread(self._db.chat_participants, group_id)
+
+    async def resolve(self, handle: str) -> StatusUpdate | None:
+        record = self._ledger.records.get(handle)
+        if record is None:
+            return None
+        if record.guid is None:
+            row = await self._match(record, window_ms=None)
+            if row is None:
+                return None
+            record.guid = row.guid
+            await self._save()
+        rows = await asyncio.to_thread(self._db.messages_by_guid, [record.guid])
+        row = rows.get(record.guid)
+        reached = new_statuses(row, None) if row else []
+        return status_update(handle, row, reached[-1]) if row and reached else None
+
+    # watching
+
+    async def _poll_forever(self) -> None:
+        failure: str | None = None
+        while self._running:
+            self._watcher.wake.clear()
+            try:
+                await self._poll()
+                failure = None
+            except Exception as exc:  # chat.db busy or unreadable: the next poll tries again
+                if repr(exc) != failure:  # once per new failure, not twice a second
+                    log.exception("reading %s failed", self._db.path)
+                failure = repr(exc)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_interval):
+                    await self._watcher.wake.wait()
+
+    async def _poll(self) -> None:
+        await self._read_new_rows()
+        await self._match_sends()
+        await self._follow_sends()
+
+    async def _read_new_rows(self) -> None:
+        rows = await asyncio.to_thread(self._db.messages_since, self._last_rowid)
+        seen: set[int] = set()
+        for row in rows:
+            if row.rowid in seen:  # a message in two chats comes once per chat
+                continue
+            seen.add(row.rowid)
+            await self._forward(row)
+            self._last_rowid = row.rowid
+        if rows:
+            self._ledger.last_rowid = self._last_rowid
+            await self._save()
+
+    async def _forward(self, row: MessageRow) -> None:
+        if row.is_from_me or row.is_tapback:
+            return
+        paths = (await asyncio.to_thread(self._db.attachment_paths, row.rowid)
+                 if row.has_attachments else [])
+        inbound = inbound_of(row, self.line, paths)
+        if inbound is not None and self._sink is not None:
+            self._sink.inbound(inbound)
+
+    async def _match_sends(self) -> None:
+        now = now_ms()
+        unmatched = [r for r in self._ledger.records.values()
+                     if r.guid is None and r.last_status is None
+                     and now - r.sent_at_ms <= self._match_window_ms]
+        for record in unmatched:
+            row = await self._match(record, self._match_window_ms)
+            if row is not None:
+                record.guid = row.guid
+        if any(r.guid for r in unmatched):
+            await self._save()
+
+    async def _match(self, record: SentRecord, window_ms: int | None) -> MessageRow | None:
+        rows = await asyncio.to_thread(self._db.outgoing_after, record.after_rowid,
+                                       record.chat_guid, record.number)
+        return match_send(record, rows, self._ledger.claimed_guids(), window_ms)
+
+    async def _follow_sends(self) -> None:
+        following = {r.guid: r for r in self._ledger.records.values()
+                     if r.guid and not r.settled and r.last_status != Status.ERROR}
+        if not following:
+            return
+        since = await asyncio.to_thread(
+            self._db.apple_date, now_ms() - int(FOLLOW_FOR.total_seconds() * 1000))
+        rows = await asyncio.to_thread(self._db.recent_outgoing, since, list(following))
+        changed = False
+        for row in rows:
+            record = following[row.guid]
+            for status in new_statuses(row, record.last_status):
+                self._report(status_update(record.handle, row, status))
+                record.last_status = status
+                changed = True
+            if is_settled(row, record.last_status):
+                record.settled = changed = True
+        if changed:
+            await self._save()
+
+    def _report(self, update: StatusUpdate) -> None:
+        if self._sink is not None:
+            self._sink.status(update)
+
+    async def _save(self) -> None:
+        content = self._ledger.dump(now_ms())
+        async with self._save_lock:  # one writer of the file at a time, in order
+            await asyncio.to_thread(self._ledger.write, content)

@@ -1,0 +1,108 @@
+"""A chat.db like the one Messages.app keeps, for tests: the Sequoia schema in WAL mode, and
+the writes Messages makes (incoming rows, delivery, read, errors)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+SCHEMA = Path("/work/shared/reference/chatdb-schema-sequoia.sql")
+APPLE_EPOCH_UNIX_S = 978_307_200
+
+
+def apple_now_ns() -> int:
+    return time.time_ns() - APPLE_EPOCH_UNIX_S * 1_000_000_000
+
+
+def typedstream_blob(text: str) -> bytes:
+    """An attributedBody as Messages writes it: an NSAttributedString in typedstream format,
+    its string after 0x01 0x2B and a length (<0x80; 0x81 + 2 bytes LE; 0x82 + 4 bytes LE)."""
+    data = text.encode()
+    n = len(data)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x8000:
+        length = b"\x81" + n.to_bytes(2, "little")
+    else:
+        length = b"\x82" + n.to_bytes(4, "little")
+    return (b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x12NSAttributedString\x00"
+            b"\x84\x84\x08NSObject\x00\x85\x92\x84\x84\x84\x08NSString\x01\x94\x84\x01\x2b"
+            + length + data + b"\x86\x84\x02iI\x01\x05\x92\x84\x84\x84\x0cNSDictionary\x00"
+            b"\x94\x84\x01i\x00\x86\x86")
+
+
+class MessagesDb:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA.read_text())
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
+
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        db = self._connect()
+        try:
+            with db:
+                return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
+    def handle(self, number: str, service: str = "iMessage") -> int:
+        self.execute("INSERT OR IGNORE INTO handle (id, service) VALUES (?, ?)", (number, service))
+        return int(self.execute("SELECT ROWID FROM handle WHERE id = ? AND service = ?",
+                                (number, service))[0][0])
+
+    def chat(self, guid: str, participants: list[str], *, group: bool = False,
+             service: str = "iMessage") -> int:
+        identifier = guid.split(";", 2)[2]
+        self.execute("INSERT INTO chat (guid, style, chat_identifier, service_name) "
+                     "VALUES (?, ?, ?, ?)", (guid, 43 if group else 45, identifier, service))
+        chat_id = int(self.execute("SELECT ROWID FROM chat WHERE guid = ?", (guid,))[0][0])
+        for number in participants:
+            self.execute("INSERT INTO chat_handle_join VALUES (?, ?)",
+                         (chat_id, self.handle(number, service)))
+        return chat_id
+
+    def incoming(self, chat_guid: str, sender: str, text: str | None, *,
+                 body: bytes | None = None, service: str = "iMessage",
+                 associated_type: int = 0, attachment: str | None = None) -> str:
+        guid = str(uuid.uuid4()).upper()
+        chat_id = int(self.execute("SELECT ROWID FROM chat WHERE guid = ?", (chat_guid,))[0][0])
+        now = apple_now_ns()
+        self.execute(
+            "INSERT INTO message (guid, text, attributedBody, handle_id, service, date, "
+            "is_from_me, associated_message_type, associated_message_guid, "
+            "cache_has_attachments) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (guid, text, body, self.handle(sender, service), service, now, associated_type,
+             "p:0/OTHER" if associated_type else None, int(attachment is not None)))
+        rowid = self.execute("SELECT ROWID FROM message WHERE guid = ?", (guid,))[0][0]
+        self.execute("INSERT INTO chat_message_join VALUES (?, ?, ?)", (chat_id, rowid, now))
+        if attachment:
+            self.execute("INSERT INTO attachment (guid, original_guid, filename) VALUES (?, ?, ?)",
+                         (guid + "-a", guid + "-a", attachment))
+            att = self.execute("SELECT ROWID FROM attachment WHERE guid = ?", (guid + "-a",))
+            self.execute("INSERT INTO message_attachment_join VALUES (?, ?)", (rowid, att[0][0]))
+        return guid
+
+    def sent_rows(self) -> list[Any]:
+        """(guid, text, service, chat guid) of every outgoing row, oldest first."""
+        return self.execute(
+            "SELECT m.guid, m.text, m.service, c.guid FROM message m "
+            "JOIN chat_message_join j ON j.message_id = m.ROWID JOIN chat c ON c.ROWID = j.chat_id "
+            "WHERE m.is_from_me = 1 ORDER BY m.ROWID")
+
+    def deliver(self, guid: str) -> None:
+        self.execute("UPDATE message SET is_delivered = 1, date_delivered = ? WHERE guid = ?",
+                     (apple_now_ns(), guid))
+
+    def read(self, guid: str) -> None:
+        self.execute("UPDATE message SET is_read = 1, date_read = ? WHERE guid = ?",
+                     (apple_now_ns(), guid))
+
+    def fail(self, guid: str, error: int = 22) -> None:
+        self.execute("UPDATE message SET error = ? WHERE guid = ?", (error, guid))
