@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..connectors.protocol import Connector
+from ..connectors.protocol import Capabilities, Connector
 from ..domain.errors import ApiError, ErrorCode
 from ..domain.rate_limit import TokenBucket
 from ..store import accounts as store
@@ -101,3 +101,17 @@ class ConnectorRegistry:
     def for_line(self, number: str) -> Connector | None:
         line = self._lines.line(number)
         return self.connectors.get(line.connector) if line else None
+
+    def capabilities_for(self, number: str) -> Capabilities | None:
+        """What the line can do: a connector whose lines differ says so per line."""
+        connector = self.for_line(number)
+        if connector is None:
+            return None
+        per_line = getattr(connector, "capabilities_for", None)
+        return per_line(number) if per_line is not None else connector.capabilities
+
+    def capability_note(self, number: str) -> str:
+        """Why the line lacks a capability its connector may have elsewhere ("" if nothing
+        more to say)."""
+        note = getattr(self.for_line(number), "capability_note", None)
+        return f" ({note(number)})" if note is not None else ""

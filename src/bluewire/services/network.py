@@ -154,6 +154,7 @@ class NetworkReports:
         """Seed 001: only an iMessage, only 1:1, only once for a multi-part inbound (the caller
         asks once per inbound), and only while the account has it on."""
         return (inbound.service is Service.IMESSAGE and inbound.group_id is None
+                and self._receipts.can_send(inbound.line)
                 and self._receipts.auto_enabled(tx, account_id))
 
     def record_typing(self, tx: Tx, typing: Typing) -> None:

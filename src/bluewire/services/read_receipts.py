@@ -51,9 +51,11 @@ class ReadReceipts:
         connector = self._registry.for_line(line_number) if line else None
         if line is None or connector is None:
             raise exact_error(404, LINE_NOT_FOUND)
-        if not connector.capabilities.mark_read:
-            raise ApiError(400, f"Line {line_number} cannot send read receipts: its connector "
-                           f"({line.connector}) does not support them", error_code=4000,
+        capabilities = self._registry.capabilities_for(line_number)
+        if capabilities is None or not capabilities.mark_read:
+            raise ApiError(400, f"Line {line_number} cannot send read receipts (mark_read): "
+                           f"its connector ({line.connector}) does not support them"
+                           f"{self._registry.capability_note(line_number)}", error_code=4000,
                            error_key="CAPABILITY_MISSING")
         service = await self._conversation_service(account.id, line_number, number)
         if service is None:
@@ -77,6 +79,12 @@ class ReadReceipts:
 
         value = await self._database.read_async(latest)
         return Service(value) if value else None
+
+    def can_send(self, line: str) -> bool:
+        """Whether `line`'s connector can send read receipts at all (a Mac without the
+        Private API cannot: auto mark-read then leaves its conversations alone)."""
+        capabilities = self._registry.capabilities_for(line)
+        return capabilities is not None and capabilities.mark_read
 
     def record(self, tx: Tx, account_id: int, line: str, number: str, mode: str,
                message_handle: str | None) -> None:

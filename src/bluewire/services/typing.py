@@ -45,9 +45,11 @@ class TypingIndicators:
         line_number = self._line(account, body.get("from_number"), contact.sendblue_number,
                                  number)
         connector = self._registry.for_line(line_number)
-        if connector is None or not connector.capabilities.typing:
-            raise _error(number, f"Line {line_number} cannot send typing indicators: its "
-                                 "connector does not support them")
+        capabilities = self._registry.capabilities_for(line_number)
+        if connector is None or capabilities is None or not capabilities.typing:
+            raise _error(number, f"Line {line_number} cannot send typing indicators (typing): "
+                                 "its connector does not support them"
+                                 f"{self._registry.capability_note(line_number)}")
         await connector.set_typing(line_number, number, state == "start")
         return {"status": "SENT", "number": number}
 

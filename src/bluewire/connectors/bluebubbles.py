@@ -1,0 +1,365 @@
+"""The BlueBubbles connector: every line whose connector is `bluebubbles` is served by its own
+BlueBubbles server (line.settings: url, password, webhook_secret). Sends go over its REST API;
+what happens to them, and what phones send, comes back as its (unsigned) webhooks, which carry
+the line's secret in their URL."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import aiohttp
+
+from ..domain.errors import ErrorCode
+from ..domain.statuses import Service, Status
+from ..store.accounts import Line
+from .bluebubbles_client import BlueBubblesClient, BlueBubblesError
+from .protocol import (
+    Capabilities,
+    EventSink,
+    Inbound,
+    OutboundMessage,
+    SendFailed,
+    StatusUpdate,
+    Typing,
+)
+
+log = logging.getLogger(__name__)
+
+NAME = "bluebubbles"
+RESCAN_S = 2.0  # how soon a line added while running is set up
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
+_REMEMBERED = 20_000
+_HANDLE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
+                                   groups=True, media=True)
+WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
+                                groups=True, media=True, mark_read=True, typing=True,
+                                lookup=True)
+
+
+def webhook_path(line: str) -> str:
+    return f"/connectors/{NAME}/{quote(line, safe='')}/webhook"
+
+
+@dataclass(slots=True)
+class _Server:
+    """One line's BlueBubbles server, once it has answered `server/info`."""
+
+    client: BlueBubblesClient
+    private_api: bool
+    chat_prefix: str  # `any` on macOS 26, where chat guids are `any;-;…`
+
+
+class BlueBubblesConnector:
+    capabilities = WITHOUT_PRIVATE_API  # a line's own is capabilities_for(line)
+
+    def __init__(self, line_of: Callable[[str], Line | None],
+                 all_lines: Callable[[], list[Line]], public_url: str | None) -> None:
+        self._line_of = line_of
+        self._all_lines = all_lines
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self._servers: dict[str, _Server] = {}
+        self._settings_seen: dict[str, dict[str, Any]] = {}
+        self._sink: EventSink | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._scanner: asyncio.Task[None] | None = None
+        self._sent: OrderedDict[str, str] = OrderedDict()  # our handle: its line
+        self._guids: OrderedDict[str, str] = OrderedDict()  # BlueBubbles guid: our handle
+        self._latest: OrderedDict[str, StatusUpdate] = OrderedDict()
+
+    # -- life ---------------------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._session = aiohttp.ClientSession()
+        self._scanner = asyncio.get_running_loop().create_task(self._scan(), name=NAME)
+
+    async def stop(self) -> None:
+        if self._scanner is not None:
+            self._scanner.cancel()
+            await asyncio.gather(self._scanner, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    async def _scan(self) -> None:
+        """Set up every line's server (server/info, webhook), again when its settings change
+        or the last try failed, so lines added while running and Macs that come back work."""
+        while True:
+            try:
+                lines = await asyncio.to_thread(self._all_lines)
+                mine = [line for line in lines if line.connector == NAME
+                        and self._settings_seen.get(line.number) != line.settings]
+                await asyncio.gather(*(self._prepare(line) for line in mine))
+            except Exception:
+                log.exception("setting up BlueBubbles lines failed")
+            await asyncio.sleep(RESCAN_S)
+
+    async def _prepare(self, line: Line) -> None:
+        client = self._client(line)
+        if client is None:
+            log.warning("line %s has no BlueBubbles url/password in its settings", line.number)
+            self._settings_seen[line.number] = line.settings
+            return
+        try:
+            info = await client.server_info()
+            if self._public_url is None:
+                log.warning("BLUEWIRE_PUBLIC_URL is not set: BlueBubbles cannot be told where "
+                            "to send line %s's webhooks", line.number)
+            else:
+                secret = quote(str(line.settings.get("webhook_secret", "")), safe="")
+                await client.register_webhook(
+                    f"{self._public_url}{webhook_path(line.number)}?secret={secret}")
+        except BlueBubblesError as exc:
+            log.warning("BlueBubbles server of line %s: %s", line.number, exc.reason)
+            return
+        major = (info.os_version or "0").split(".")[0]
+        prefix = "any" if major.isdigit() and int(major) >= 26 else "iMessage"
+        self._servers[line.number] = _Server(client, info.private_api, prefix)
+        self._settings_seen[line.number] = line.settings
+        log.info("line %s served by BlueBubbles at %s (Private API %s)", line.number,
+                 client.url, "on" if info.private_api else "off")
+
+    def _client(self, line: Line) -> BlueBubblesClient | None:
+        url, password = line.settings.get("url"), line.settings.get("password")
+        if not url or not password or self._session is None:
+            return None
+        return BlueBubblesClient(self._session, str(url), str(password))
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    def capabilities_for(self, line: str) -> Capabilities:
+        server = self._servers.get(line)
+        return WITH_PRIVATE_API if server and server.private_api else WITHOUT_PRIVATE_API
+
+    def capability_note(self, line: str) -> str:
+        """Why a line lacks what the Private API gives, for the error that says so."""
+        server = self._servers.get(line)
+        if server is None:
+            return "its BlueBubbles server has not answered yet"
+        return f"its BlueBubbles server ({server.client.url}) does not have the Private API"
+
+    def _server(self, line: str) -> _Server:
+        server = self._servers.get(line)
+        if server is not None:
+            return server
+        settings = self._line_of(line)
+        client = self._client(settings) if settings else None
+        if client is None:
+            raise SendFailed(ErrorCode.SEND_FAILED, f"line {line} has no BlueBubbles server "
+                                                    "configured (url and password)")
+        # Not set up yet (just added, or the Mac was down): send the safe way meanwhile.
+        return _Server(client, False, "iMessage")
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> None:
+        server = self._server(message.line)
+        chat = message.group_id or f"{server.chat_prefix};-;{message.number}"
+        method = "private-api" if server.private_api else "apple-script"
+        self._remember(self._sent, message.handle, message.line)
+        sent: dict[str, Any] = {}
+        try:
+            if message.media_url:
+                name, data, content_type = await self._fetch(message.media_url)
+                sent = await server.client.send_attachment(chat, message.handle, name, data,
+                                                           content_type, method)
+            if message.content:
+                sent = await server.client.send_text(chat, message.handle, message.content,
+                                                     method)
+        except BlueBubblesError as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
+        self._message_update(message.line, sent, fallback_handle=message.handle)
+
+    async def _fetch(self, url: str) -> tuple[str, bytes, str]:
+        assert self._session is not None
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise SendFailed(ErrorCode.SEND_FAILED, f"media_url {url} is not an http(s) URL")
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=60)) as got:
+                if got.status != 200:
+                    raise SendFailed(ErrorCode.SEND_FAILED,
+                                     f"fetching media_url {url} answered {got.status}")
+                if (got.content_length or 0) > MAX_MEDIA_BYTES:
+                    raise SendFailed(ErrorCode.SEND_FAILED, f"media_url {url} is too large")
+                data = await got.content.read(MAX_MEDIA_BYTES + 1)
+                content_type = got.content_type or "application/octet-stream"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED,
+                             f"media_url {url} could not be fetched: {exc}") from None
+        if len(data) > MAX_MEDIA_BYTES:
+            raise SendFailed(ErrorCode.SEND_FAILED, f"media_url {url} is larger than "
+                                                    f"{MAX_MEDIA_BYTES} bytes")
+        name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or "attachment"
+        return name, data, content_type
+
+    async def mark_read(self, line: str, number: str) -> None:
+        server = self._private(line, "send read receipts")
+        await server.client.mark_read(f"{server.chat_prefix};-;{number}")
+
+    async def set_typing(self, line: str, number: str, typing: bool) -> None:
+        server = self._private(line, "send typing indicators")
+        await server.client.set_typing(f"{server.chat_prefix};-;{number}", typing)
+
+    async def evaluate_service(self, line: str, number: str) -> Service | None:
+        server = self._servers.get(line)
+        if server is None or not server.private_api:
+            return None
+        try:
+            available = await server.client.imessage_available(number)
+        except BlueBubblesError as exc:
+            log.warning("iMessage lookup of %s on line %s failed: %s", number, line, exc.reason)
+            return None
+        if available is None:
+            return None
+        return Service.IMESSAGE if available else Service.SMS
+
+    def _private(self, line: str, what: str) -> _Server:
+        server = self._servers.get(line)
+        if server is None or not server.private_api:
+            raise BlueBubblesError(None, f"line {line} cannot {what}: {self.capability_note(line)}")
+        return server
+
+    async def resolve(self, handle: str) -> StatusUpdate | None:
+        # The reference documents no route to look a message up by tempGuid, so only what
+        # this process has heard of can be answered.
+        return self._latest.get(handle)
+
+    # -- webhooks in --------------------------------------------------------------------------
+
+    def authentic(self, line: str, secret: str | None) -> bool:
+        settings = self._line_of(line)
+        if settings is None or settings.connector != NAME or not secret:
+            return False
+        expected = str(settings.settings.get("webhook_secret") or "")
+        return bool(expected) and hmac.compare_digest(expected.encode(), secret.encode())
+
+    def webhook(self, line: str, event: dict[str, Any]) -> None:
+        """Apply one BlueBubbles webhook for `line`; events we do not use are ignored."""
+        kind, data = event.get("type"), event.get("data")
+        if not isinstance(data, dict):
+            return
+        if kind == "typing-indicator":
+            self._typing(line, data)
+        elif kind in ("new-message", "updated-message"):
+            if data.get("associatedMessageType"):
+                return  # a tapback, not a message
+            if data.get("isFromMe"):
+                self._message_update(line, data)
+            elif kind == "new-message":
+                self._inbound(line, data)
+        elif kind == "message-send-error":
+            handle = self._our_handle(line, data)
+            if handle is not None:
+                self._report(StatusUpdate(
+                    handle, Status.ERROR, _ms(data.get("dateCreated")) or _now_ms(),
+                    error_code=ErrorCode.SEND_FAILED,
+                    error_message=f"BlueBubbles could not send the message "
+                                  f"(error {data.get('error', 'unknown')})"))
+
+    def _message_update(self, line: str, data: dict[str, Any],
+                        fallback_handle: str | None = None) -> None:
+        handle = self._our_handle(line, data) or fallback_handle
+        if handle is None:
+            return  # sent from the Mac itself, not through us
+        guid = data.get("guid")
+        if isinstance(guid, str) and guid:
+            self._remember(self._guids, guid, handle)
+        service, downgraded = _service(data)
+        error = data.get("error")
+        if isinstance(error, int) and error != 0:
+            self._report(StatusUpdate(handle, Status.ERROR, _now_ms(), service, downgraded,
+                                      error_code=ErrorCode.SEND_FAILED,
+                                      error_message=f"BlueBubbles reports error {error}"))
+            return
+        self._report(StatusUpdate(handle, Status.SENT, _ms(data.get("dateCreated")) or _now_ms(),
+                                  service, downgraded))
+        delivered = _ms(data.get("dateDelivered"))
+        if delivered or data.get("isDelivered"):
+            self._report(StatusUpdate(handle, Status.DELIVERED, delivered or _now_ms(),
+                                      service, downgraded))
+        read = _ms(data.get("dateRead"))
+        if read:
+            self._report(StatusUpdate(handle, Status.READ, read, service, downgraded))
+
+    def _our_handle(self, line: str, data: dict[str, Any]) -> str | None:
+        temp = data.get("tempGuid")
+        if isinstance(temp, str) and temp:
+            sent_on = self._sent.get(temp)
+            # After a restart the map is empty: a handle-shaped tempGuid is taken as ours.
+            if sent_on == line or (sent_on is None and _HANDLE.match(temp)):
+                return temp
+            return None
+        guid = data.get("guid")
+        handle = self._guids.get(guid) if isinstance(guid, str) else None
+        return handle if handle is not None and self._sent.get(handle) == line else None
+
+    def _inbound(self, line: str, data: dict[str, Any]) -> None:
+        handle = data.get("handle")
+        number = handle.get("address") if isinstance(handle, dict) else None
+        if not isinstance(number, str) or not number or self._sink is None:
+            return
+        chat = _chat_guid(data)
+        group_id = chat if chat and ";+;" in chat else None
+        service, _ = _service(data)
+        text = data.get("text")
+        self._sink.inbound(Inbound(
+            line=line, number=number, content=text if isinstance(text, str) and text else None,
+            at_ms=_ms(data.get("dateCreated")) or _now_ms(),
+            service=service or Service.IMESSAGE, group_id=group_id))
+
+    def _typing(self, line: str, data: dict[str, Any]) -> None:
+        chat = data.get("guid")
+        if not isinstance(chat, str) or ";-;" not in chat or self._sink is None:
+            return  # group typing has no single number
+        number = chat.split(";-;", 1)[1]
+        self._sink.typing(Typing(line, number, bool(data.get("display")), _now_ms()))
+
+    def _report(self, update: StatusUpdate) -> None:
+        self._remember(self._latest, update.handle, update)
+        if self._sink is not None:
+            self._sink.status(update)
+
+    @staticmethod
+    def _remember(store: OrderedDict[str, Any], key: str, value: Any) -> None:
+        store[key] = value
+        store.move_to_end(key)
+        if len(store) > _REMEMBERED:
+            store.popitem(last=False)
+
+
+def _chat_guid(data: dict[str, Any]) -> str | None:
+    chats = data.get("chats")
+    if isinstance(chats, list) and chats and isinstance(chats[0], dict):
+        guid = chats[0].get("guid")
+        return guid if isinstance(guid, str) else None
+    return None
+
+
+def _service(data: dict[str, Any]) -> tuple[Service | None, bool | None]:
+    """The service a message went over, and whether an iMessage was downgraded to SMS."""
+    chat = _chat_guid(data) or ""
+    handle = data.get("handle")
+    named = handle.get("service") if isinstance(handle, dict) else None
+    if chat.startswith("SMS;") or named == "SMS":
+        return Service.SMS, True if data.get("isFromMe") else None
+    if chat.startswith("iMessage;") or named == "iMessage":
+        return Service.IMESSAGE, None
+    return None, None
+
+
+def _ms(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,122 @@
+"""A small client for one BlueBubbles server's REST API (`/api/v1/…`, `?password=` on every
+call), as the reference describes it (/work/shared/reference/imessage-on-a-mac.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+SEND_TIMEOUT_S = 30.0  # sends are known to hang for minutes: give up well before that
+CALL_TIMEOUT_S = 10.0
+WEBHOOK_EVENTS = ("new-message", "updated-message", "message-send-error", "typing-indicator")
+
+
+class BlueBubblesError(Exception):
+    """A call the server refused (`status` its HTTP status) or that did not complete (None)."""
+
+    def __init__(self, status: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    private_api: bool
+    os_version: str | None
+
+
+class BlueBubblesClient:
+    def __init__(self, session: aiohttp.ClientSession, url: str, password: str) -> None:
+        self._session = session
+        self.url = url.rstrip("/")
+        self._password = password
+
+    async def server_info(self) -> ServerInfo:
+        data = await self._call("GET", "server/info")
+        info = data if isinstance(data, dict) else {}
+        # `private_api` is whether it is turned on; `helper_connected` (when reported) whether
+        # the helper inside Messages is actually running, without which private calls fail.
+        private_api = _truthy(info.get("private_api", info.get("privateApi")))
+        helper = info.get("helper_connected", info.get("helperConnected"))
+        os_version = info.get("os_version") or info.get("osVersion")
+        return ServerInfo(private_api and helper is not False,
+                          str(os_version) if os_version else None)
+
+    async def send_text(self, chat_guid: str, temp_guid: str, text: str,
+                        method: str) -> dict[str, Any]:
+        body = {"chatGuid": chat_guid, "tempGuid": temp_guid, "message": text, "method": method}
+        return _message(await self._call("POST", "message/text", json=body,
+                                         limit_s=SEND_TIMEOUT_S))
+
+    async def send_attachment(self, chat_guid: str, temp_guid: str, name: str, data: bytes,
+                              content_type: str, method: str) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("chatGuid", chat_guid)
+        form.add_field("tempGuid", temp_guid)
+        form.add_field("name", name)
+        form.add_field("method", method)
+        form.add_field("attachment", data, filename=name, content_type=content_type)
+        return _message(await self._call("POST", "message/attachment", data=form,
+                                         limit_s=SEND_TIMEOUT_S))
+
+    async def mark_read(self, chat_guid: str) -> None:
+        await self._call("POST", f"chat/{quote(chat_guid, safe='')}/read")
+
+    async def set_typing(self, chat_guid: str, typing: bool) -> None:
+        await self._call("POST" if typing else "DELETE",
+                         f"chat/{quote(chat_guid, safe='')}/typing")
+
+    async def imessage_available(self, address: str) -> bool | None:
+        data = await self._call("GET", "handle/availability/imessage",
+                                params={"address": address})
+        value = data.get("available") if isinstance(data, dict) else data
+        return value if isinstance(value, bool) else None
+
+    async def register_webhook(self, url: str) -> None:
+        await self._call("POST", "webhook", json={"url": url, "events": list(WEBHOOK_EVENTS)})
+
+    async def _call(self, method: str, path: str, *, limit_s: float = CALL_TIMEOUT_S,
+                    params: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        """The `data` of the server's answer `{status, message, data}`."""
+        query = {"password": self._password, **(params or {})}
+        try:
+            async with self._session.request(
+                method, f"{self.url}/api/v1/{path}", params=query,
+                timeout=aiohttp.ClientTimeout(total=limit_s), **kwargs,
+            ) as response:
+                try:
+                    body = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+                if not 200 <= response.status < 300:
+                    raise BlueBubblesError(response.status, _refusal(response.status, body))
+        except TimeoutError:
+            raise BlueBubblesError(None, f"no answer from BlueBubbles within {limit_s:g}s "
+                                         f"({method} {path})") from None
+        except aiohttp.ClientError as exc:
+            raise BlueBubblesError(None, f"BlueBubbles could not be reached: {exc}") from None
+        except asyncio.CancelledError:
+            raise
+        return body.get("data") if isinstance(body, dict) else None
+
+
+def _refusal(status: int, body: Any) -> str:
+    detail = ""
+    if isinstance(body, dict):
+        error = body.get("error")
+        detail = (error.get("message") if isinstance(error, dict) else None) \
+            or body.get("message") or ""
+    return f"BlueBubbles answered {status}" + (f": {detail}" if detail else "")
+
+
+def _message(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else {}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")

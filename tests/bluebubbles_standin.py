@@ -1,0 +1,208 @@
+"""A stand-in BlueBubbles server for tests: the REST routes and webhook payloads of the
+reference (/work/shared/reference/imessage-on-a-mac.md), on 127.0.0.1 in a thread.
+
+It checks `?password=`, records every call (`calls`), answers sends with a message object as
+BlueBubbles does, and refuses the Private API routes while `private_api` is off. Test controls
+play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error` post webhooks to
+every URL registered with `POST /api/v1/webhook`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import httpx
+from aiohttp import web
+
+from .server import free_port
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any = None
+    form: dict[str, Any] = field(default_factory=dict)
+
+
+FILE_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def _ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class BlueBubblesStandin:
+    def __init__(self, password: str = "bb-password", private_api: bool = True) -> None:
+        self.password = password
+        self.private_api = private_api
+        self.refuse_sends = False
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.calls: list[Call] = []
+        self.webhooks: list[str] = []
+        self.sent: dict[str, dict[str, Any]] = {}  # tempGuid: the message object
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._runner = web.AppRunner(self._app())
+            loop.run_until_complete(self._runner.setup())
+            loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="bluebubbles-standin")
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the BlueBubbles stand-in did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        return [c for c in list(self.calls) if c.method == method and c.path == path]
+
+    # -- the server ---------------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record])
+        app.router.add_get("/api/v1/server/info", self._server_info)
+        app.router.add_post("/api/v1/message/text", self._send_text)
+        app.router.add_post("/api/v1/message/attachment", self._send_attachment)
+        app.router.add_post("/api/v1/chat/{guid}/read", self._private(self._ok))
+        app.router.add_post("/api/v1/chat/{guid}/typing", self._private(self._ok))
+        app.router.add_delete("/api/v1/chat/{guid}/typing", self._private(self._ok))
+        app.router.add_get("/api/v1/handle/availability/imessage",
+                           self._private(self._availability))
+        app.router.add_post("/api/v1/webhook", self._webhook)
+        app.router.add_get("/files/{name}", self._file)  # a CDN for media_url, no password
+        return app
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        call = Call(request.method, request.path, dict(request.query))
+        if request.content_type == "application/json":
+            call.json = await request.json()
+        elif request.content_type == "multipart/form-data":
+            form = await request.post()
+            call.form = {k: (v.file.read() if isinstance(v, web.FileField) else v)
+                         for k, v in form.items()}
+        self.calls.append(call)
+        if request.path.startswith("/api/") and request.query.get("password") != self.password:
+            return _answer(401, "Unauthorized", error="You are not authorized")
+        return await handler(request)
+
+    async def _server_info(self, request: web.Request) -> web.Response:
+        return _answer(200, "Successfully fetched server info", data={
+            "computer_id": "standin", "os_version": "14.5", "server_version": "1.9.7",
+            "private_api": self.private_api, "helper_connected": self.private_api,
+            "proxy_service": "lan-url", "detected_icloud": "standin@icloud.com"})
+
+    async def _send_text(self, request: web.Request) -> web.Response:
+        body = self.calls[-1].json or {}
+        return self._sent(body.get("chatGuid"), body.get("tempGuid"), body.get("message"))
+
+    async def _send_attachment(self, request: web.Request) -> web.Response:
+        form = self.calls[-1].form
+        return self._sent(form.get("chatGuid"), form.get("tempGuid"), "",
+                          attachments=[{"guid": str(uuid.uuid4()),
+                                        "transferName": form.get("name")}])
+
+    def _sent(self, chat: Any, temp: Any, text: Any,
+              attachments: list[dict[str, Any]] | None = None) -> web.Response:
+        if self.refuse_sends:
+            return _answer(500, "Message Send Error", error="Failed to send message!")
+        message = {"guid": str(uuid.uuid4()).upper(), "tempGuid": temp, "text": text,
+                   "handle": None, "isFromMe": True, "dateCreated": _ms(), "dateDelivered": None,
+                   "dateRead": None, "isDelivered": False, "error": 0,
+                   "chats": [{"guid": chat}], "attachments": attachments or [],
+                   "associatedMessageGuid": None, "associatedMessageType": None}
+        self.sent[str(temp)] = message
+        return _answer(200, "Message sent!", data=message)
+
+    def _private(self, handler: Any) -> Any:
+        async def guarded(request: web.Request) -> web.Response:
+            if not self.private_api:
+                return _answer(500, "iMessage Private API Helper is not connected!",
+                               error="Private API is not enabled")
+            return await handler(request)
+        return guarded
+
+    async def _file(self, request: web.Request) -> web.Response:
+        return web.Response(body=FILE_BYTES, content_type="image/png")
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        return _answer(200, "Success")
+
+    async def _availability(self, request: web.Request) -> web.Response:
+        return _answer(200, "Success", data={"available": True})
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        url = (self.calls[-1].json or {}).get("url")
+        if url not in self.webhooks:
+            self.webhooks.append(url)
+        return _answer(200, "Successfully created webhook!", data={"id": len(self.webhooks),
+                                                                   "url": url})
+
+    # -- the phone's side ---------------------------------------------------------------------
+
+    def post(self, event: str, data: dict[str, Any]) -> list[int]:
+        """Send a webhook to every registered URL; their HTTP statuses."""
+        return [httpx.post(url, json={"type": event, "data": data}, timeout=10).status_code
+                for url in self.webhooks]
+
+    def deliver(self, temp_guid: str) -> list[int]:
+        message = self.sent[temp_guid]
+        message.update(isDelivered=True, dateDelivered=_ms())
+        return self.post("updated-message", message)
+
+    def read(self, temp_guid: str) -> list[int]:
+        message = self.sent[temp_guid]
+        message.update(dateRead=_ms())
+        return self.post("updated-message", message)
+
+    def send_error(self, temp_guid: str, error: int = 22) -> list[int]:
+        message = self.sent[temp_guid]
+        message.update(error=error)
+        return self.post("message-send-error", message)
+
+    def inbound(self, address: str, text: str, chat: str | None = None) -> list[int]:
+        return self.post("new-message", {
+            "guid": str(uuid.uuid4()).upper(), "text": text,
+            "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
+            "dateCreated": _ms(), "chats": [{"guid": chat or f"iMessage;-;{address}"}],
+            "attachments": [], "associatedMessageGuid": None, "associatedMessageType": None})
+
+    def typing(self, address: str, display: bool = True) -> list[int]:
+        return self.post("typing-indicator", {"display": display,
+                                              "guid": f"iMessage;-;{address}"})
+
+
+def _answer(status: int, message: str, *, data: Any = None,
+            error: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if data is not None:
+        body["data"] = data
+    if error is not None:
+        body["error"] = {"type": "Server Error", "message": error}
+    return web.json_response(body, status=status)

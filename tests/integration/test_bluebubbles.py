@@ -1,0 +1,238 @@
+"""Lines served by BlueBubbles servers (stand-ins): sends, their statuses from webhooks,
+inbound messages, and what needs the Private API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from ..bluebubbles_standin import FILE_BYTES, BlueBubblesStandin
+from ..databases import Engine
+from ..server import ServerProcess, free_port, wait_for
+
+EMAIL = "admin@bluewire.local"
+PRIVATE_LINE = "+14155550110"  # its server has the Private API
+PLAIN_LINE = "+14155550111"  # its server does not
+
+
+@pytest.fixture(scope="module")
+def private(engine: Engine) -> Iterator[BlueBubblesStandin]:  # fresh for each engine's server
+    standin = BlueBubblesStandin(password="private-pw", private_api=True).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
+def plain(engine: Engine) -> Iterator[BlueBubblesStandin]:
+    standin = BlueBubblesStandin(password="plain-pw", private_api=False).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
+def bb_server(tmp_path_factory: pytest.TempPathFactory, engine: Engine,
+              private: BlueBubblesStandin,
+              plain: BlueBubblesStandin) -> Iterator[ServerProcess]:
+    port = free_port()
+    process = ServerProcess(tmp_path_factory.mktemp("bluebubbles"), port=port, engine=engine,
+                            env={"BLUEWIRE_PUBLIC_URL": f"http://127.0.0.1:{port}"}).start()
+    try:
+        # Added while the server runs: it sets each line's server up within seconds.
+        process.cli("lines", "add", PRIVATE_LINE, "--account", EMAIL, "--connector",
+                    "bluebubbles", "--url", private.url, "--password", private.password)
+        process.cli("lines", "add", PLAIN_LINE, "--account", EMAIL, "--connector",
+                    "bluebubbles", "--url", plain.url + "/", "--password", plain.password)
+        wait_for(lambda: private.webhooks and plain.webhooks, timeout=15)
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def api(bb_server: ServerProcess) -> Iterator[httpx.Client]:
+    with bb_server.client() as client:
+        yield client
+
+
+def send(api: httpx.Client, line: str, number: str, content: str = "hello") -> str:
+    answer = api.post("/api/send-message", json={"number": number, "content": content,
+                                                  "from_number": line})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["message_handle"]
+
+
+def status_of(api: httpx.Client, handle: str) -> dict:
+    return api.get("/api/status", params={"handle": handle}).json()
+
+
+def wait_status(api: httpx.Client, handle: str, status: str) -> dict:
+    return wait_for(lambda: (s := status_of(api, handle))["status"] == status and s)
+
+
+def test_the_webhook_url_carries_the_line_and_its_secret(
+    bb_server: ServerProcess, private: BlueBubblesStandin,
+) -> None:
+    [url] = private.webhooks
+    parts = urlsplit(url)
+    assert parts.path == "/connectors/bluebubbles/%2B14155550110/webhook"
+    [row] = bb_server.sql("SELECT settings FROM lines WHERE number = ?", PRIVATE_LINE)
+    assert parse_qs(parts.query)["secret"][0] in row["settings"]
+    assert all(call.query.get("password") == private.password for call in private.calls)
+
+
+def test_a_send_reaches_bluebubbles_then_is_delivered_and_read(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PRIVATE_LINE, "+13125550140", "hi from bluewire")
+    wait_status(api, handle, "SENT")
+    [call] = [c for c in private.calls_to("POST", "/api/v1/message/text")
+              if c.json["tempGuid"] == handle]
+    assert call.json == {"chatGuid": "iMessage;-;+13125550140", "tempGuid": handle,
+                         "message": "hi from bluewire", "method": "private-api"}
+    assert private.deliver(handle) == [200]
+    wait_status(api, handle, "DELIVERED")
+    assert private.read(handle) == [200]
+    wait_status(api, handle, "READ")
+
+
+def test_media_is_fetched_and_sent_as_an_attachment(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    answer = api.post("/api/send-message", json={
+        "number": "+13125550150", "from_number": PRIVATE_LINE,
+        "media_url": private.url + "/files/cat.png"})
+    assert answer.status_code == 200, answer.text
+    handle = answer.json()["message_handle"]
+    wait_status(api, handle, "SENT")
+    [call] = [c for c in private.calls_to("POST", "/api/v1/message/attachment")
+              if c.form["tempGuid"] == handle]
+    assert call.form["chatGuid"] == "iMessage;-;+13125550150"
+    assert call.form["name"] == "cat.png"
+    assert call.form["attachment"] == FILE_BYTES
+    assert not [c for c in private.calls_to("POST", "/api/v1/message/text")
+                if c.json["tempGuid"] == handle]
+
+
+def test_a_line_without_the_private_api_sends_with_applescript(
+    api: httpx.Client, plain: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PLAIN_LINE, "+13125550141")
+    wait_status(api, handle, "SENT")
+    [call] = [c for c in plain.calls_to("POST", "/api/v1/message/text")
+              if c.json["tempGuid"] == handle]
+    assert call.json["method"] == "apple-script"
+
+
+def test_a_message_from_a_phone_arrives_as_inbound(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    send(api, PRIVATE_LINE, "+13125550142")  # a stranger's message would go to no account
+    assert private.inbound("+13125550142", "hello line") == [200]
+    rows = wait_for(lambda: api.get("/api/v2/messages", params={
+        "is_outbound": "false", "number": "+13125550142"}).json()["data"])
+    assert rows[0]["content"] == "hello line"
+    assert rows[0]["sendblue_number"] == PRIVATE_LINE
+
+
+def test_tapbacks_and_unknown_events_are_ignored(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    send(api, PRIVATE_LINE, "+13125550143")
+    assert private.post("group-name-change", {"guid": "iMessage;+;chat1"}) == [200]
+    assert private.post("new-message", {
+        "guid": "T1", "text": "Loved “x”", "isFromMe": False, "associatedMessageType": 2000,
+        "handle": {"address": "+13125550143"}, "dateCreated": 1}) == [200]
+    assert private.inbound("+13125550143", "after") == [200]
+    rows = wait_for(lambda: api.get("/api/v2/messages", params={
+        "is_outbound": "false", "number": "+13125550143"}).json()["data"])
+    assert [r["content"] for r in rows] == ["after"]
+
+
+def test_mark_read_and_typing_reach_a_server_with_the_private_api(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PRIVATE_LINE, "+13125550144")
+    wait_status(api, handle, "SENT")
+    answer = api.post("/api/mark-read", json={"number": "+13125550144",
+                                              "from_number": PRIVATE_LINE})
+    assert answer.status_code == 200, answer.text
+    wait_for(lambda: private.calls_to("POST", "/api/v1/chat/iMessage;-;+13125550144/read"))
+    answer = api.post("/api/send-typing-indicator", json={"number": "+13125550144",
+                                                          "from_number": PRIVATE_LINE})
+    assert answer.status_code == 200, answer.text
+    assert private.calls_to("POST", "/api/v1/chat/iMessage;-;+13125550144/typing")
+    answer = api.post("/api/send-typing-indicator", json={
+        "number": "+13125550144", "from_number": PRIVATE_LINE, "state": "stop"})
+    assert answer.status_code == 200, answer.text
+    assert private.calls_to("DELETE", "/api/v1/chat/iMessage;-;+13125550144/typing")
+
+
+def test_without_the_private_api_mark_read_and_typing_are_refused_clearly(
+    api: httpx.Client, plain: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PLAIN_LINE, "+13125550145")
+    wait_status(api, handle, "SENT")
+    answer = api.post("/api/mark-read", json={"number": "+13125550145",
+                                              "from_number": PLAIN_LINE})
+    assert answer.status_code == 400
+    assert "mark_read" in answer.text and PLAIN_LINE in answer.text
+    assert "Private API" in answer.text
+    answer = api.post("/api/send-typing-indicator", json={"number": "+13125550145",
+                                                          "from_number": PLAIN_LINE})
+    assert answer.status_code == 400
+    assert "typing" in answer.text and "Private API" in answer.text
+    assert not [c for c in plain.calls if "/chat/" in c.path]
+
+
+def test_typing_from_a_phone_is_accepted(private: BlueBubblesStandin) -> None:
+    assert private.typing("+13125550146") == [200]
+
+
+def test_a_webhook_with_a_wrong_or_missing_secret_is_forbidden(
+    bb_server: ServerProcess, private: BlueBubblesStandin,
+) -> None:
+    path = "/connectors/bluebubbles/%2B14155550110/webhook"
+    event = {"type": "new-message", "data": {"isFromMe": False, "text": "forged",
+                                             "handle": {"address": "+13125550147"}}}
+    for query in ("?secret=wrong", ""):
+        answer = httpx.post(bb_server.url + path + query, json=event)
+        assert answer.status_code == 403
+        assert answer.json()["status"] == "ERROR"
+    secret = parse_qs(urlsplit(private.webhooks[0]).query)["secret"][0]
+    other = httpx.post(bb_server.url + "/connectors/bluebubbles/%2B14155550111/webhook"
+                       f"?secret={secret}", json=event)
+    assert other.status_code == 403  # one line's secret does not open another's
+
+
+def test_a_send_the_server_refuses_ends_in_error_10001(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    private.refuse_sends = True
+    try:
+        handle = send(api, PRIVATE_LINE, "+13125550148")
+        failed = wait_status(api, handle, "ERROR")
+    finally:
+        private.refuse_sends = False
+    assert failed["error_code"] == 10001
+    assert "500" in failed["error_message"]
+
+
+def test_a_send_error_webhook_ends_in_error_10001(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PRIVATE_LINE, "+13125550149")
+    wait_status(api, handle, "SENT")
+    assert private.send_error(handle) == [200]
+    assert wait_status(api, handle, "ERROR")["error_code"] == 10001
+
+
+def test_lines_add_checks_the_bluebubbles_options(bb_server: ServerProcess) -> None:
+    missing = bb_server.cli("lines", "add", "+14155550112", "--account", EMAIL,
+                            "--connector", "bluebubbles", check=False)
+    assert missing.returncode == 2 and "--url" in missing.stderr
+    refused = bb_server.cli("lines", "add", "+14155550113", "--account", EMAIL,
+                            "--url", "http://mac:1234", "--password", "pw", check=False)
+    assert refused.returncode == 2 and "bluebubbles" in refused.stderr
