@@ -7,17 +7,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .api.bluebubbles_routes import register_bluebubbles_routes
 from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
 from .api.events import event_stream_handler
 from .api.group_routes import register_group_routes
 from .api.http import App, Request
+from .api.line_state_routes import register_line_state_routes
 from .api.media_routes import register_media_routes
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
+from .connectors.agent.frames import PATH as AGENT_PATH
+from .connectors.agent.hub import AgentConnector
+from .connectors.agent.tokens import AgentTokens
+from .connectors.bluebubbles import BlueBubblesConnector
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming
 from .connectors.sandbox_ledger import Ledger
@@ -45,6 +51,7 @@ from .services.outbox import Outbox, WebhookDirectory
 from .services.read_receipts import ReadReceipts
 from .services.typing import TypingIndicators
 from .services.webhooks import WebhookConfig
+from .store import accounts as account_store
 from .store import deliveries as delivery_store
 from .store import messages as message_store
 from .store import notifications
@@ -94,7 +101,13 @@ class Gateway:
             read_ms=settings.sandbox_read_ms,
             slow_read_ms=settings.sandbox_slow_read_ms,
         ), ledger=Ledger(Path(settings.sandbox_ledger)) if settings.sandbox_ledger else None)
-        connectors: dict[str, Connector] = {"sandbox": self.sandbox}
+        self.bluebubbles = BlueBubblesConnector(
+            self.lines.line, lambda: self.database.read(account_store.all_lines),
+            settings.public_url)
+        self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines)
+        connectors: dict[str, Connector] = {"sandbox": self.sandbox,
+                                            "bluebubbles": self.bluebubbles,
+                                            "agent": self.agents}
         self.registry = ConnectorRegistry(self.lines, connectors)
         self.webhook_sender = WebhookSender(allow_private=settings.allow_private_webhooks,
                                             connections=settings.delivery_concurrency,
@@ -121,6 +134,7 @@ class Gateway:
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
         self.writer.listen(notifications.MESSAGES, self.dispatcher.wake)
+        self.agents.on_online = self.dispatcher.wake
         self.media = build_media(settings, self.database, self.writer)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, media=self.media)
@@ -192,15 +206,19 @@ class Gateway:
                                                       self.sink.drain, media=self.media))
         register_media_routes(router, self.media)
         register_conversation_routes(router, self.read_receipts, self.typing)
+        register_bluebubbles_routes(router, self.bluebubbles)
         router.add("GET", "/api/v2/events", event_stream_handler(
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
             max_seconds=self.settings.sse_max_seconds))
         register_ops_routes(router, Readiness(self.database, self.claim_loops,
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
-        return App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
-                   on_startup=self.start, on_shutdown=self.stop,
-                   observe=self.metrics.http_request, explain=unavailable_error)
+        register_line_state_routes(router, self.lines, self.registry)
+        app = App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
+                  on_startup=self.start, on_shutdown=self.stop,
+                  observe=self.metrics.http_request, explain=unavailable_error)
+        app.websockets[AGENT_PATH] = self.agents.handle
+        return app
 
     async def _authenticate(self, request: Request) -> Any:
         return await self.authenticator.authenticate(

@@ -179,6 +179,7 @@ class App:
         self._max_body = max_body_bytes
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self.websockets: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -186,6 +187,12 @@ class App:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":
+            handler = self.websockets.get(scope["path"])
+            if handler is None:
+                await send({"type": "websocket.close", "code": 4404})
+            else:
+                await handler(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -13,6 +13,7 @@ from rich.panel import Panel
 
 from ..config import Settings
 from ..services.accounts import AdminError, Bootstrap
+from .agent import agent_commands
 from .client import client_app
 from .events import events_command
 from .groups import group_app
@@ -28,6 +29,7 @@ lines_app = typer.Typer(help="Manage lines (phone numbers).", no_args_is_help=Tr
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(lines_app, name="lines")
+agent_commands(app)
 client_app(app)
 group_app(app)
 events_command(app)
@@ -163,10 +165,16 @@ def lines_add(
     rate_limit: Annotated[float | None, typer.Option(
         help="Sends a second allowed (default: 10 on real networks, none on the sandbox).",
     )] = None,
+    url: Annotated[str | None, typer.Option(
+        help="bluebubbles: the BlueBubbles server, e.g. http://mac.local:1234.")] = None,
+    password: Annotated[str | None, typer.Option(
+        help="bluebubbles: the BlueBubbles server password.")] = None,
 ) -> None:
     """Add a line (or grant a shared line) to an account."""
+    settings = {"url": url, "password": password} if url or password else None
     line = _admin(lambda: _gateway().accounts.add_line(number, account, connector,
-                                                       shared=shared, rate_limit=rate_limit))
+                                                       shared=shared, rate_limit=rate_limit,
+                                                       settings=settings))
     console.print(f"line {line.number} ({line.connector}) granted to {account}")
 
 

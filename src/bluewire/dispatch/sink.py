@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
 from ..domain.handles import new_handle
@@ -28,12 +30,17 @@ class NetworkSink:
         self._on_applied = on_applied
         self._pending: list[tuple[Report, str | None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._given: Counter[str] = Counter()  # handles to check, by reports pending
 
     def status(self, update: StatusUpdate) -> None:
         self._add(update, None)
 
-    def inbound(self, message: Inbound) -> None:
-        self._add(message, new_handle())
+    def inbound(self, message: Inbound, handle: str | None = None) -> None:
+        """With `handle` (derived from a re-sendable event id) the inbound is recorded once:
+        skipped, in the transaction that would insert it, if that handle exists already."""
+        if handle is not None:
+            self._given[handle] += 1
+        self._add(message, handle or new_handle())
 
     def typing(self, event: Typing) -> None:
         self._add(event, None)
@@ -64,12 +71,21 @@ class NetworkSink:
                 run = []
             if isinstance(report, Inbound):
                 assert handle is not None
+                if self._given[handle]:
+                    tx.after_commit(partial(self._forget, handle))
+                    if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
+                        continue
                 self._reports.record_inbound(tx, report, handle)
             else:
                 self._reports.record_typing(tx, report)
         if run:
             self._reports.apply_status_updates(tx, run)
         tx.after_commit(self._on_applied)
+
+    def _forget(self, handle: str) -> None:
+        self._given[handle] -= 1
+        if self._given[handle] <= 0:
+            del self._given[handle]
 
     async def drain(self) -> None:
         """Wait until everything reported so far is committed."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..connectors.agent.frames import LineOffline
 from ..connectors.protocol import Connector, OutboundMessage, SendFailed, StatusUpdate
 from ..domain.errors import ERROR_TEXT, ErrorCode
 from ..domain.messages import MessageRecord
@@ -25,6 +26,8 @@ from ..sweeping import SweepingWorker
 from .sink import NetworkSink
 
 log = logging.getLogger(__name__)
+
+_OFFLINE_RETRY_MS = 1_000  # a message for a line whose agent is away: tried again this soon
 
 
 class Dispatcher(SweepingWorker):
@@ -77,6 +80,11 @@ class Dispatcher(SweepingWorker):
                 send_style=message.send_style, group_id=message.group_id,
                 participants=message.participants,
             ))
+        except LineOffline:
+            # Stays QUEUED, the attempt not used: sent once the line's agent is back.
+            due = now_ms() + _OFFLINE_RETRY_MS
+            await self._writer.submit(
+                lambda tx: store.release_claims(tx, [message.handle], due_at=due))
         except SendFailed as exc:
             self._fail(message, exc.code, exc.reason)
         except Exception as exc:

@@ -20,7 +20,7 @@ from ..store.database import Database, now_ms
 from ..store.writer import Tx, Writer
 from .secrets import hash_secret, new_key_id, new_secret, verify_secret
 
-CONNECTORS = ("sandbox",)
+CONNECTORS = ("sandbox", "bluebubbles", "agent")
 
 
 class AdminError(ValueError):
@@ -94,7 +94,7 @@ class AccountService:
             line = store.line_by_number(tx, number)
             if line is None:
                 line = store.insert_line(tx, number, connector, shared, rate_limit, now_ms(),
-                                         settings)
+                                         _connector_settings(connector, settings or {}))
             elif not line.shared:
                 owners = store.line_owner_ids(tx, line.id)
                 if owners and account.id not in owners:
@@ -113,6 +113,23 @@ class AccountService:
         keys = self.create_key(email, key_id, secret)
         line = self.add_line(sandbox_line, email, "sandbox", shared=True)
         return Bootstrap(account, keys, line.number)
+
+
+def _connector_settings(connector: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Check a new line's connector settings; a BlueBubbles line gets its webhook secret."""
+    given = {key for key, value in settings.items() if value not in (None, "")}
+    if connector != "bluebubbles":
+        if given & {"url", "password"}:
+            raise AdminError(f"--url and --password are for bluebubbles lines, not {connector}")
+        return settings
+    if not settings.get("url") or not settings.get("password"):
+        raise AdminError("a bluebubbles line needs --url (its BlueBubbles server, e.g. "
+                         "http://mac.local:1234) and --password (the server password)")
+    url = str(settings["url"]).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise AdminError(f"--url {url} must be an http:// or https:// URL")
+    return {**settings, "url": url,
+            "webhook_secret": settings.get("webhook_secret") or secrets.token_urlsafe(24)}
 
 
 class Authenticator:

@@ -129,13 +129,14 @@ def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRec
     return claimed
 
 
-def release_claims(tx: Tx, handles: list[str]) -> None:
-    """Hand leased messages back, as if never claimed (they were not given to a connector)."""
+def release_claims(tx: Tx, handles: list[str], due_at: int = 0) -> None:
+    """Hand leased messages back, as if never claimed (they were not given to a connector),
+    due again at `due_at` (epoch ms; now by default)."""
     if handles:
         tx.execute(
             update(messages)
             .where(messages.c.handle.in_(handles), messages.c.claimed_until.is_not(None))
-            .values(claimed_until=0, dispatch_attempts=messages.c.dispatch_attempts - 1)
+            .values(claimed_until=due_at, dispatch_attempts=messages.c.dispatch_attempts - 1)
         )
         tx.notify(MESSAGES)
 

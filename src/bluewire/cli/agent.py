@@ -1,0 +1,124 @@
+"""`bluewire agent` (run on the Mac) and `bluewire agents create|list|revoke` (on the gateway)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..services.accounts import AdminError
+
+console = Console()
+err = Console(stderr=True)
+EXIT_REFUSED = 3
+
+
+def _tokens():  # type: ignore[no-untyped-def]
+    from ..app import Gateway
+    from ..config import Settings
+    from ..connectors.agent.tokens import AgentTokens
+
+    gateway = Gateway(Settings.from_env())
+    gateway.prepare()
+    return AgentTokens(gateway.database, gateway.writer)
+
+
+def _admin(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except AdminError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _engine(name: str, lines: list[str], state_dir: Path) -> Any:
+    """The local Connector the agent runs: the Messages.app engine, the sandbox, or (for tests)
+    any `module:Class` constructed with no arguments."""
+    if name == "messages-app":
+        from ..connectors.macos import MessagesAppConnector
+
+        if len(lines) != 1:
+            err.print("[red]error:[/red] the Messages.app engine serves one line: pass "
+                      "--line NUMBER, the number signed in to Messages on this Mac")
+            raise typer.Exit(2)
+        return MessagesAppConnector(Path.home() / "Library" / "Messages" / "chat.db", lines[0],
+                                    state_path=state_dir / "messages-app.json")
+    if name == "sandbox":
+        from ..connectors.sandbox import SandboxConnector
+
+        return SandboxConnector()
+    module, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)()
+
+
+def _when(ms: int | None) -> str:
+    return "" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def agent_commands(app: typer.Typer) -> None:
+    agents_app = typer.Typer(help="Manage agent tokens (Macs serving lines).",
+                             no_args_is_help=True)
+    app.add_typer(agents_app, name="agents")
+
+    @agents_app.command("create")
+    def agents_create(
+        line: Annotated[list[str], typer.Option(help="A line the agent serves (repeatable).")],
+    ) -> None:
+        """Create an agent token for some lines. It is shown once; only its hash is stored."""
+        token, text = _admin(lambda: _tokens().create(line))
+        console.print(f"agent token {token.token_id} for {', '.join(token.lines)}:\n{text}",
+                      soft_wrap=True, highlight=False)
+
+    @agents_app.command("list")
+    def agents_list() -> None:
+        """List agent tokens."""
+        table = Table("token id", "lines", "created", "revoked")
+        for token in _tokens().all():
+            table.add_row(token.token_id, " ".join(token.lines), _when(token.created_at),
+                          _when(token.revoked_at))
+        console.print(table)
+
+    @agents_app.command("revoke")
+    def agents_revoke(token_id: str) -> None:
+        """Revoke an agent token (a connected agent keeps its session until it reconnects)."""
+        _admin(lambda: _tokens().revoke(token_id))
+        console.print(f"agent token {token_id} revoked")
+
+    @app.command("agent")
+    def agent(
+        gateway: Annotated[str, typer.Option(help="The gateway's URL, e.g. https://gw.example.")],
+        token: Annotated[str, typer.Option(envvar="BLUEWIRE_AGENT_TOKEN",
+                                           help="The token from `bluewire agents create`.")],
+        line: Annotated[list[str] | None, typer.Option(
+            help="A line to serve (repeatable; default: every line of the token).")] = None,
+        state_dir: Annotated[Path | None, typer.Option(
+            help="Where the agent keeps executed command ids and undelivered events "
+                 "(default: ~/.bluewire-agent).")] = None,
+        engine: Annotated[str, typer.Option(hidden=True, envvar="BLUEWIRE_AGENT_ENGINE")]
+        = "messages-app",
+    ) -> None:
+        """Serve lines of a gateway from this Mac: connects out over a WebSocket."""
+        from ..connectors.agent.client import Agent, Refused
+        from ..connectors.agent.state import AgentState
+
+        logging.basicConfig(level=os.environ.get("BLUEWIRE_LOG_LEVEL", "info").upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        state_dir = state_dir or Path.home() / ".bluewire-agent"
+        state = AgentState(state_dir)
+        lines = list(line or [])
+        runner = Agent(gateway, token, _engine(engine, lines, state_dir), state, lines)
+        try:
+            asyncio.run(runner.run())
+        except Refused as exc:
+            err.print(f"[red]the gateway refused this agent:[/red] {exc}")
+            raise typer.Exit(EXIT_REFUSED) from None
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,60 @@
+"""The agent protocol: a Mac (or any host running a local Connector) serves lines of a gateway
+by connecting OUT to it over a WebSocket, so it works behind NAT.
+
+Transport: one WebSocket, `GET /api/agent/v1/connect`, JSON text frames (msgspec). Liveness is
+the WebSocket's own ping/pong (both ends ping; a dead connection is closed within ~20 s).
+
+Handshake (the first frame is the agent's):
+
+    agent   -> {"type": "hello", "token": "agt_<id>.<secret>", "agent_version": "…",
+                "lines": [{"number": "+1…", "capabilities": {"services": ["iMessage"],
+                           "groups": false, "media": false, "mark_read": false,
+                           "typing": false, "lookup": false}}],
+                "last_seen_command_id": "…"}            (optional, informative)
+    gateway -> {"type": "welcome", "session": "<id>", "lines": ["+1…"]}
+            or {"type": "error", "code": "…", "message": "…"} and a close (4401 bad or revoked
+               token, 4403 a line the token does not serve or that is not an `agent` line)
+
+Commands, gateway -> agent, each with a unique id:
+
+    {"id": "send:<handle>", "type": "send", "message": {OutboundMessage fields}}
+    {"id": "…", "type": "mark_read", "line": "+1…", "number": "+1…"}
+    {"id": "…", "type": "typing", "line": "+1…", "number": "+1…", "typing": true}
+
+Events, agent -> gateway, each with a unique id:
+
+    {"id": "…", "type": "status", "update": {StatusUpdate fields}}
+    {"id": "…", "type": "inbound", "message": {Inbound fields}}
+    {"id": "…", "type": "typing", "event": {Typing fields}}
+
+Every command and event is answered `{"type": "ack", "id": "…"}` (a send's ack may carry
+`"error": {"code": 10001, "reason": "…"}`: the network refused it, the message ends in ERROR).
+
+Guarantees — a dropped connection loses and doubles nothing:
+
+* Commands. The gateway's durable outbox is the messages table: a send is a QUEUED message. If
+  the line's agent is not connected, or the connection drops before the ack, `send` raises
+  `LineOffline`: the dispatcher hands the claim back (QUEUED, no attempt used), due again in
+  a second; an agent connecting also wakes the dispatcher. A send's command id is derived
+  from the message handle, so a retry re-sends the same id; the agent keeps the ids it executed
+  in its state file (write-ahead: "started" before the engine is called, "done" after) and acks
+  a duplicate with the stored result instead of sending again. A command found "started" but
+  not "done" (the agent died in between) is settled by asking the engine (`resolve`), never by
+  sending blindly.
+  mark_read/typing are kept in memory by the gateway and re-sent after a reconnect until acked.
+* Events. The agent appends each event to the outbox in its state file before sending it, drops
+  it only when acked, and re-sends the rest after every reconnect. The gateway acks an event only
+  once it is committed. Duplicates are dropped by a bounded in-memory seen-set per token; inbound
+  messages are deduplicated durably as well: the stored message's handle is derived from (token,
+  event id) and the sink skips an inbound whose handle already exists, in the same transaction
+  that would insert it — so a gateway restart between commit and ack cannot make two messages.
+  (Status and typing events are idempotent in the sink already.)
+
+Several gateway processes (PostgreSQL): an agent is connected to one process. A message of its
+line claimed by another process gets `LineOffline` there, is handed back with a short delay, and
+is eventually claimed by the process holding the agent. Simple, at the cost of some latency.
+"""
+
+from .frames import LineOffline
+
+__all__ = ["LineOffline"]

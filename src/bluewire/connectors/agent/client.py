@@ -1,0 +1,195 @@
+"""The agent side: connects out to the gateway, runs a local engine (any Connector), executes
+the gateway's commands and streams the engine's reports back (see the package docstring).
+
+It uses the `websockets` library (asyncio-native, already a dependency of uvicorn[standard])
+for its client: keepalive pings with a timeout are built in, so a dead connection is noticed
+within ping_interval + ping_timeout seconds and the agent reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from ...domain.errors import ERROR_TEXT, ErrorCode
+from ...domain.statuses import Status
+from ..protocol import Capabilities, Connector, Inbound, SendFailed, StatusUpdate, Typing
+from . import frames
+from .state import DONE, AgentState
+
+log = logging.getLogger(__name__)
+
+_PING_S = 10.0
+_MAX_BACKOFF_S = 30.0
+_UNRESOLVED = {"code": int(ErrorCode.UNRESOLVED), "reason": ERROR_TEXT[ErrorCode.UNRESOLVED]}
+
+
+class Refused(Exception):
+    """The gateway refused this agent (bad token, lines it may not serve): retrying won't help."""
+
+
+class _Sink:
+    """The engine's EventSink: each report becomes an event, kept until the gateway acks it."""
+
+    def __init__(self, agent: Agent) -> None:
+        self._agent = agent
+
+    def status(self, update: StatusUpdate) -> None:
+        self._agent.emit("status", "update", update)
+
+    def inbound(self, message: Inbound) -> None:
+        self._agent.emit("inbound", "message", message)
+
+    def typing(self, event: Typing) -> None:
+        self._agent.emit("typing", "event", event)
+
+
+class Agent:
+    def __init__(self, gateway: str, token: str, engine: Connector, state: AgentState,
+                 lines: list[str]) -> None:
+        self._url = _connect_url(gateway)
+        self._token = token
+        self._engine = engine
+        self._state = state
+        self._lines = lines
+        self._socket: ClientConnection | None = None
+        self._commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        await self._engine.start(_Sink(self))
+        executor = asyncio.create_task(self._execute_forever())
+        backoff = 0.5
+        try:
+            while True:
+                try:
+                    await self._session()
+                    backoff = 0.5
+                except Refused:
+                    raise
+                except (OSError, WebSocketException, TimeoutError, ValueError) as exc:
+                    log.warning("gateway connection failed or lost: %s", exc)
+                delay = backoff * (0.5 + random.random())
+                log.info("reconnecting in %.1fs", delay)
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+        finally:
+            executor.cancel()
+            await self._engine.stop()
+
+    def _capabilities(self, line: str) -> Capabilities:
+        per_line = getattr(self._engine, "capabilities_for", None)
+        return per_line(line) if per_line is not None else self._engine.capabilities
+
+    def _hello(self) -> dict[str, Any]:
+        hello: dict[str, Any] = {
+            "type": "hello", "token": self._token, "agent_version": frames.AGENT_VERSION,
+            "lines": [{"number": line,
+                       "capabilities": frames.capabilities_plain(self._capabilities(line))}
+                      for line in self._lines],
+            "capabilities": frames.capabilities_plain(self._engine.capabilities),
+        }
+        if self._state.last_command_id:
+            hello["last_seen_command_id"] = self._state.last_command_id
+        return hello
+
+    async def _session(self) -> None:
+        async with connect(self._url, ping_interval=_PING_S, ping_timeout=_PING_S,
+                           open_timeout=10, close_timeout=2) as socket:
+            await socket.send(frames.encode(self._hello()))
+            reply = frames.decode(await asyncio.wait_for(socket.recv(), 10))
+            if reply.get("type") != "welcome":
+                raise Refused(f"{reply.get('code')}: {reply.get('message')}")
+            log.info("connected to %s (session %s) serving %s", self._url, reply.get("session"),
+                     ", ".join(reply.get("lines", [])))
+            self._socket = socket
+            try:
+                for event in self._state.events():  # what the gateway has not acknowledged
+                    await socket.send(frames.encode(event))
+                async for text in socket:
+                    frame = frames.decode(text)
+                    if frame.get("type") == "ack":
+                        self._state.acked(str(frame.get("id")))
+                    elif frame.get("type") in ("send", "mark_read", "typing"):
+                        self._commands.put_nowait(frame)
+            finally:
+                self._socket = None
+
+    def emit(self, kind: str, key: str, value: Any) -> None:
+        frame = {"id": uuid.uuid4().hex, "type": kind, key: frames.to_plain(value)}
+        self._state.add_event(frame)  # durable before it is sent
+        self._send_soon(frame)
+
+    def _send_soon(self, frame: dict[str, Any]) -> None:
+        socket = self._socket
+        if socket is None:
+            return  # sent on reconnect
+
+        async def send() -> None:
+            with contextlib.suppress(WebSocketException):  # kept in the state file
+                await socket.send(frames.encode(frame))
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _execute_forever(self) -> None:
+        while True:
+            frame = await self._commands.get()
+            try:
+                error = await self._execute(frame)
+            except Exception as exc:  # a bug or an engine failure: reported, not fatal
+                log.exception("command %s failed", frame.get("id"))
+                error = {"code": int(ErrorCode.SEND_FAILED), "reason": f"the agent failed: {exc}"}
+            self._send_soon({"type": "ack", "id": frame["id"], "error": error})
+
+    async def _execute(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        command_id, kind = str(frame["id"]), frame["type"]
+        record = self._state.executed(command_id)
+        if record is not None and record["state"] == DONE:
+            return record.get("error")  # a duplicate: acknowledged again, not executed again
+        if kind == "send":
+            message = frames.outbound_from(frame["message"])
+            if record is not None:  # started before a crash: did it reach the engine?
+                update = await self._engine.resolve(message.handle)
+                if update is None:
+                    self._state.done(command_id, _UNRESOLVED)
+                    return _UNRESOLVED
+                if update.status is not Status.QUEUED:
+                    self._state.done(command_id, None)
+                    self.emit("status", "update", update)
+                    return None
+            self._state.started(command_id)
+            error: dict[str, Any] | None = None
+            try:
+                await self._engine.send(message)
+            except SendFailed as exc:
+                error = {"code": exc.code, "reason": exc.reason}
+            self._state.done(command_id, error)
+            return error
+        # mark_read and typing are best effort: a crash mid-way may skip, never repeat, them.
+        if record is not None:
+            self._state.done(command_id, None)
+            return None
+        self._state.started(command_id)
+        if kind == "mark_read":
+            await self._engine.mark_read(frame["line"], frame["number"])
+        else:
+            await self._engine.set_typing(frame["line"], frame["number"], bool(frame["typing"]))
+        self._state.done(command_id, None)
+        return None
+
+
+def _connect_url(gateway: str) -> str:
+    url = gateway.rstrip("/")
+    if url.startswith("http://"):
+        url = "ws://" + url[len("http://"):]
+    elif url.startswith("https://"):
+        url = "wss://" + url[len("https://"):]
+    return url if url.endswith(frames.PATH) else url + frames.PATH

@@ -1,0 +1,74 @@
+"""Frames of the agent protocol (see the package docstring) and the values inside them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ...domain.statuses import Service
+from ..protocol import Capabilities, Inbound, OutboundMessage, StatusUpdate, Typing
+
+PATH = "/api/agent/v1/connect"
+TOKEN_PREFIX = "agt_"
+AGENT_VERSION = "1"
+
+CLOSE_BAD_TOKEN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_REPLACED = 4409
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+class LineOffline(Exception):
+    """No agent serving this line is connected (to this process): try again later."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(f"line {line} has no agent connected")
+        self.line = line
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return _encoder.encode(frame).decode()
+
+
+def decode(text: str | bytes) -> dict[str, Any]:
+    value = _decoder.decode(text)
+    if not isinstance(value, dict):
+        raise ValueError("a frame must be a JSON object")
+    return value
+
+
+def to_plain(value: Any) -> Any:
+    """A protocol dataclass as JSON-ready builtins."""
+    return msgspec.to_builtins(value)
+
+
+def capabilities_from(data: dict[str, Any]) -> Capabilities:
+    services = frozenset(Service(s) for s in data.get("services") or [Service.IMESSAGE])
+    flags = {name: bool(data.get(name, False))
+             for name in ("groups", "media", "mark_read", "typing", "lookup")}
+    return Capabilities(services=services, **flags)
+
+
+def capabilities_plain(caps: Capabilities) -> dict[str, Any]:
+    plain = to_plain(caps)
+    plain["services"] = sorted(plain["services"])
+    return plain
+
+
+def outbound_from(data: dict[str, Any]) -> OutboundMessage:
+    return msgspec.convert(data, OutboundMessage)
+
+
+def status_from(data: dict[str, Any]) -> StatusUpdate:
+    return msgspec.convert(data, StatusUpdate)
+
+
+def inbound_from(data: dict[str, Any]) -> Inbound:
+    return msgspec.convert(data, Inbound)
+
+
+def typing_from(data: dict[str, Any]) -> Typing:
+    return msgspec.convert(data, Typing)

@@ -1,0 +1,264 @@
+"""The gateway side: the WebSocket endpoint agents connect to, and the Connector for lines
+whose connector is `agent` (commands go to the connected agent holding the line)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...api.http import Receive, Scope, Send
+from ...domain.statuses import Service, Status
+from ...services.lines import LineDirectory
+from ...store.database import now_ms
+from ..protocol import Capabilities, EventSink, OutboundMessage, SendFailed, StatusUpdate
+from . import frames
+from .frames import LineOffline
+from .tokens import AgentToken, AgentTokens
+from .websocket import Closed, WebSocket
+
+log = logging.getLogger(__name__)
+
+CONNECTOR = "agent"
+_HELLO_TIMEOUT_S = 10.0
+_SEEN_EVENTS = 20_000  # per token: far more than an agent keeps unacknowledged
+_INBOUND_NAMESPACE = uuid.UUID("6f1d8a52-3c0b-4c4e-9a57-0b9d7f2f5a11")
+# What an agent line can do before any agent announced it: optimistic, so requests are accepted
+# (and queued) while the agent is away; the agent's hello then says what it really can do.
+DEFAULT_CAPABILITIES = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
+                                    groups=True, media=True, mark_read=True, typing=True)
+
+
+def inbound_handle(token_id: str, event_id: str) -> str:
+    """The stored handle of an agent's inbound event: the same on every re-send of it."""
+    return str(uuid.uuid5(_INBOUND_NAMESPACE, f"{token_id}/{event_id}"))
+
+
+@dataclass(eq=False)
+class _Link:
+    token_id: str
+    socket: WebSocket
+    session: str
+    lines: dict[str, Capabilities]
+    waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+
+
+class AgentConnector:
+    capabilities = DEFAULT_CAPABILITIES
+
+    def __init__(self, tokens: AgentTokens, lines: LineDirectory,
+                 ack_timeout_s: float = 30.0) -> None:
+        self._tokens = tokens
+        self._lines = lines
+        self._ack_timeout_s = ack_timeout_s
+        self._sink: Any = None
+        self._links: dict[str, _Link] = {}  # token id: its connected agent
+        self._by_line: dict[str, _Link] = {}
+        self._known: dict[str, Capabilities] = {}  # last announced, kept while offline
+        self._unacked: dict[str, dict[str, dict[str, Any]]] = {}  # line: mark_read/typing frames
+        self._seen: dict[str, OrderedDict[str, None]] = {}
+        self._serving: set[asyncio.Task[None]] = set()
+        self.on_online: Callable[[], None] = lambda: None  # wakes the dispatcher
+
+    # -- Connector -----------------------------------------------------------------------------
+
+    def capabilities_for(self, line: str) -> Capabilities:
+        return self._known.get(line, DEFAULT_CAPABILITIES)
+
+    def online(self, line: str) -> bool:
+        return line in self._by_line
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+
+    async def stop(self) -> None:
+        for link in list(self._links.values()):
+            await link.socket.close(1001, "gateway shutting down")
+            self._drop(link)
+
+    async def send(self, message: OutboundMessage) -> None:
+        link = self._by_line.get(message.line)
+        if link is None:
+            raise LineOffline(message.line)
+        # Derived from the handle: a retry re-sends the same id, which the agent deduplicates.
+        command_id = f"send:{message.handle}"
+        waiter = asyncio.get_running_loop().create_future()
+        link.waiting[command_id] = waiter
+        try:
+            await link.socket.send_text(frames.encode(
+                {"id": command_id, "type": "send", "message": frames.to_plain(message)}))
+            ack = await asyncio.wait_for(asyncio.shield(waiter), self._ack_timeout_s)
+        except (Closed, TimeoutError):
+            raise LineOffline(message.line) from None
+        finally:
+            if link.waiting.get(command_id) is waiter:
+                del link.waiting[command_id]
+        error = ack.get("error")
+        if error:
+            raise SendFailed(int(error.get("code", 10001)), str(error.get("reason", "refused")))
+
+    async def mark_read(self, line: str, number: str) -> None:
+        await self._command(line, {"type": "mark_read", "line": line, "number": number})
+
+    async def set_typing(self, line: str, number: str, typing: bool) -> None:
+        await self._command(line, {"type": "typing", "line": line, "number": number,
+                                   "typing": typing})
+
+    async def evaluate_service(self, line: str, number: str) -> Service | None:
+        return None
+
+    async def resolve(self, handle: str) -> StatusUpdate | None:
+        # "Send it now" is safe here even if the agent got it: the command id is derived from
+        # the handle and the agent never executes an id twice (it reports what became of it).
+        return StatusUpdate(handle=handle, status=Status.QUEUED, at_ms=now_ms())
+
+    async def _command(self, line: str, frame: dict[str, Any]) -> None:
+        """Kept until acked; sent now if the line's agent is here, else when it connects."""
+        frame["id"] = f"{frame['type']}:{secrets.token_hex(8)}"
+        self._unacked.setdefault(line, {})[frame["id"]] = frame
+        link = self._by_line.get(line)
+        if link is not None:
+            with contextlib.suppress(Closed):
+                await link.socket.send_text(frames.encode(frame))
+
+    # -- the endpoint --------------------------------------------------------------------------
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        socket = WebSocket(scope, receive, send)
+        if not await socket.accept():
+            return
+        try:
+            hello = frames.decode(await asyncio.wait_for(socket.receive_text(), _HELLO_TIMEOUT_S))
+            link = await self._admit(socket, hello)
+        except (Closed, TimeoutError, ValueError) as exc:
+            await _refuse(socket, "bad_hello", f"expected a hello frame first ({exc!r})",
+                          frames.CLOSE_FORBIDDEN)
+            return
+        if link is None:
+            return
+        log.info("agent %s connected serving %s", link.token_id, ", ".join(link.lines))
+        try:
+            await self._serve(link)
+        except Closed:
+            pass
+        finally:
+            self._drop(link)
+            log.info("agent %s disconnected", link.token_id)
+
+    async def _admit(self, socket: WebSocket, hello: dict[str, Any]) -> _Link | None:
+        if hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
+            raise ValueError("not a hello")
+        token = await asyncio.to_thread(self._tokens.verify, hello["token"])
+        if token is None:
+            await _refuse(socket, "bad_token", "unknown or revoked agent token",
+                          frames.CLOSE_BAD_TOKEN)
+            return None
+        lines = self._announced(token, hello)
+        refused = [n for n in lines if n not in token.lines]
+        if not refused:
+            self._lines.refresh()
+            refused = [n for n in lines if (line := self._lines.line(n)) is None
+                       or line.connector != CONNECTOR]
+        if refused or not lines:
+            await _refuse(socket, "line_not_allowed",
+                          f"this token may not serve {', '.join(refused) or 'no lines'}: a token "
+                          f"serves only its own lines, and only lines added with --connector "
+                          f"{CONNECTOR}", frames.CLOSE_FORBIDDEN)
+            return None
+        link = _Link(token.token_id, socket, secrets.token_hex(8), lines)
+        previous = self._links.get(token.token_id)
+        if previous is not None:  # the newest connection of a token wins
+            await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
+            self._drop(previous)
+        self._links[token.token_id] = link
+        for number, caps in lines.items():
+            self._by_line[number] = link
+            self._known[number] = caps
+        await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
+                                              "lines": sorted(lines)}))
+        for number in lines:
+            for frame in list(self._unacked.get(number, {}).values()):
+                await socket.send_text(frames.encode(frame))
+        self.on_online()
+        return link
+
+    @staticmethod
+    def _announced(token: AgentToken, hello: dict[str, Any]) -> dict[str, Capabilities]:
+        announced = hello.get("lines") or []
+        if not announced:  # "all my token's lines", with one set of capabilities
+            caps = frames.capabilities_from(hello.get("capabilities") or {})
+            return {number: caps for number in token.lines}
+        return {str(entry["number"]): frames.capabilities_from(entry.get("capabilities") or {})
+                for entry in announced}
+
+    async def _serve(self, link: _Link) -> None:
+        while True:
+            try:
+                frame = frames.decode(await link.socket.receive_text())
+            except ValueError:
+                log.warning("agent %s sent a frame that is not JSON; ignored", link.token_id)
+                continue
+            kind, frame_id = frame.get("type"), frame.get("id")
+            if not isinstance(frame_id, str):
+                continue
+            if kind == "ack":
+                self._acked(link, frame_id, frame)
+            elif kind in ("status", "inbound", "typing"):
+                await self._event(link, frame_id, frame)
+                await link.socket.send_text(frames.encode({"type": "ack", "id": frame_id}))
+
+    def _acked(self, link: _Link, frame_id: str, frame: dict[str, Any]) -> None:
+        waiter = link.waiting.pop(frame_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(frame)
+        for number in link.lines:
+            self._unacked.get(number, {}).pop(frame_id, None)
+
+    async def _event(self, link: _Link, event_id: str, frame: dict[str, Any]) -> None:
+        seen = self._seen.setdefault(link.token_id, OrderedDict())
+        if event_id in seen:
+            return
+        kind = frame["type"]
+        try:
+            if kind == "status":
+                self._sink.status(frames.status_from(frame["update"]))
+            elif kind == "inbound":
+                message = frames.inbound_from(frame["message"])
+                if message.line not in link.lines:
+                    log.warning("agent %s reported an inbound to %s, not its line; dropped",
+                                link.token_id, message.line)
+                else:
+                    self._sink.inbound(message, handle=inbound_handle(link.token_id, event_id))
+            else:
+                self._sink.typing(frames.typing_from(frame["event"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("agent %s sent a malformed %s event (%s); dropped", link.token_id,
+                        kind, exc)
+        await self._sink.drain()  # acknowledged only once committed
+        seen[event_id] = None
+        if len(seen) > _SEEN_EVENTS:
+            seen.popitem(last=False)
+
+    def _drop(self, link: _Link) -> None:
+        if self._links.get(link.token_id) is link:
+            del self._links[link.token_id]
+        for number in link.lines:
+            if self._by_line.get(number) is link:
+                del self._by_line[number]
+        for waiter in link.waiting.values():
+            if not waiter.done():
+                waiter.set_exception(Closed())
+        link.waiting.clear()
+
+
+async def _refuse(socket: WebSocket, code: str, message: str, close_code: int) -> None:
+    with contextlib.suppress(Closed):
+        await socket.send_text(frames.encode({"type": "error", "code": code,
+                                              "message": message}))
+    await socket.close(close_code, code)

@@ -1,0 +1,99 @@
+"""A scripted local engine for `bluewire agent` in tests (`--engine tests.agent_engine:Engine`).
+
+Configured by environment: BLUEWIRE_TEST_ENGINE_DIR (its files), BLUEWIRE_TEST_ENGINE_CAPS
+(comma-separated capability flags, e.g. "mark_read,typing"), BLUEWIRE_TEST_ENGINE_SEND_MS (how
+long a send takes). It appends every send to `sent.jsonl` (fsynced: the test's ground truth),
+then reports SENT, DELIVERED and READ; mark_read/typing go to `commands.jsonl`; each
+`inbox/*.json` file ({"line", "number", "content"}) becomes one inbound message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from bluewire.connectors.protocol import (
+    Capabilities,
+    EventSink,
+    Inbound,
+    OutboundMessage,
+    StatusUpdate,
+)
+from bluewire.domain.statuses import Service, Status
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a") as file:
+        file.write(json.dumps(record) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.dir = Path(os.environ["BLUEWIRE_TEST_ENGINE_DIR"])
+        self.inbox = self.dir / "inbox"
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        flags = {f for f in os.environ.get("BLUEWIRE_TEST_ENGINE_CAPS", "").split(",") if f}
+        self.capabilities = Capabilities(services=frozenset({Service.IMESSAGE}),
+                                         mark_read="mark_read" in flags,
+                                         typing="typing" in flags)
+        self._send_s = int(os.environ.get("BLUEWIRE_TEST_ENGINE_SEND_MS", "0")) / 1000
+        self._sink: EventSink | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+
+    async def _poll(self) -> None:
+        assert self._sink is not None
+        while True:
+            for path in sorted(self.inbox.glob("*.json")):
+                data = json.loads(path.read_text())
+                self._sink.inbound(Inbound(line=data["line"], number=data["number"],
+                                           content=data["content"],
+                                           at_ms=int(time.time() * 1000)))
+                path.rename(path.with_suffix(".done"))
+            await asyncio.sleep(0.05)
+
+    async def send(self, message: OutboundMessage) -> None:
+        assert self._sink is not None
+        if self._send_s:
+            await asyncio.sleep(self._send_s)
+        _append(self.dir / "sent.jsonl", {"handle": message.handle, "number": message.number,
+                                          "content": message.content})
+        now = int(time.time() * 1000)
+        for status in (Status.SENT, Status.DELIVERED, Status.READ):
+            self._sink.status(StatusUpdate(handle=message.handle, status=status, at_ms=now,
+                                           service=Service.IMESSAGE, was_downgraded=False))
+
+    async def resolve(self, handle: str) -> StatusUpdate | None:
+        sent = any(r["handle"] == handle for r in read_jsonl(self.dir / "sent.jsonl"))
+        # Its phones read everything at once: READ is the latest status of whatever it sent.
+        return StatusUpdate(handle=handle, status=Status.READ if sent else Status.QUEUED,
+                            at_ms=int(time.time() * 1000), service=Service.IMESSAGE)
+
+    async def mark_read(self, line: str, number: str) -> None:
+        _append(self.dir / "commands.jsonl", {"type": "mark_read", "line": line,
+                                              "number": number})
+
+    async def set_typing(self, line: str, number: str, typing: bool) -> None:
+        _append(self.dir / "commands.jsonl", {"type": "typing", "line": line,
+                                              "number": number, "typing": typing})
+
+    async def evaluate_service(self, line: str, number: str) -> Service | None:
+        return Service.IMESSAGE

@@ -1,0 +1,315 @@
+"""The agent protocol end to end: a real server, real `bluewire agent` processes running the
+scripted engine of tests/agent_engine.py, and a real webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ..agent_engine import read_jsonl
+from ..receiver import REPO, ReceiverProcess
+from ..server import ServerProcess, wait_for
+
+EMAIL = "admin@bluewire.local"
+
+
+class AgentProcess:
+    """`bluewire agent` with the scripted engine, its files and state in `workdir`."""
+
+    def __init__(self, server: ServerProcess, workdir: Path, token: str, *,
+                 caps: str = "", send_ms: int = 0) -> None:
+        self.server = server
+        self.workdir = workdir
+        self.token = token
+        self.engine_dir = workdir / "engine"
+        self.engine_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "BLUEWIRE_LOG_LEVEL": "info",
+                    "BLUEWIRE_TEST_ENGINE_DIR": str(self.engine_dir),
+                    "BLUEWIRE_TEST_ENGINE_CAPS": caps,
+                    "BLUEWIRE_TEST_ENGINE_SEND_MS": str(send_ms)}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "agent.log"
+
+    def start(self) -> AgentProcess:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bluewire", "agent", "--gateway", self.server.url,
+                 "--token", self.token, "--state-dir", str(self.workdir / "state"),
+                 "--engine", "tests.agent_engine:Engine"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def sent(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.engine_dir / "sent.jsonl")
+
+    def commands(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.engine_dir / "commands.jsonl")
+
+    def phone_sends(self, line: str, number: str, content: str) -> None:
+        name = self.engine_dir / "inbox" / uuid.uuid4().hex
+        name.with_suffix(".tmp").write_text(json.dumps(
+            {"line": line, "number": number, "content": content}))
+        name.with_suffix(".tmp").rename(name.with_suffix(".json"))
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
+    with server.client() as client:
+        for kind in ("receive", "outbound"):
+            answer = client.post("/api/account/webhooks", json={
+                "type": kind, "webhooks": [receiver.url_for(f"/{kind}")]})
+            assert answer.status_code == 200, answer.text
+    return server
+
+
+@pytest.fixture
+def agents(tmp_path: Path) -> Iterator[list[AgentProcess]]:
+    started: list[AgentProcess] = []
+    yield started
+    for agent in started:
+        agent.stop()
+
+
+def new_line() -> str:
+    return "+1415555" + str(uuid.uuid4().int % 10_000).zfill(4)
+
+
+def agent_line(server: ServerProcess) -> str:
+    line = new_line()
+    server.cli("lines", "add", line, "--account", EMAIL, "--connector", "agent",
+               "--rate-limit", "1000")
+    return line
+
+
+def create_token(server: ServerProcess, *lines: str) -> str:
+    out = server.cli("agents", "create", *[a for line in lines for a in ("--line", line)]).stdout
+    return next(word for word in out.split() if word.startswith("agt_") and "." in word)
+
+
+def launch(server: ServerProcess, tmp_path: Path, agents: list[AgentProcess], token: str,
+           **kwargs: Any) -> AgentProcess:
+    agent = AgentProcess(server, tmp_path / f"agent{len(agents)}", token, **kwargs).start()
+    agents.append(agent)
+    return agent
+
+
+def line_state(api: httpx.Client, line: str) -> str:
+    data = api.get("/api/v2/lines/state").json()["data"]
+    return next(entry["state"] for entry in data if entry["number"] == line)
+
+
+def send(api: httpx.Client, line: str, number: str, content: str) -> str:
+    answer = api.post("/api/send-message", json={"number": number, "content": content,
+                                                 "from_number": line})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["message_handle"]
+
+
+def status_of(api: httpx.Client, handle: str) -> str:
+    return api.get(f"/api/v2/messages/{handle}").json()["data"]["status"]
+
+
+def test_tokens_are_listed_revoked_and_an_agent_says_hello(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    line = agent_line(server)
+    token = create_token(server, line)
+    token_id = token.split(".")[0]
+    listed = server.cli("agents", "list").stdout
+    assert token_id in listed and line in listed and token.split(".")[1] not in listed
+    assert line_state(api, line) == "offline"
+    agent = launch(server, tmp_path, agents, token)
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    assert "connected to" in agent.log()
+    server.cli("agents", "revoke", token_id)
+    assert server.cli("agents", "revoke", token_id, check=False).returncode == 2
+
+
+def test_a_send_reaches_the_engine_and_comes_back_as_status_webhooks_and_inbound_arrives(
+        hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    line = agent_line(hooked)
+    agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    handle = send(api, line, "+12125550123", "hello mac")
+    wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+    assert [(r["handle"], r["content"]) for r in agent.sent()] == [(handle, "hello mac")]
+    statuses = wait_for(lambda: {r.json["status"] for r in receiver.received("/outbound")
+                                 if r.json["message_handle"] == handle} >= {"SENT", "DELIVERED",
+                                                                            "READ"} or None)
+    assert statuses
+    agent.phone_sends(line, "+12125550123", "hi back")
+    received = wait_for(lambda: [r.json for r in receiver.received("/receive")
+                                 if r.json["to_number"] == line], timeout=20)
+    assert [(r["content"], r["status"]) for r in received] == [("hi back", "RECEIVED")]
+
+
+def test_an_offline_line_keeps_the_message_queued_until_its_agent_connects(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    line = agent_line(server)
+    token = create_token(server, line)
+    handle = send(api, line, "+12125550124", "wait for me")
+    time.sleep(2.5)  # several dispatcher rounds find the line offline
+    assert line_state(api, line) == "offline"
+    assert status_of(api, handle) == "QUEUED"
+    row = server.sql("SELECT dispatch_attempts FROM messages WHERE handle = ?", handle)[0]
+    assert row["dispatch_attempts"] == 0
+    agent = launch(server, tmp_path, agents, token)
+    wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+    assert [r["handle"] for r in agent.sent()] == [handle]
+
+
+def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    line = agent_line(server)
+    token = create_token(server, line)
+    agent = launch(server, tmp_path, agents, token, send_ms=40)
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    number = "+12125550125"
+    send(api, line, number, "first")  # the number becomes a contact: inbound is routed
+    handles = [send(api, line, number, f"burst {i}") for i in range(40)]
+    for i in range(10):
+        agent.phone_sends(line, number, f"inbound {i}")
+    wait_for(lambda: len(agent.sent()) >= 8, timeout=20)
+    agent.kill()
+    restarted = AgentProcess(server, agent.workdir, token, send_ms=0).start()
+    agents.append(restarted)
+    for i in range(10, 15):
+        restarted.phone_sends(line, number, f"inbound {i}")
+    try:
+        wait_for(lambda: all(status_of(api, h) == "READ" for h in handles), timeout=60)
+    except AssertionError:
+        rows = server.sql("SELECT handle, status, dispatch_attempts, claimed_until "
+                          "FROM messages WHERE status <> 'READ' AND line = ?", line)
+        raise AssertionError(f"not READ: {rows}\n{restarted.log()}") from None
+    sent = Counter(r["handle"] for r in restarted.sent())
+    assert all(sent[h] == 1 for h in handles), sent
+    assert max(sent.values()) == 1
+
+    def inbound() -> Counter[str]:
+        rows = api.get("/api/v2/messages", params={"is_outbound": "false", "number": number,
+                                                   "limit": 100}).json()["data"]
+        return Counter(r["content"] for r in rows)
+
+    wait_for(lambda: len(inbound()) == 15, timeout=30)
+    assert set(inbound().values()) == {1}, inbound()
+
+
+def test_a_token_for_another_line_is_refused(
+        server: ServerProcess, tmp_path: Path, agents: list[AgentProcess]) -> None:
+    line, other = agent_line(server), agent_line(server)
+    token = create_token(server, line)
+    agent = AgentProcess(server, tmp_path / "refused", token)
+    agent.start()
+    assert agent.process is not None
+    agent.process.kill()
+    agent.process.wait()
+    with agent.log_path.open("ab") as log:
+        result = subprocess.run(
+            [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url, "--token", token,
+             "--line", other, "--state-dir", str(tmp_path / "refused" / "state"),
+             "--engine", "tests.agent_engine:Engine"],
+            cwd=REPO, env=agent.env, stdout=log, stderr=subprocess.STDOUT, timeout=60)
+    assert result.returncode == 3, agent.log()
+    assert "line_not_allowed" in agent.log() and other in agent.log()
+    bad = subprocess.run(
+        [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url,
+         "--token", token + "x", "--state-dir", str(tmp_path / "bad"),
+         "--engine", "tests.agent_engine:Engine"],
+        cwd=REPO, env=agent.env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 3 and "bad_token" in bad.stderr + bad.stdout
+
+
+def test_mark_read_and_typing_need_the_capability_the_agent_declares(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    bare, able = agent_line(server), agent_line(server)
+    launch(server, tmp_path, agents, create_token(server, bare))
+    capable = launch(server, tmp_path, agents, create_token(server, able),
+                     caps="mark_read,typing")
+    wait_for(lambda: line_state(api, bare) == line_state(api, able) == "online", timeout=20)
+    number = "+12125550126"
+    for line in (bare, able):
+        handle = send(api, line, number, "hello")
+        wait_for(lambda handle=handle: status_of(api, handle) == "READ", timeout=20)
+    answer = api.post("/api/mark-read", json={"number": number, "from_number": bare})
+    assert answer.status_code == 400 and "mark_read" in answer.text, answer.text
+    answer = api.post("/api/send-typing-indicator", json={"number": number,
+                                                          "from_number": bare})
+    assert answer.status_code == 400 and "typing" in answer.text, answer.text
+    assert api.post("/api/mark-read", json={"number": number, "from_number": able}
+                    ).status_code == 200
+    assert api.post("/api/send-typing-indicator", json={"number": number, "from_number": able}
+                    ).status_code == 200
+    done = wait_for(lambda: {c["type"] for c in capable.commands()} >= {"mark_read", "typing"}
+                    or None, timeout=20)
+    assert done
+
+
+def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
+        tmp_path: Path, agents: list[AgentProcess]) -> None:
+    (tmp_path / "gateway").mkdir()
+    server = ServerProcess(tmp_path / "gateway").start()
+    try:
+        line = agent_line(server)
+        agent = launch(server, tmp_path, agents, create_token(server, line))
+        number = "+12125550127"
+        with server.client() as api:
+            wait_for(lambda: line_state(api, line) == "online", timeout=20)
+            handle = send(api, line, number, "hello")
+            wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+        server.terminate()
+        for i in range(3):
+            agent.phone_sends(line, number, f"while down {i}")
+        state = agent.workdir / "state" / "agent-state.json"
+        wait_for(lambda: len(json.loads(state.read_text())["outbox"]) == 3, timeout=20)
+        server.start()
+        with server.client() as api:
+            def inbound() -> list[str]:
+                return [r["content"] for r in api.get(
+                    "/api/v2/messages", params={"is_outbound": "false", "number": number}
+                ).json()["data"]]
+
+            wait_for(lambda: len(inbound()) >= 3, timeout=60)
+            time.sleep(1)
+            assert sorted(inbound()) == [f"while down {i}" for i in range(3)]
+        wait_for(lambda: json.loads(state.read_text())["outbox"] == [], timeout=20)
+    finally:
+        server.stop()
