@@ -1,5 +1,5 @@
 """A stand-in BlueBubbles server for tests: the REST routes and webhook payloads of the
-reference (/work/shared/reference/imessage-on-a-mac.md), on 127.0.0.1 in a thread.
+reference (`shared/reference/imessage-on-a-mac.md`), on 127.0.0.1 in a thread.
 
 It checks `?password=`, records every call (`calls`), answers sends with a message object as
 BlueBubbles does, and refuses the Private API routes while `private_api` is off. Test controls

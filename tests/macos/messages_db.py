@@ -9,7 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-SCHEMA = Path("/work/shared/reference/chatdb-schema-sequoia.sql")
+# The shared reference beside the repository (CI checks it out there).
+SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "reference" / "chatdb-schema-sequoia.sql"
 APPLE_EPOCH_UNIX_S = 978_307_200
 
 

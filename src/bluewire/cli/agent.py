@@ -39,7 +39,7 @@ def _admin(action):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _engine(name: str, lines: list[str], state_dir: Path) -> Any:
+def _engine(name: str, lines: list[str], state_dir: Path, chat_db: Path) -> Any:
     """The local Connector the agent runs: the Messages.app engine, the sandbox, or (for tests)
     any `module:Class` constructed with no arguments."""
     if name == "messages-app":
@@ -49,8 +49,7 @@ def _engine(name: str, lines: list[str], state_dir: Path) -> Any:
             err.print("[red]error:[/red] the Messages.app engine serves one line: pass "
                       "--line NUMBER, the number signed in to Messages on this Mac")
             raise typer.Exit(2)
-        return MessagesAppConnector(Path.home() / "Library" / "Messages" / "chat.db", lines[0],
-                                    state_path=state_dir / "messages-app.json")
+        return MessagesAppConnector(chat_db, lines[0], state_path=state_dir / "messages-app.json")
     if name == "sandbox":
         from ..connectors.sandbox import SandboxConnector
 
@@ -102,6 +101,9 @@ def agent_commands(app: typer.Typer) -> None:
         state_dir: Annotated[Path | None, typer.Option(
             help="Where the agent keeps executed command ids and undelivered events "
                  "(default: ~/.bluewire-agent).")] = None,
+        chat_db: Annotated[Path | None, typer.Option(
+            help="The Messages database the Messages.app engine watches "
+                 "(default: ~/Library/Messages/chat.db).")] = None,
         engine: Annotated[str, typer.Option(hidden=True, envvar="BLUEWIRE_AGENT_ENGINE")]
         = "messages-app",
     ) -> None:
@@ -114,7 +116,8 @@ def agent_commands(app: typer.Typer) -> None:
         state_dir = state_dir or Path.home() / ".bluewire-agent"
         state = AgentState(state_dir)
         lines = list(line or [])
-        runner = Agent(gateway, token, _engine(engine, lines, state_dir), state, lines)
+        chat_db = chat_db or Path.home() / "Library" / "Messages" / "chat.db"
+        runner = Agent(gateway, token, _engine(engine, lines, state_dir, chat_db), state, lines)
         try:
             asyncio.run(runner.run())
         except Refused as exc:

@@ -1,5 +1,5 @@
 """A small client for one BlueBubbles server's REST API (`/api/v1/…`, `?password=` on every
-call), as the reference describes it (/work/shared/reference/imessage-on-a-mac.md)."""
+call), as the reference describes it (`shared/reference/imessage-on-a-mac.md`)."""
 
 from __future__ import annotations
 

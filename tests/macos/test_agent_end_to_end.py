@@ -1,0 +1,155 @@
+"""A Mac end to end, on one machine: the gateway, `bluewire agent` running the Messages.app
+engine (the stand-in osascript writing to a temp chat.db as Messages would), and a real webhook
+receiver. What Messages.app would write later (delivery, a read, an incoming message) the test
+writes into chat.db itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..receiver import REPO, ReceiverProcess
+from ..server import ServerProcess, wait_for
+from .conftest import LINE
+from .messages_db import MessagesDb
+
+pytestmark = pytest.mark.slow
+
+EMAIL = "admin@bluewire.local"
+NUMBER = "+15557654321"
+TRICKY = 'say "hi" \\ then\nend tell & do shell script "rm -rf ~" 🎉 -- (* tell *)'
+
+
+class Mac:
+    """`bluewire agent` with the Messages.app engine on `messages_db`."""
+
+    def __init__(self, server: ServerProcess, workdir: Path, token: str,
+                 messages_db: MessagesDb) -> None:
+        self.command = [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url,
+                        "--token", token, "--line", LINE, "--state-dir", str(workdir / "state"),
+                        "--chat-db", str(messages_db.path)]
+        self.log_path = workdir / "agent.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Mac:
+        with self.log_path.open("ab") as log:  # PATH leads to the stand-in osascript
+            self.process = subprocess.Popen(self.command, cwd=REPO, env=dict(os.environ),
+                                            stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, messages_db: MessagesDb) -> Iterator[ServerProcess]:
+    server = ServerProcess(tmp_path / "gateway")
+    server.workdir.mkdir()
+    server.start()
+    server.cli("lines", "add", LINE, "--account", EMAIL, "--connector", "agent",
+               "--rate-limit", "1000")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path, gateway: ServerProcess) -> Iterator[ReceiverProcess]:
+    process = ReceiverProcess(tmp_path).start()
+    with gateway.client() as api:
+        for kind in ("receive", "outbound"):
+            answer = api.post("/api/account/webhooks",
+                              json={"type": kind, "webhooks": [process.url_for(f"/{kind}")]})
+            assert answer.status_code == 200, answer.text
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def mac(tmp_path: Path, gateway: ServerProcess, messages_db: MessagesDb) -> Iterator[Mac]:
+    out = gateway.cli("agents", "create", "--line", LINE).stdout
+    token = next(word for word in out.split() if word.startswith("agt_") and "." in word)
+    agent = Mac(gateway, tmp_path, token, messages_db).start()
+    yield agent
+    agent.stop()
+
+
+def statuses_heard(receiver: ReceiverProcess, handle: str) -> list[str]:
+    bodies = [r.json for r in receiver.received("/outbound")]
+    return [b["status"] for b in bodies if b.get("message_handle") == handle]
+
+
+def send(gateway: ServerProcess, content: str) -> str:
+    with gateway.client() as api:
+        answer = api.post("/api/send-message", json={"number": NUMBER, "from_number": LINE,
+                                                     "content": content})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["message_handle"])
+
+
+def guid_of(messages_db: MessagesDb, text: str) -> str:
+    rows = wait_for(lambda: [r for r in messages_db.sent_rows() if r[1] == text], timeout=20)
+    assert len(rows) == 1
+    return str(rows[0][0])
+
+
+def test_a_send_its_receipts_and_a_reply_travel_through_the_mac(
+        gateway: ServerProcess, receiver: ReceiverProcess, mac: Mac,
+        messages_db: MessagesDb) -> None:
+    handle = send(gateway, TRICKY)
+    guid = guid_of(messages_db, TRICKY)  # byte-exact in chat.db: no injection
+    wait_for(lambda: "SENT" in statuses_heard(receiver, handle), timeout=20)
+
+    messages_db.deliver(guid)
+    wait_for(lambda: "DELIVERED" in statuses_heard(receiver, handle), timeout=20)
+    messages_db.read(guid)
+    wait_for(lambda: "READ" in statuses_heard(receiver, handle), timeout=20)
+    assert statuses_heard(receiver, handle) == ["QUEUED", "SENT", "DELIVERED", "READ"]
+
+    chat = str(messages_db.sent_rows()[0][3])
+    messages_db.incoming(chat, NUMBER, "got it 👍")
+
+    def replies() -> list[dict[str, Any]]:
+        return [r.json for r in receiver.received("/receive")]
+
+    [reply] = wait_for(replies, timeout=20)
+    assert (reply["content"], reply["number"], reply["is_outbound"]) == ("got it 👍", NUMBER,
+                                                                          False)
+
+
+def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
+        gateway: ServerProcess, receiver: ReceiverProcess, mac: Mac,
+        messages_db: MessagesDb) -> None:
+    texts = [f"burst {n}" for n in range(20)]
+    handles = {send(gateway, text): text for text in texts}
+    wait_for(lambda: len(messages_db.sent_rows()) >= 5, timeout=30)
+    mac.kill()
+    chat = str(messages_db.sent_rows()[0][3])
+    messages_db.incoming(chat, NUMBER, "while the Mac was away")
+    mac.start()
+
+    def all_sent() -> bool:
+        return all("SENT" in statuses_heard(receiver, handle) for handle in handles)
+
+    wait_for(all_sent, timeout=60, interval=0.2)
+    sent = Counter(row[1] for row in messages_db.sent_rows())
+    assert sent == Counter(texts)  # each exactly once in Messages
+    wait_for(lambda: receiver.received("/receive"), timeout=20)
+    bodies = [r.json["content"] for r in receiver.received("/receive")]
+    assert bodies == ["while the Mac was away"]
+    for handle in handles:
+        assert statuses_heard(receiver, handle).count("SENT") == 1
