@@ -84,7 +84,21 @@ class EventSink(Protocol):
     def typing(self, event: Typing) -> None: ...
 
 
+class LineOffline(Exception):
+    """The line's connection to its network is not here now (a Mac's agent is offline, or
+    connected to another process): the message stays QUEUED and is tried again later."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(f"line {line} has no agent connected")
+        self.line = line
+
+
 class Connector(Protocol):
+    """A network's lines. Optional, for connectors whose lines differ from one another:
+    `capabilities_for(line) -> Capabilities` (what that line can do), `capability_note(line)
+    -> str` (why it lacks something), and `online(line) -> bool` (for /api/v2/lines/state);
+    `send` may raise LineOffline."""
+
     capabilities: Capabilities
 
     async def start(self, sink: EventSink) -> None: ...

@@ -13,8 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..connectors.agent.frames import LineOffline
-from ..connectors.protocol import Connector, OutboundMessage, SendFailed, StatusUpdate
+from ..connectors.protocol import (
+    Connector,
+    LineOffline,
+    OutboundMessage,
+    SendFailed,
+    StatusUpdate,
+)
 from ..domain.errors import ERROR_TEXT, ErrorCode
 from ..domain.messages import MessageRecord
 from ..domain.statuses import UNRESOLVED, Status

@@ -54,7 +54,3 @@ Several gateway processes (PostgreSQL): an agent is connected to one process. A 
 line claimed by another process gets `LineOffline` there, is handed back with a short delay, and
 is eventually claimed by the process holding the agent. Simple, at the cost of some latency.
 """
-
-from .frames import LineOffline
-
-__all__ = ["LineOffline"]

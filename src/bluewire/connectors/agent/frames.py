@@ -21,14 +21,6 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
 
 
-class LineOffline(Exception):
-    """No agent serving this line is connected (to this process): try again later."""
-
-    def __init__(self, line: str) -> None:
-        super().__init__(f"line {line} has no agent connected")
-        self.line = line
-
-
 def encode(frame: dict[str, Any]) -> str:
     return _encoder.encode(frame).decode()
 

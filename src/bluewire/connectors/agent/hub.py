@@ -17,9 +17,15 @@ from ...api.http import Receive, Scope, Send
 from ...domain.statuses import Service, Status
 from ...services.lines import LineDirectory
 from ...store.database import now_ms
-from ..protocol import Capabilities, EventSink, OutboundMessage, SendFailed, StatusUpdate
+from ..protocol import (
+    Capabilities,
+    EventSink,
+    LineOffline,
+    OutboundMessage,
+    SendFailed,
+    StatusUpdate,
+)
 from . import frames
-from .frames import LineOffline
 from .tokens import AgentToken, AgentTokens
 from .websocket import Closed, WebSocket
 
