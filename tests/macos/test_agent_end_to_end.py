@@ -25,6 +25,8 @@ pytestmark = pytest.mark.slow
 
 EMAIL = "admin@bluewire.local"
 NUMBER = "+15557654321"
+FRIEND = "+15550002222"
+GROUP = "iMessage;+;chat493817264519283"
 TRICKY = 'say "hi" \\ then\nend tell & do shell script "rm -rf ~" 🎉 -- (* tell *)'
 
 
@@ -153,3 +155,24 @@ def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
     assert bodies == ["while the Mac was away"]
     for handle in handles:
         assert statuses_heard(receiver, handle).count("SENT") == 1
+
+
+def test_a_group_chat_on_the_mac_becomes_a_group_that_can_be_answered(
+        gateway: ServerProcess, receiver: ReceiverProcess, mac: Mac,
+        messages_db: MessagesDb) -> None:
+    send(gateway, "hello first")  # the sender is a contact of the account: it routes to it
+    guid_of(messages_db, "hello first")
+    messages_db.chat(GROUP, [NUMBER, FRIEND], group=True)
+    messages_db.incoming(GROUP, NUMBER, "to all of you")
+
+    [heard] = wait_for(lambda: [r.json for r in receiver.received("/receive")], timeout=20)
+    assert (heard["group_id"], heard["content"]) == (GROUP, "to all of you")
+    assert sorted(heard["participants"]) == sorted([NUMBER, FRIEND])
+
+    with gateway.client() as api:
+        answer = api.post("/api/send-group-message", json={
+            "group_id": GROUP, "from_number": LINE, "content": "answer to the group"})
+    assert answer.status_code == 200, answer.text
+    [row] = wait_for(lambda: [r for r in messages_db.sent_rows()
+                              if r[1] == "answer to the group"], timeout=20)
+    assert row[3] == GROUP  # sent into the same chat on the Mac

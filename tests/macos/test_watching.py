@@ -41,6 +41,7 @@ async def test_incoming_group_message(messages_db: MessagesDb,
     await eventually(lambda: len(sink.inbounds) == 1)
     [inbound] = sink.inbounds
     assert (inbound.number, inbound.group_id, inbound.content) == (OTHER, GROUP, "to the group")
+    assert sorted(inbound.participants) == sorted([OTHER, NUMBER])
     assert await connector.group_participants(GROUP) == (OTHER, NUMBER)
 
 

@@ -55,6 +55,9 @@ class Inbound:
     service: Service = Service.IMESSAGE
     media_urls: tuple[str, ...] = field(default_factory=tuple)
     group_id: str | None = None  # set for a message to a group chat
+    # The group chat's members as the network knows them (the sender among them; not the
+    # line): a gateway that has never seen the group adopts it with these.
+    participants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,18 +137,32 @@ class NetworkReports:
                                   stored[0].handle)
         return stored
 
-    @staticmethod
-    def _inbound_group(tx: Tx, inbound: Inbound, handle: str) -> ChatGroup | None:
+    def _inbound_group(self, tx: Tx, inbound: Inbound, handle: str) -> ChatGroup | None:
         """The group an inbound was sent to: one of the line's groups that has the sender as a
-        member. None for a 1:1 inbound, or a group this gateway does not know."""
+        member, or a group chat the network names with its members (a Mac's), adopted now for
+        the sender's account. None for a 1:1 inbound, or a group this gateway cannot place."""
         if inbound.group_id is None:
             return None
         group = group_store.group_by_id(tx, inbound.group_id)
+        if group is None and inbound.number in inbound.participants:
+            group = self._adopt_group(tx, inbound)
         if group is None or group.line != inbound.line or inbound.number not in group.members:
             log.info("inbound %s from %s to unknown group %s routed as 1:1", handle,
                      inbound.number, inbound.group_id, extra={"message_handle": handle})
             return None
         return group
+
+    def _adopt_group(self, tx: Tx, inbound: Inbound) -> ChatGroup | None:
+        """A group chat the line is in but no account created here: it becomes a group of the
+        account the sender writes to, so replies can go to its `group_id` (the chat's id)."""
+        assert inbound.group_id is not None
+        account_id = self._contacts.route(tx, inbound.line, inbound.number,
+                                          self._lines.accounts_of(inbound.line))
+        if account_id is None:
+            return None
+        group_store.create_group(tx, inbound.group_id, account_id, inbound.line,
+                                 sorted(set(inbound.participants)), inbound.at_ms)
+        return group_store.group_by_id(tx, inbound.group_id)
 
     def _auto_read_applies(self, tx: Tx, account_id: int, inbound: Inbound) -> bool:
         """Seed 001: only an iMessage, only 1:1, only once for a multi-part inbound (the caller

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -240,6 +240,9 @@ class MessagesAppConnector:
         paths = (await asyncio.to_thread(self._db.attachment_paths, row.rowid)
                  if row.has_attachments else [])
         inbound = inbound_of(row, self.line, paths)
+        if inbound is not None and inbound.group_id is not None:
+            members = await self.group_participants(inbound.group_id)
+            inbound = replace(inbound, participants=tuple(n for n in members if n != self.line))
         if inbound is not None and self._sink is not None:
             self._sink.inbound(inbound)
 
