@@ -23,8 +23,10 @@ class LookupService:
         line = numbers[0]
         connector = self._registry.for_line(line)
         service = await connector.evaluate_service(line, number) if connector else None
-        if service is None:
-            raise ApiError(503, f"The lookup of {number} was inconclusive; try again",
+        if service is None:  # the wire reference: an inconclusive lookup is a retryable error
+            raise ApiError(503, f"Unknown: the lookup of {number} from line {line} was "
+                           "inconclusive (a Mac answers from the conversations it has had, a "
+                           "BlueBubbles server only with its Private API); try again later",
                            error_code=ErrorCode.SERVER_RATE, headers={"x-should-retry": "true"})
         # The wire type knows iMessage and SMS only: RCS is "not iMessage".
         answer: dict[str, Any] = {
