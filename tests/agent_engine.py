@@ -4,7 +4,9 @@ Configured by environment: BLUEWIRE_TEST_ENGINE_DIR (its files), BLUEWIRE_TEST_E
 (comma-separated capability flags, e.g. "mark_read,typing"), BLUEWIRE_TEST_ENGINE_SEND_MS (how
 long a send takes). It appends every send to `sent.jsonl` (fsynced: the test's ground truth),
 then reports SENT, DELIVERED and READ; mark_read/typing go to `commands.jsonl`; each
-`inbox/*.json` file ({"line", "number", "content"}) becomes one inbound message."""
+`inbox/*.json` file ({"line", "number", "content"}, and optionally "attachment": the path of a
+file, reported as a `file://` media URL as Messages.app's engine does) becomes one inbound
+message."""
 
 from __future__ import annotations
 
@@ -38,6 +40,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _inbound(data: dict[str, Any]) -> Inbound:
+    attachment = data.get("attachment")
+    media = (Path(attachment).resolve().as_uri(),) if attachment else ()
+    return Inbound(line=data["line"], number=data["number"], content=data["content"],
+                   at_ms=int(time.time() * 1000), media_urls=media)
+
+
 class Engine:
     def __init__(self) -> None:
         self.dir = Path(os.environ["BLUEWIRE_TEST_ENGINE_DIR"])
@@ -63,10 +72,7 @@ class Engine:
         assert self._sink is not None
         while True:
             for path in sorted(self.inbox.glob("*.json")):
-                data = json.loads(path.read_text())
-                self._sink.inbound(Inbound(line=data["line"], number=data["number"],
-                                           content=data["content"],
-                                           at_ms=int(time.time() * 1000)))
+                self._sink.inbound(_inbound(json.loads(path.read_text())))
                 path.rename(path.with_suffix(".done"))
             await asyncio.sleep(0.05)
 

@@ -4,7 +4,8 @@ reference (`shared/reference/imessage-on-a-mac.md`), on 127.0.0.1 in a thread.
 It checks `?password=`, records every call (`calls`), answers sends with a message object as
 BlueBubbles does, and refuses the Private API routes while `private_api` is off. Test controls
 play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error` post webhooks to
-every URL registered with `POST /api/v1/webhook`.
+every URL registered with `POST /api/v1/webhook`; `inbound` can carry attachments, served by
+`GET /api/v1/attachment/:guid/download` (BlueBubbles server's route) while in `attachments`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class BlueBubblesStandin:
         self.calls: list[Call] = []
         self.webhooks: list[str] = []
         self.sent: dict[str, dict[str, Any]] = {}  # tempGuid: the message object
+        self.attachments: dict[str, tuple[bytes, str]] = {}  # guid: its bytes and type
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -95,6 +97,7 @@ class BlueBubblesStandin:
         app.router.add_get("/api/v1/handle/availability/imessage",
                            self._private(self._availability))
         app.router.add_post("/api/v1/webhook", self._webhook)
+        app.router.add_get("/api/v1/attachment/{guid}/download", self._download)
         app.router.add_get("/files/{name}", self._file)  # a CDN for media_url, no password
         return app
 
@@ -151,6 +154,13 @@ class BlueBubblesStandin:
     async def _file(self, request: web.Request) -> web.Response:
         return web.Response(body=FILE_BYTES, content_type="image/png")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        found = self.attachments.get(request.match_info["guid"])
+        if found is None:
+            return _answer(404, "Attachment does not exist!", error="Attachment not found")
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type)
+
     async def _ok(self, request: web.Request) -> web.Response:
         return _answer(200, "Success")
 
@@ -186,12 +196,23 @@ class BlueBubblesStandin:
         message.update(error=error)
         return self.post("message-send-error", message)
 
-    def inbound(self, address: str, text: str, chat: str | None = None) -> list[int]:
+    def inbound(self, address: str, text: str, chat: str | None = None,
+                attachments: list[dict[str, Any]] | None = None) -> list[int]:
         return self.post("new-message", {
             "guid": str(uuid.uuid4()).upper(), "text": text,
             "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
             "dateCreated": _ms(), "chats": [{"guid": chat or f"iMessage;-;{address}"}],
-            "attachments": [], "associatedMessageGuid": None, "associatedMessageType": None})
+            "attachments": attachments or [], "associatedMessageGuid": None,
+            "associatedMessageType": None})
+
+    def attachment(self, name: str = "IMG_0001.png", data: bytes = FILE_BYTES,
+                   mime_type: str = "image/png", served: bool = True) -> dict[str, Any]:
+        """An attachment object for `inbound`; its bytes downloadable unless not `served`."""
+        guid = f"at_0_{uuid.uuid4()}".upper()
+        if served:
+            self.attachments[guid] = (data, mime_type)
+        return {"guid": guid, "transferName": name, "mimeType": mime_type,
+                "totalBytes": len(data), "uti": "public.png"}
 
     def typing(self, address: str, display: bool = True) -> list[int]:
         return self.post("typing-indicator", {"display": display,

@@ -103,8 +103,9 @@ class Gateway:
         ), ledger=Ledger(Path(settings.sandbox_ledger)) if settings.sandbox_ledger else None)
         self.bluebubbles = BlueBubblesConnector(
             self.lines.line, lambda: self.database.read(account_store.all_lines),
-            settings.public_url)
-        self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines)
+            settings.public_url, media=lambda: self.media)  # self.media is built below
+        self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines,
+                                     media=lambda: self.media)
         connectors: dict[str, Connector] = {"sandbox": self.sandbox,
                                             "bluebubbles": self.bluebubbles,
                                             "agent": self.agents}

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,10 +62,13 @@ class AgentProcess:
     def commands(self) -> list[dict[str, Any]]:
         return read_jsonl(self.engine_dir / "commands.jsonl")
 
-    def phone_sends(self, line: str, number: str, content: str) -> None:
+    def phone_sends(self, line: str, number: str, content: str,
+                    attachment: Path | None = None) -> None:
         name = self.engine_dir / "inbox" / uuid.uuid4().hex
-        name.with_suffix(".tmp").write_text(json.dumps(
-            {"line": line, "number": number, "content": content}))
+        entry: dict[str, Any] = {"line": line, "number": number, "content": content}
+        if attachment is not None:
+            entry["attachment"] = str(attachment)
+        name.with_suffix(".tmp").write_text(json.dumps(entry))
         name.with_suffix(".tmp").rename(name.with_suffix(".json"))
 
     def kill(self) -> None:
@@ -177,6 +182,46 @@ def test_a_send_reaches_the_engine_and_comes_back_as_status_webhooks_and_inbound
     received = wait_for(lambda: [r.json for r in receiver.received("/receive")
                                  if r.json["to_number"] == line], timeout=20)
     assert [(r["content"], r["status"]) for r in received] == [("hi back", "RECEIVED")]
+
+
+def png_bytes() -> bytes:
+    """A real 1x1 PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_an_inbound_picture_on_the_agent_host_becomes_a_gateway_media_link(
+        hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[AgentProcess]) -> None:
+    line = agent_line(hooked)
+    agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    number = "+12125550128"
+    handle = send(api, line, number, "send me a picture")  # a contact: inbound is routed
+    wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+    picture = tmp_path / "IMG 0001.png"
+    picture.write_bytes(png_bytes())
+    agent.phone_sends(line, number, "a picture", attachment=picture)
+    [heard] = wait_for(lambda: [r.json for r in receiver.received("/receive")
+                                if r.json["to_number"] == line], timeout=20)
+    url = heard["media_url"]
+    assert url.startswith(hooked.url + "/media/"), heard
+    assert heard["content"] == "a picture"
+    download = httpx.get(url, timeout=10)
+    assert download.status_code == 200
+    assert download.content == png_bytes()
+    assert download.headers["content-type"].startswith("image/png")
+    # A file that is gone by the time the agent reads it is dropped; the message still arrives.
+    agent.phone_sends(line, number, "a lost picture", attachment=tmp_path / "gone.png")
+    [lost] = wait_for(lambda: [r.json for r in receiver.received("/receive")
+                               if r.json["content"] == "a lost picture"], timeout=20)
+    assert not lost.get("media_url") and not lost.get("media_urls"), lost
+    assert "gone.png cannot be read" in agent.log()
 
 
 def test_an_offline_line_keeps_the_message_queued_until_its_agent_connects(

@@ -137,6 +137,53 @@ def test_a_message_from_a_phone_arrives_as_inbound(
     assert rows[0]["sendblue_number"] == PRIVATE_LINE
 
 
+def inbound_rows(api: httpx.Client, number: str, count: int = 1) -> list[dict]:
+    return wait_for(lambda: len(rows := api.get("/api/v2/messages", params={
+        "is_outbound": "false", "number": number}).json()["data"]) >= count and rows)
+
+
+def test_a_picture_from_a_phone_is_stored_and_linked_on_the_gateway(
+    api: httpx.Client, bb_server: ServerProcess, private: BlueBubblesStandin,
+) -> None:
+    send(api, PRIVATE_LINE, "+13125550151")
+    picture = private.attachment("IMG_0001.png")
+    assert private.inbound("+13125550151", "look", attachments=[picture]) == [200]
+    [row] = inbound_rows(api, "+13125550151")
+    assert row["content"] == "look"
+    url = row["media_url"]
+    assert url.startswith(bb_server.url + "/media/"), url
+    assert private.password not in url and private.url not in url
+    downloaded = httpx.get(url)
+    assert downloaded.status_code == 200
+    assert downloaded.content == FILE_BYTES
+    [call] = private.calls_to("GET", f"/api/v1/attachment/{picture['guid']}/download")
+    assert call.query["password"] == private.password
+
+
+def test_a_picture_without_text_arrives_as_media_only(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    send(api, PRIVATE_LINE, "+13125550153")
+    picture = private.attachment("photo", mime_type="image/jpeg")  # no extension: its type's
+    assert private.inbound("+13125550153", "\ufffc", attachments=[picture]) == [200]
+    [row] = inbound_rows(api, "+13125550153")
+    assert not row["content"]
+    assert row["media_url"].endswith("/photo.jpg")
+    assert httpx.get(row["media_url"]).content == FILE_BYTES
+
+
+def test_an_attachment_that_cannot_be_downloaded_still_delivers_the_text(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    send(api, PRIVATE_LINE, "+13125550152")
+    missing = private.attachment("IMG_0002.png", served=False)  # the stand-in answers 404
+    assert private.inbound("+13125550152", "text survives", attachments=[missing]) == [200]
+    [row] = inbound_rows(api, "+13125550152")
+    assert row["content"] == "text survives"
+    assert not row["media_url"]
+    assert private.calls_to("GET", f"/api/v1/attachment/{missing['guid']}/download")
+
+
 def test_tapbacks_and_unknown_events_are_ignored(
     api: httpx.Client, private: BlueBubblesStandin,
 ) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ..receiver import REPO, ReceiverProcess
@@ -27,6 +28,9 @@ EMAIL = "admin@bluewire.local"
 NUMBER = "+15557654321"
 FRIEND = "+15550002222"
 GROUP = "iMessage;+;chat493817264519283"
+# The start of a real JPEG (SOI, a JFIF APP0 segment) and its end (EOI): bytes, not text.
+JPEG = (bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + bytes(range(256))
+        + bytes.fromhex("ffd9"))
 TRICKY = 'say "hi" \\ then\nend tell & do shell script "rm -rf ~" 🎉 -- (* tell *)'
 
 
@@ -131,6 +135,25 @@ def test_a_send_its_receipts_and_a_reply_travel_through_the_mac(
     [reply] = wait_for(replies, timeout=20)
     assert (reply["content"], reply["number"], reply["is_outbound"]) == ("got it 👍", NUMBER,
                                                                           False)
+
+
+def test_a_picture_the_phone_sends_to_the_mac_downloads_from_the_gateway(
+        tmp_path: Path, gateway: ServerProcess, receiver: ReceiverProcess, mac: Mac,
+        messages_db: MessagesDb) -> None:
+    send(gateway, "send me a picture")  # the sender is a contact of the account: it routes
+    guid_of(messages_db, "send me a picture")
+    chat = str(messages_db.sent_rows()[0][3])
+    picture = tmp_path / "Attachments" / "ab" / "11" / "IMG_0001.jpeg"
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(JPEG)
+    messages_db.incoming(chat, NUMBER, "\ufffclook", attachment=str(picture))
+
+    [heard] = wait_for(lambda: [r.json for r in receiver.received("/receive")], timeout=20)
+    assert heard["content"] == "look"
+    assert heard["media_url"].startswith(gateway.url + "/media/"), heard
+    download = httpx.get(heard["media_url"], timeout=10)
+    assert download.status_code == 200
+    assert download.content == JPEG
 
 
 def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(

@@ -12,13 +12,15 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
+from ..domain import limits
 from ..domain.errors import ErrorCode
+from ..domain.media_types import extension_for, extension_of
 from ..domain.statuses import Service, Status
 from ..store.accounts import Line
 from .bluebubbles_client import BlueBubblesClient, BlueBubblesError
@@ -32,12 +34,18 @@ from .protocol import (
     Typing,
 )
 
+if TYPE_CHECKING:
+    from ..media.service import MediaService
+
 log = logging.getLogger(__name__)
 
 NAME = "bluebubbles"
 RESCAN_S = 2.0  # how soon a line added while running is set up
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
+# A phone's attachment is downloaded up to what the media service stores (it refuses more).
+MAX_ATTACHMENT_BYTES = min(MAX_MEDIA_BYTES, limits.MAX_MEDIA_BYTES)
 _REMEMBERED = 20_000
+_OBJECT_REPLACEMENT = "\ufffc"  # where Messages puts an attachment in the text
 _HANDLE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
@@ -64,8 +72,10 @@ class BlueBubblesConnector:
     capabilities = WITHOUT_PRIVATE_API  # a line's own is capabilities_for(line)
 
     def __init__(self, line_of: Callable[[str], Line | None],
-                 all_lines: Callable[[], list[Line]], public_url: str | None) -> None:
+                 all_lines: Callable[[], list[Line]], public_url: str | None,
+                 media: Callable[[], MediaService | None] | None = None) -> None:
         self._line_of = line_of
+        self._media = media  # stores what phones send; called when needed (built later)
         self._all_lines = all_lines
         self._public_url = public_url.rstrip("/") if public_url else None
         self._servers: dict[str, _Server] = {}
@@ -76,6 +86,8 @@ class BlueBubblesConnector:
         self._sent: OrderedDict[str, str] = OrderedDict()  # our handle: its line
         self._guids: OrderedDict[str, str] = OrderedDict()  # BlueBubbles guid: our handle
         self._latest: OrderedDict[str, StatusUpdate] = OrderedDict()
+        self._downloads: set[asyncio.Task[None]] = set()
+        self._pending: dict[str, asyncio.Task[None]] = {}  # line: its latest inbound waiting
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -88,6 +100,9 @@ class BlueBubblesConnector:
         if self._scanner is not None:
             self._scanner.cancel()
             await asyncio.gather(self._scanner, return_exceptions=True)
+        for task in list(self._downloads):
+            task.cancel()
+        await asyncio.gather(*self._downloads, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
 
@@ -312,10 +327,81 @@ class BlueBubblesConnector:
         group_id = chat if chat and ";+;" in chat else None
         service, _ = _service(data)
         text = data.get("text")
-        self._sink.inbound(Inbound(
-            line=line, number=number, content=text if isinstance(text, str) and text else None,
+        text = text.replace(_OBJECT_REPLACEMENT, "") if isinstance(text, str) else ""
+        inbound = Inbound(
+            line=line, number=number, content=text if text.strip() else None,
             at_ms=_ms(data.get("dateCreated")) or _now_ms(),
-            service=service or Service.IMESSAGE, group_id=group_id))
+            service=service or Service.IMESSAGE, group_id=group_id)
+        attachments = _attachments(data)
+        previous = self._pending.get(line)
+        if not attachments and (previous is None or previous.done()):
+            self._sink.inbound(inbound)
+            return
+        # Downloads must not hold up the webhook's answer (BlueBubbles does not retry), and
+        # a line's inbounds reach the sink in the order they came.
+        task = asyncio.get_running_loop().create_task(
+            self._with_media(inbound, attachments, previous), name=f"{NAME} media {line}")
+        self._pending[line] = task
+        self._downloads.add(task)
+        task.add_done_callback(lambda done: self._finished(line, done))
+
+    def _finished(self, line: str, task: asyncio.Task[None]) -> None:
+        self._downloads.discard(task)
+        if self._pending.get(line) is task:
+            del self._pending[line]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an inbound on line %s was lost", line, exc_info=task.exception())
+
+    async def _with_media(self, inbound: Inbound, attachments: list[dict[str, Any]],
+                          previous: asyncio.Task[None] | None) -> None:
+        stored = [await self._store_attachment(inbound.line, a) for a in attachments]
+        urls = tuple(url for url in stored if url is not None)
+        if previous is not None:
+            await asyncio.wait({previous})
+        if inbound.content is None and not urls:
+            log.warning("an inbound on line %s had only attachments, none of which could be "
+                        "stored: dropped", inbound.line)
+            return
+        if self._sink is not None:
+            self._sink.inbound(replace(inbound, media_urls=urls))
+
+    async def _store_attachment(self, line: str, attachment: dict[str, Any]) -> str | None:
+        """Our download URL of one of a phone's attachments, or None (logged) if it could
+        not be fetched from the line's server or stored."""
+        guid = attachment["guid"]
+        media = self._media() if self._media is not None else None
+        server = self._servers.get(line)
+        settings = None if server else self._line_of(line)
+        client = server.client if server else self._client(settings) if settings else None
+        if media is None or client is None:
+            log.warning("attachment %s on line %s dropped: no %s", guid, line,
+                        "media service" if media is None else "BlueBubbles server configured")
+            return None
+        total = attachment.get("totalBytes")
+        if isinstance(total, int) and total > MAX_ATTACHMENT_BYTES:
+            log.warning("attachment %s on line %s dropped: %d bytes is over the %d limit",
+                        guid, line, total, MAX_ATTACHMENT_BYTES)
+            return None
+        try:
+            data, content_type = await client.download_attachment(guid, MAX_ATTACHMENT_BYTES)
+        except BlueBubblesError as exc:
+            log.warning("attachment %s on line %s dropped: %s", guid, line, exc.reason)
+            return None
+        return await self._put(media, line, _attachment_name(attachment, content_type), data)
+
+    @staticmethod
+    async def _put(media: MediaService, line: str, name: str | None,
+                   data: bytes) -> str | None:
+        if name is None:
+            log.warning("an attachment on line %s dropped: not a media type bluewire keeps",
+                        line)
+            return None
+        try:
+            stored = await media.put(None, name, data, expires=True)
+        except Exception:
+            log.exception("an attachment on line %s (%s) could not be stored", line, name)
+            return None
+        return media.download_url(stored)
 
     def _typing(self, line: str, data: dict[str, Any]) -> None:
         chat = data.get("guid")
@@ -335,6 +421,26 @@ class BlueBubblesConnector:
         store.move_to_end(key)
         if len(store) > _REMEMBERED:
             store.popitem(last=False)
+
+
+def _attachments(data: dict[str, Any]) -> list[dict[str, Any]]:
+    found = data.get("attachments")
+    if not isinstance(found, list):
+        return []
+    return [a for a in found if isinstance(a, dict) and isinstance(a.get("guid"), str)
+            and a["guid"]]
+
+
+def _attachment_name(attachment: dict[str, Any], content_type: str | None) -> str | None:
+    """A file name with a media extension (its own, else from its type), or None."""
+    name = attachment.get("transferName")
+    name = name.rsplit("/", 1)[-1].strip() if isinstance(name, str) else ""
+    if extension_of(name) in limits.MEDIA_EXTENSIONS:
+        return name
+    mime = attachment.get("mimeType")
+    extension = extension_for(mime if isinstance(mime, str) else None) \
+        or extension_for(content_type)
+    return f"{name or 'attachment'}.{extension}" if extension else None
 
 
 def _chat_guid(data: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ import aiohttp
 
 SEND_TIMEOUT_S = 30.0  # sends are known to hang for minutes: give up well before that
 CALL_TIMEOUT_S = 10.0
+DOWNLOAD_TIMEOUT_S = 120.0
 WEBHOOK_EVENTS = ("new-message", "updated-message", "message-send-error", "typing-indicator")
 
 
@@ -77,6 +78,35 @@ class BlueBubblesClient:
         value = data.get("available") if isinstance(data, dict) else data
         return value if isinstance(value, bool) else None
 
+    async def download_attachment(self, guid: str, max_bytes: int,
+                                  limit_s: float = DOWNLOAD_TIMEOUT_S) -> tuple[bytes, str | None]:
+        """An attachment's bytes and content type, by BlueBubbles server's documented route
+        `GET attachment/:guid/download` (the reference only lists `attachments [...]` in its
+        message objects). Refused if larger than `max_bytes`. Errors never carry the URL,
+        which holds the password."""
+        try:
+            async with self._session.get(
+                f"{self.url}/api/v1/attachment/{quote(guid, safe='')}/download",
+                params={"password": self._password},
+                timeout=aiohttp.ClientTimeout(total=limit_s),
+            ) as response:
+                if response.status != 200:
+                    raise BlueBubblesError(response.status,
+                                           f"BlueBubbles answered {response.status}")
+                if (response.content_length or 0) > max_bytes:
+                    raise _too_large(max_bytes)
+                data = await response.content.read(max_bytes + 1)
+                content_type = response.content_type
+        except TimeoutError:
+            raise BlueBubblesError(None, f"no attachment from BlueBubbles within "
+                                         f"{limit_s:g}s") from None
+        except aiohttp.ClientError as exc:
+            raise BlueBubblesError(None, "BlueBubbles could not be reached: "
+                                         f"{type(exc).__name__}") from None
+        if len(data) > max_bytes:
+            raise _too_large(max_bytes)
+        return data, content_type
+
     async def register_webhook(self, url: str) -> None:
         await self._call("POST", "webhook", json={"url": url, "events": list(WEBHOOK_EVENTS)})
 
@@ -112,6 +142,10 @@ def _refusal(status: int, body: Any) -> str:
         detail = (error.get("message") if isinstance(error, dict) else None) \
             or body.get("message") or ""
     return f"BlueBubbles answered {status}" + (f": {detail}" if detail else "")
+
+
+def _too_large(max_bytes: int) -> BlueBubblesError:
+    return BlueBubblesError(None, f"the attachment is larger than {max_bytes} bytes")
 
 
 def _message(data: Any) -> dict[str, Any]:

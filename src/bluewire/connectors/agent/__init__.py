@@ -24,8 +24,15 @@ Commands, gateway -> agent, each with a unique id:
 Events, agent -> gateway, each with a unique id:
 
     {"id": "…", "type": "status", "update": {StatusUpdate fields}}
-    {"id": "…", "type": "inbound", "message": {Inbound fields}}
+    {"id": "…", "type": "inbound", "message": {Inbound fields},
+     "attachments": [{"url": "file:///…", "name": "…", "content_type": "…", "data": "<base64>"}]}
+                                                         ("attachments": optional, attachments.py)
     {"id": "…", "type": "typing", "event": {Typing fields}}
+
+An inbound's `file://` media (the files an engine such as Messages.app saved on the agent's
+host) travel as attachments in the event; the gateway stores them as inbound media (expiring
+like any received media) and replaces the file URLs with its own download links before the
+message is stored. A file that is missing, unreadable or too large is logged and dropped.
 
 Every command and event is answered `{"type": "ack", "id": "…"}` (a send's ack may carry
 `"error": {"code": 10001, "reason": "…"}`: the network refused it, the message ends in ERROR).

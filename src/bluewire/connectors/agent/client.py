@@ -21,6 +21,7 @@ from ...domain.errors import ERROR_TEXT, ErrorCode
 from ...domain.statuses import Status
 from ..protocol import Capabilities, Connector, Inbound, SendFailed, StatusUpdate, Typing
 from . import frames
+from .attachments import read_attachments
 from .state import DONE, AgentState
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,10 @@ class _Sink:
         self._agent.emit("status", "update", update)
 
     def inbound(self, message: Inbound) -> None:
-        self._agent.emit("inbound", "message", message)
+        # The engine's local files travel in the event itself (see attachments.py).
+        attachments = read_attachments(message.media_urls)
+        extra = {"attachments": attachments} if attachments else None
+        self._agent.emit("inbound", "message", message, extra)
 
     def typing(self, event: Typing) -> None:
         self._agent.emit("typing", "event", event)
@@ -121,8 +125,10 @@ class Agent:
             finally:
                 self._socket = None
 
-    def emit(self, kind: str, key: str, value: Any) -> None:
-        frame = {"id": uuid.uuid4().hex, "type": kind, key: frames.to_plain(value)}
+    def emit(self, kind: str, key: str, value: Any,
+             extra: dict[str, Any] | None = None) -> None:
+        frame = {"id": uuid.uuid4().hex, "type": kind, key: frames.to_plain(value),
+                 **(extra or {})}
         self._state.add_event(frame)  # durable before it is sent
         self._send_soon(frame)
 

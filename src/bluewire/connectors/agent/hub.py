@@ -26,6 +26,7 @@ from ..protocol import (
     StatusUpdate,
 )
 from . import frames
+from .attachments import MediaPut, with_stored_media
 from .tokens import AgentToken, AgentTokens
 from .websocket import Closed, WebSocket
 
@@ -59,9 +60,13 @@ class AgentConnector:
     capabilities = DEFAULT_CAPABILITIES
 
     def __init__(self, tokens: AgentTokens, lines: LineDirectory,
-                 ack_timeout_s: float = 30.0) -> None:
+                 ack_timeout_s: float = 30.0, *,
+                 media: Callable[[], MediaPut] | None = None) -> None:
         self._tokens = tokens
         self._lines = lines
+        # Stores the agents' inbound attachments (None: their file:// URLs are left as sent).
+        # A getter: the app builds its media service after its connectors.
+        self._media = media
         self._ack_timeout_s = ack_timeout_s
         self._sink: Any = None
         self._links: dict[str, _Link] = {}  # token id: its connected agent
@@ -235,12 +240,7 @@ class AgentConnector:
             if kind == "status":
                 self._sink.status(frames.status_from(frame["update"]))
             elif kind == "inbound":
-                message = frames.inbound_from(frame["message"])
-                if message.line not in link.lines:
-                    log.warning("agent %s reported an inbound to %s, not its line; dropped",
-                                link.token_id, message.line)
-                else:
-                    self._sink.inbound(message, handle=inbound_handle(link.token_id, event_id))
+                await self._inbound(link, event_id, frame)
             else:
                 self._sink.typing(frames.typing_from(frame["event"]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -250,6 +250,18 @@ class AgentConnector:
         seen[event_id] = None
         if len(seen) > _SEEN_EVENTS:
             seen.popitem(last=False)
+
+    async def _inbound(self, link: _Link, event_id: str, frame: dict[str, Any]) -> None:
+        message = frames.inbound_from(frame["message"])
+        if message.line not in link.lines:
+            log.warning("agent %s reported an inbound to %s, not its line; dropped",
+                        link.token_id, message.line)
+            return
+        attachments = frame.get("attachments")
+        if self._media is not None:  # stored as inbound media: our links replace file:// URLs
+            message = await with_stored_media(
+                self._media(), message, attachments if isinstance(attachments, list) else [])
+        self._sink.inbound(message, handle=inbound_handle(link.token_id, event_id))
 
     def _drop(self, link: _Link) -> None:
         if self._links.get(link.token_id) is link:

@@ -1,7 +1,9 @@
 """The agent's local state file: the command ids it executed (so a re-sent or re-delivered
 command is never executed twice) and the events not yet acknowledged (kept while the gateway
-is away). Rewritten atomically on every change: it stays small, and a SIGKILL at any moment
-leaves the previous or the next version, never a torn one."""
+is away). Rewritten atomically on every change: a SIGKILL at any moment leaves the previous or
+the next version, never a torn one. It is small, except while an inbound event carrying
+attachments is unacknowledged: the event holds their bytes (base64, up to ~13 MB an event, see
+attachments.py), so the file can then be large, and shrinks again once the gateway acks it."""
 
 from __future__ import annotations
 
