@@ -86,13 +86,6 @@ class AgentProcess:
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
     with server.client() as client:
         for kind in ("receive", "outbound"):

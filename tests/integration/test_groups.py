@@ -38,13 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    process = ReceiverProcess(tmp_path_factory.mktemp("groups-receiver")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def api(server: ServerProcess, receiver: ReceiverProcess) -> Iterator[httpx.Client]:
     with server.client() as client:
         for type_ in ("outbound", "receive"):

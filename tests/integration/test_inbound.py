@@ -18,13 +18,6 @@ SEED_003_KEYS = {"accountEmail", "content", "media_url", "is_outbound", "status"
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
     with server.client() as client:
         answer = client.post("/api/account/webhooks", json={

@@ -31,13 +31,6 @@ def phone(npa: int, suffix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory,
            engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("server"), engine=engine,

@@ -71,13 +71,6 @@ def phone(npa: int, suffix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def hooks_server(tmp_path_factory: pytest.TempPathFactory,
                  engine: Engine) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("hooks"), HOOK_ENV, engine=engine).start()
