@@ -4,11 +4,8 @@ scripted engine of tests/agent_engine.py, and a real webhook receiver."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import struct
 import subprocess
-import sys
 import time
 import uuid
 import zlib
@@ -21,40 +18,23 @@ import httpx
 import pytest
 
 from ..agent_engine import read_jsonl
+from ..agent_process import AgentProcess, create_token
 from ..receiver import REPO, ReceiverProcess
 from ..server import ServerProcess, wait_for
 
 EMAIL = "admin@bluewire.local"
 
 
-class AgentProcess:
-    """`bluewire agent` with the scripted engine, its files and state in `workdir`."""
+class ScriptedAgent(AgentProcess):
+    """The agent running the scripted engine of tests/agent_engine.py, its files in `workdir`."""
 
     def __init__(self, server: ServerProcess, workdir: Path, token: str, *,
                  caps: str = "", send_ms: int = 0) -> None:
-        self.server = server
-        self.workdir = workdir
-        self.token = token
         self.engine_dir = workdir / "engine"
         self.engine_dir.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "BLUEWIRE_LOG_LEVEL": "info",
-                    "BLUEWIRE_TEST_ENGINE_DIR": str(self.engine_dir),
-                    "BLUEWIRE_TEST_ENGINE_CAPS": caps,
-                    "BLUEWIRE_TEST_ENGINE_SEND_MS": str(send_ms)}
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / "agent.log"
-
-    def start(self) -> AgentProcess:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bluewire", "agent", "--gateway", self.server.url,
-                 "--token", self.token, "--state-dir", str(self.workdir / "state"),
-                 "--engine", "tests.agent_engine:Engine"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        super().__init__(server, workdir, token, ["--engine", "tests.agent_engine:Engine"], {
+            "BLUEWIRE_LOG_LEVEL": "info", "BLUEWIRE_TEST_ENGINE_DIR": str(self.engine_dir),
+            "BLUEWIRE_TEST_ENGINE_CAPS": caps, "BLUEWIRE_TEST_ENGINE_SEND_MS": str(send_ms)})
 
     def sent(self) -> list[dict[str, Any]]:
         return read_jsonl(self.engine_dir / "sent.jsonl")
@@ -71,19 +51,6 @@ class AgentProcess:
         name.with_suffix(".tmp").write_text(json.dumps(entry))
         name.with_suffix(".tmp").rename(name.with_suffix(".json"))
 
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
 
 @pytest.fixture(scope="module")
 def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
@@ -96,8 +63,8 @@ def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ServerProcess:
 
 
 @pytest.fixture
-def agents(tmp_path: Path) -> Iterator[list[AgentProcess]]:
-    started: list[AgentProcess] = []
+def agents(tmp_path: Path) -> Iterator[list[ScriptedAgent]]:
+    started: list[ScriptedAgent] = []
     yield started
     for agent in started:
         agent.stop()
@@ -114,14 +81,9 @@ def agent_line(server: ServerProcess) -> str:
     return line
 
 
-def create_token(server: ServerProcess, *lines: str) -> str:
-    out = server.cli("agents", "create", *[a for line in lines for a in ("--line", line)]).stdout
-    return next(word for word in out.split() if word.startswith("agt_") and "." in word)
-
-
-def launch(server: ServerProcess, tmp_path: Path, agents: list[AgentProcess], token: str,
-           **kwargs: Any) -> AgentProcess:
-    agent = AgentProcess(server, tmp_path / f"agent{len(agents)}", token, **kwargs).start()
+def launch(server: ServerProcess, tmp_path: Path, agents: list[ScriptedAgent], token: str,
+           **kwargs: Any) -> ScriptedAgent:
+    agent = ScriptedAgent(server, tmp_path / f"agent{len(agents)}", token, **kwargs).start()
     agents.append(agent)
     return agent
 
@@ -144,7 +106,7 @@ def status_of(api: httpx.Client, handle: str) -> str:
 
 def test_tokens_are_listed_revoked_and_an_agent_says_hello(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     line = agent_line(server)
     token = create_token(server, line)
     token_id = token.split(".")[0]
@@ -160,7 +122,7 @@ def test_tokens_are_listed_revoked_and_an_agent_says_hello(
 
 def test_a_send_reaches_the_engine_and_comes_back_as_status_webhooks_and_inbound_arrives(
         hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     line = agent_line(hooked)
     agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
     wait_for(lambda: line_state(api, line) == "online", timeout=20)
@@ -190,7 +152,7 @@ def png_bytes() -> bytes:
 
 def test_an_inbound_picture_on_the_agent_host_becomes_a_gateway_media_link(
         hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     line = agent_line(hooked)
     agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
     wait_for(lambda: line_state(api, line) == "online", timeout=20)
@@ -219,7 +181,7 @@ def test_an_inbound_picture_on_the_agent_host_becomes_a_gateway_media_link(
 
 def test_an_offline_line_keeps_the_message_queued_until_its_agent_connects(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     line = agent_line(server)
     token = create_token(server, line)
     handle = send(api, line, "+12125550124", "wait for me")
@@ -235,7 +197,7 @@ def test_an_offline_line_keeps_the_message_queued_until_its_agent_connects(
 
 def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     line = agent_line(server)
     token = create_token(server, line)
     agent = launch(server, tmp_path, agents, token, send_ms=40)
@@ -247,7 +209,7 @@ def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
         agent.phone_sends(line, number, f"inbound {i}")
     wait_for(lambda: len(agent.sent()) >= 8, timeout=20)
     agent.kill()
-    restarted = AgentProcess(server, agent.workdir, token, send_ms=0).start()
+    restarted = ScriptedAgent(server, agent.workdir, token, send_ms=0).start()
     agents.append(restarted)
     for i in range(10, 15):
         restarted.phone_sends(line, number, f"inbound {i}")
@@ -271,33 +233,23 @@ def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
 
 
 def test_a_token_for_another_line_is_refused(
-        server: ServerProcess, tmp_path: Path, agents: list[AgentProcess]) -> None:
+        server: ServerProcess, tmp_path: Path, agents: list[ScriptedAgent]) -> None:
     line, other = agent_line(server), agent_line(server)
     token = create_token(server, line)
-    agent = AgentProcess(server, tmp_path / "refused", token)
-    agent.start()
-    assert agent.process is not None
-    agent.process.kill()
-    agent.process.wait()
-    with agent.log_path.open("ab") as log:
-        result = subprocess.run(
-            [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url, "--token", token,
-             "--line", other, "--state-dir", str(tmp_path / "refused" / "state"),
-             "--engine", "tests.agent_engine:Engine"],
-            cwd=REPO, env=agent.env, stdout=log, stderr=subprocess.STDOUT, timeout=60)
-    assert result.returncode == 3, agent.log()
-    assert "line_not_allowed" in agent.log() and other in agent.log()
-    bad = subprocess.run(
-        [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url,
-         "--token", token + "x", "--state-dir", str(tmp_path / "bad"),
-         "--engine", "tests.agent_engine:Engine"],
-        cwd=REPO, env=agent.env, capture_output=True, text=True, timeout=60)
+    wrong_line = ScriptedAgent(server, tmp_path / "refused", token)
+    wrong_line.command += ["--line", other]
+    assert wrong_line.start().process is not None
+    assert wrong_line.process.wait(60) == 3, wrong_line.log()
+    assert "line_not_allowed" in wrong_line.log() and other in wrong_line.log()
+    bad_token = ScriptedAgent(server, tmp_path / "bad", token + "x")
+    bad = subprocess.run(bad_token.command, cwd=REPO, env=bad_token.env, capture_output=True,
+                         text=True, timeout=60)
     assert bad.returncode == 3 and "bad_token" in bad.stderr + bad.stdout
 
 
 def test_mark_read_and_typing_need_the_capability_the_agent_declares(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
-        agents: list[AgentProcess]) -> None:
+        agents: list[ScriptedAgent]) -> None:
     bare, able = agent_line(server), agent_line(server)
     launch(server, tmp_path, agents, create_token(server, bare))
     capable = launch(server, tmp_path, agents, create_token(server, able),
@@ -322,7 +274,7 @@ def test_mark_read_and_typing_need_the_capability_the_agent_declares(
 
 
 def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
-        tmp_path: Path, agents: list[AgentProcess]) -> None:
+        tmp_path: Path, agents: list[ScriptedAgent]) -> None:
     (tmp_path / "gateway").mkdir()
     server = ServerProcess(tmp_path / "gateway").start()
     try:

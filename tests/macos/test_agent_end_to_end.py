@@ -5,10 +5,6 @@ writes into chat.db itself."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ..receiver import REPO, ReceiverProcess
+from ..agent_process import AgentProcess, create_token
+from ..receiver import ReceiverProcess
 from ..server import ServerProcess, wait_for
 from .conftest import LINE
 from .messages_db import MessagesDb
@@ -34,32 +31,14 @@ JPEG = (bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + bytes(range(
 TRICKY = 'say "hi" \\ then\nend tell & do shell script "rm -rf ~" 🎉 -- (* tell *)'
 
 
-class Mac:
-    """`bluewire agent` with the Messages.app engine on `messages_db`."""
+class Mac(AgentProcess):
+    """The agent with the Messages.app engine on `messages_db` (PATH leads its osascript to
+    the stand-in)."""
 
     def __init__(self, server: ServerProcess, workdir: Path, token: str,
                  messages_db: MessagesDb) -> None:
-        self.command = [sys.executable, "-m", "bluewire", "agent", "--gateway", server.url,
-                        "--token", token, "--line", LINE, "--state-dir", str(workdir / "state"),
-                        "--chat-db", str(messages_db.path)]
-        self.log_path = workdir / "agent.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Mac:
-        with self.log_path.open("ab") as log:  # PATH leads to the stand-in osascript
-            self.process = subprocess.Popen(self.command, cwd=REPO, env=dict(os.environ),
-                                            stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        super().__init__(server, workdir, token,
+                         ["--line", LINE, "--chat-db", str(messages_db.path)])
 
 
 @pytest.fixture
@@ -87,9 +66,7 @@ def receiver(tmp_path: Path, gateway: ServerProcess) -> Iterator[ReceiverProcess
 
 @pytest.fixture
 def mac(tmp_path: Path, gateway: ServerProcess, messages_db: MessagesDb) -> Iterator[Mac]:
-    out = gateway.cli("agents", "create", "--line", LINE).stdout
-    token = next(word for word in out.split() if word.startswith("agt_") and "." in word)
-    agent = Mac(gateway, tmp_path, token, messages_db).start()
+    agent = Mac(gateway, tmp_path, create_token(gateway, LINE), messages_db).start()
     yield agent
     agent.stop()
 

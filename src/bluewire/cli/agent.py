@@ -14,29 +14,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..services.accounts import AdminError
+from ..connectors.agent.tokens import AgentTokens
+from .admin import open_gateway, run_admin
 
 console = Console()
 err = Console(stderr=True)
 EXIT_REFUSED = 3
 
 
-def _tokens():  # type: ignore[no-untyped-def]
-    from ..app import Gateway
-    from ..config import Settings
-    from ..connectors.agent.tokens import AgentTokens
-
-    gateway = Gateway(Settings.from_env())
-    gateway.prepare()
+def _tokens() -> AgentTokens:
+    gateway = open_gateway()
     return AgentTokens(gateway.database, gateway.writer)
-
-
-def _admin(action):  # type: ignore[no-untyped-def]
-    try:
-        return action()
-    except AdminError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
 
 
 def _engine(name: str, lines: list[str], state_dir: Path, chat_db: Path) -> Any:
@@ -72,7 +60,7 @@ def agent_commands(app: typer.Typer) -> None:
         line: Annotated[list[str], typer.Option(help="A line the agent serves (repeatable).")],
     ) -> None:
         """Create an agent token for some lines. It is shown once; only its hash is stored."""
-        token, text = _admin(lambda: _tokens().create(line))
+        token, text = run_admin(lambda: _tokens().create(line))
         console.print(f"agent token {token.token_id} for {', '.join(token.lines)}:\n{text}",
                       soft_wrap=True, highlight=False)
 
@@ -88,7 +76,7 @@ def agent_commands(app: typer.Typer) -> None:
     @agents_app.command("revoke")
     def agents_revoke(token_id: str) -> None:
         """Revoke an agent token (a connected agent keeps its session until it reconnects)."""
-        _admin(lambda: _tokens().revoke(token_id))
+        run_admin(lambda: _tokens().revoke(token_id))
         console.print(f"agent token {token_id} revoked")
 
     @app.command("agent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -124,3 +125,13 @@ def client_app(app: typer.Typer) -> None:
         console.print(table)
         total = result.get("pagination", {}).get("total")
         console.print(f"{len(result.get('data', []))} of {total}")
+
+
+def local_time(value: str | None) -> str:
+    """An ISO 8601 time from the API, shown in the local zone (as given if it is not one)."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value

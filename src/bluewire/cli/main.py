@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.panel import Panel
 
 from ..config import Settings
-from ..services.accounts import AdminError, Bootstrap
+from ..services.accounts import Bootstrap
+from .admin import open_gateway, run_admin
 from .agent import agent_commands
 from .client import client_app
 from .events import events_command
@@ -39,14 +40,6 @@ webhooks_commands(app)
 
 console = Console()
 err = Console(stderr=True)
-
-
-def _gateway():  # type: ignore[no-untyped-def]
-    from ..app import Gateway
-
-    gateway = Gateway(Settings.from_env())
-    gateway.prepare()
-    return gateway
 
 
 @app.command()
@@ -126,21 +119,13 @@ def _print_welcome(boot: Bootstrap, host: str, port: int) -> None:
                   f"BLUEWIRE_API_SECRET_KEY={shlex.quote(boot.keys.secret)}", soft_wrap=True)
 
 
-def _admin(action):  # type: ignore[no-untyped-def]
-    try:
-        return action()
-    except AdminError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
 @accounts_app.command("create")
 def accounts_create(
     email: str,
     plan: Annotated[str, typer.Option(help="Plan name shown in payloads.")] = "blue",
 ) -> None:
     """Create an account."""
-    account = _admin(lambda: _gateway().accounts.create_account(email, plan))
+    account = run_admin(lambda: open_gateway().accounts.create_account(email, plan))
     console.print(f"account {account.email} created (id {account.id})")
 
 
@@ -151,7 +136,7 @@ def keys_create(
     secret: Annotated[str | None, typer.Option(help="Use this secret (default: random).")] = None,
 ) -> None:
     """Create an API key pair for an account. The secret is shown once."""
-    pair = _admin(lambda: _gateway().accounts.create_key(account, key_id, secret))
+    pair = run_admin(lambda: open_gateway().accounts.create_key(account, key_id, secret))
     console.print(f"sb-api-key-id:     {pair.key_id}\nsb-api-secret-key: {pair.secret}",
                   soft_wrap=True)
 
@@ -172,7 +157,7 @@ def lines_add(
 ) -> None:
     """Add a line (or grant a shared line) to an account."""
     settings = {"url": url, "password": password} if url or password else None
-    line = _admin(lambda: _gateway().accounts.add_line(number, account, connector,
+    line = run_admin(lambda: open_gateway().accounts.add_line(number, account, connector,
                                                        shared=shared, rate_limit=rate_limit,
                                                        settings=settings))
     console.print(f"line {line.number} ({line.connector}) granted to {account}")

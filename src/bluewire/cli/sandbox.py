@@ -3,7 +3,6 @@ API (/sandbox/phones/…) with the same key headers as any client."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from .client import DEFAULT_URL, KeyId, Secret, Url, _call, _status_style
+from .client import DEFAULT_URL, KeyId, Secret, Url, _call, _status_style, local_time
 
 console = Console(highlight=False)
 
@@ -143,31 +142,31 @@ def _print_conversation(conversation: dict[str, Any]) -> None:
         status = message.get("status") or ""
         shown = f"[{_status_style(status)}]{status}[/]"
         if message.get("read_at"):
-            shown += f" {_time(message['read_at'])}"
+            shown += f" {local_time(message['read_at'])}"
         rows.append((message.get("received_at") or "", "[cyan]← in[/cyan]",
                      _text(message.get("content"), [message.get("media_url")]), shown))
     for message in conversation.get("sent") or []:
         read_at = message.get("read_at")
-        shown = f"[green]Read[/] {_time(read_at)}" if read_at else "Sent"
+        shown = f"[green]Read[/] {local_time(read_at)}" if read_at else "Sent"
         rows.append((message.get("sent_at") or "", "[magenta]→ out[/magenta]",
                      _text(message.get("content"), message.get("media_urls") or []), shown))
     table = Table("time", "", "message", "status", title=f"with {line}", title_justify="left")
     for at, direction, text, status in sorted(rows, key=lambda row: row[0]):
-        table.add_row(_time(at), direction, text, status)
+        table.add_row(local_time(at), direction, text, status)
     console.print(table)
     receipts = conversation.get("read_receipts") or []
     if receipts:
         console.print(f"  read receipts from {line}: {len(receipts)} "
-                      f"(latest {_time(receipts[-1].get('received_at'))})")
+                      f"(latest {local_time(receipts[-1].get('received_at'))})")
     else:
         console.print(f"  read receipts from {line}: none")
     typing = conversation.get("typing")
     if typing:
         state = "[bold]is typing…[/bold]" if typing.get("is_typing") else "not typing"
-        console.print(f"  {line} {state} (since {_time(typing.get('updated_at'))})")
+        console.print(f"  {line} {state} (since {local_time(typing.get('updated_at'))})")
     phone_typing = conversation.get("phone_typing")
     if phone_typing and phone_typing.get("is_typing"):
-        console.print(f"  the phone is typing (since {_time(phone_typing.get('updated_at'))})")
+        console.print(f"  the phone is typing (since {local_time(phone_typing.get('updated_at'))})")
 
 
 def _text(content: str | None, media: list[str | None]) -> str:
@@ -175,11 +174,3 @@ def _text(content: str | None, media: list[str | None]) -> str:
     parts += [f"[dim]media {escape(url)}[/dim]" for url in media if url]
     return "\n".join(parts)
 
-
-def _time(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return value

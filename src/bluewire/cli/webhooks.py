@@ -3,7 +3,6 @@ resend and replay), over the server's HTTP API with the same key headers as any 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .client import DEFAULT_URL, KeyId, Secret, Url, _call
+from .client import DEFAULT_URL, KeyId, Secret, Url, _call, local_time
 
 console = Console(highlight=False)
 
@@ -160,18 +159,10 @@ def _print_deliveries(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         state = row.get("state") or ""
         last = row.get("last_error") or row.get("last_status") or ""
-        table.add_row(str(row.get("id")), _short_time(row.get("created_at")),
+        table.add_row(str(row.get("id")), local_time(row.get("created_at")),
                       f"[{_STATE_STYLES.get(state, 'white')}]{state}[/]",
                       str(row.get("attempts")), escape(str(last)[:60]),
                       escape(str(row.get("url"))), str(row.get("event_type")))
     console.print(table)
     console.print(f"{len(rows)} deliveries")
 
-
-def _short_time(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return value
