@@ -25,6 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# The key pair every benchmarked server bootstraps with, and the sandbox line it makes.
+KEY_ID = "bench-key-id"
+SECRET = "bench-secret-key"
+LINE = "+14155550199"
+API_HEADERS = {"Content-Type": "application/json", "sb-api-key-id": KEY_ID,
+               "sb-api-secret-key": SECRET}
 _TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import (
+    API_HEADERS,
+    KEY_ID,
+    LINE,
+    SECRET,
     CpuMeter,
     CpuShare,
     ServerProcess,
@@ -59,9 +63,6 @@ from profile_summary import load, report
 
 BENCH = Path(__file__).resolve().parent
 
-KEY_ID = "bench-key-id"
-SECRET = "bench-secret-key"
-LINE = "+14155550199"  # the sandbox line `serve` bootstraps on first start
 RECIPIENT = "+14155550100"  # a sandbox phone on iMessage: delivered, then read
 
 
@@ -69,8 +70,6 @@ def send_body(recipient: str) -> bytes:
     return json.dumps({"number": recipient, "from_number": LINE,
                        "content": "Hello from the bluewire benchmark"}).encode()
 
-HEADERS = {"Content-Type": "application/json", "sb-api-key-id": KEY_ID,
-           "sb-api-secret-key": SECRET}
 PATH = "/api/send-message"
 
 TARGET_RATE = 12_000.0  # DESIGN §10: accepted and committed a second, one process, one core
@@ -187,7 +186,7 @@ def run_echo(workdir: Path, wrk: Wrk, args: argparse.Namespace) -> Measurement:
     ).start()
     try:
         body = send_body(args.recipient)
-        server.wait_ready(lambda: http_request(port, "POST", PATH, body, HEADERS)[0] == 200)
+        server.wait_ready(lambda: http_request(port, "POST", PATH, body, API_HEADERS)[0] == 200)
         measurement, _ = measure("echo (bare ASGI + msgspec)", server, wrk, args)
         return measurement
     finally:
@@ -231,7 +230,7 @@ def _load_and_count(server: ServerProcess, database: str, store: Store, wrk: Wrk
                     args: argparse.Namespace, profiler: list[str] | None,
                     database_pid: int | None) -> tuple[Measurement, Durability]:
     wait_serving(server, "/openapi.json", store.workers)
-    status, answer = http_request(server.port, "POST", PATH, send_body(args.recipient), HEADERS)
+    status, answer = http_request(server.port, "POST", PATH, send_body(args.recipient), API_HEADERS)
     if status != 200:
         raise RuntimeError(f"send-message answered {status}: {answer.decode(errors='replace')}"
                            f"\n{server.log()}")
@@ -388,7 +387,7 @@ def main() -> int:
         setup = open_stores(args.stores, args.server_cpu, stack)
         stores = setup.stores
         workdir = Path(stack.enter_context(scratch_dir("bluewire-bench-")))
-        script = write_wrk_script(workdir, send_body(args.recipient), HEADERS)
+        script = write_wrk_script(workdir, send_body(args.recipient), API_HEADERS)
         wrk = Wrk(wrk_path, script, cpu=args.load_cpu, connections=args.connections)
         for number in range(1, args.rounds + 1):
             for store in stores:

@@ -48,6 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
+    API_HEADERS,
+    KEY_ID,
+    LINE,
+    SECRET,
     CpuMeter,
     CpuShare,
     ServerProcess,
@@ -75,13 +79,8 @@ from profile_summary import load, report
 
 BENCH = Path(__file__).resolve().parent
 
-KEY_ID = "bench-key-id"
-SECRET = "bench-secret-key"
-LINE = "+14155550199"  # the sandbox line `serve` bootstraps on first start
 RECIPIENT = "+14155550100"  # a sandbox phone on iMessage: QUEUED, SENT, DELIVERED, READ
 GLOBAL_SECRET = "whsec_" + base64.b64encode(b"bluewire-benchmark-webhook-secret").decode()
-API_HEADERS = {"Content-Type": "application/json", "sb-api-key-id": KEY_ID,
-               "sb-api-secret-key": SECRET}
 
 TARGET_RATE = 5_000.0  # deliveries a second
 TARGET_RATIO = 0.5  # of the bare client loop
