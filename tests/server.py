@@ -20,6 +20,11 @@ SECRET = "test-secret-key"
 SANDBOX_LINE = "+14155550199"
 
 
+def phone(npa: int, suffix: str = "00") -> str:
+    """The sandbox phone +1 NPA 555-01XX (its behaviour is set by the last two digits)."""
+    return f"+1{npa}55501{suffix}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -26,15 +26,11 @@ import pytest
 from sendblue_api import AsyncSendblueAPI, AuthenticationError, BadRequestError, SendblueAPI
 
 from ..databases import Engine
-from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 HEARTBEAT_MS = 200
 OTHER_EMAIL = "other@example.com"
 OTHER_KEY, OTHER_SECRET = "other-key-id", "other-secret-key"
-
-
-def phone(npa: int, suffix: str) -> str:
-    return f"+1{npa}55501{suffix}"
 
 
 @pytest.fixture(scope="module")

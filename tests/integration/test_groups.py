@@ -17,14 +17,10 @@ from sendblue_api import NotFoundError, SendblueAPI
 
 from ..databases import Engine
 from ..receiver import ReceiverProcess
-from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 OTHER_EMAIL = "groups-other@example.com"
 OTHER_KEY, OTHER_SECRET = "groups-other-key", "groups-other-secret"
-
-
-def phone(npa: int, suffix: str = "00") -> str:
-    return f"+1{npa}55501{suffix}"
 
 
 @pytest.fixture(scope="module")

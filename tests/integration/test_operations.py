@@ -20,14 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ..databases import Engine
 from ..receiver import ReceiverProcess
-from ..server import SANDBOX_LINE, ServerProcess, wait_for
+from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 
 WAIT_S = 30.0
-
-
-def phone(npa: int, suffix: str) -> str:
-    """The sandbox phone +1 NPA 555-01XX (its behaviour is set by the last two digits)."""
-    return f"+1{npa}55501{suffix}"
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,12 @@ import httpx
 import pytest
 
 from ..databases import Engine
-from ..server import SANDBOX_LINE, ServerProcess, wait_for
+from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 
 OTHER_EMAIL = "phone-other@example.com"
 OTHER_KEY, OTHER_SECRET = "phone-other-key", "phone-other-secret"
 LONELY_EMAIL = "phone-lonely@example.com"
 LONELY_KEY, LONELY_SECRET = "phone-lonely-key", "phone-lonely-secret"
-
-
-def phone(npa: int, suffix: str = "00") -> str:
-    return f"+1{npa}55501{suffix}"
 
 
 @pytest.fixture(scope="module")

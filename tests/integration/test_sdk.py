@@ -21,14 +21,9 @@ from sendblue_api import (
     SendblueAPI,
 )
 
-from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 T = TypeVar("T")
-
-
-def phone(npa: int, suffix: str) -> str:
-    """The sandbox phone +1 NPA 555-01XX (its behaviour is set by the last two digits)."""
-    return f"+1{npa}55501{suffix}"
 
 
 def extra(model: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from ..databases import Engine
 from ..receiver import REDIRECT_TARGET, Received, ReceiverProcess, by_webhook_id
-from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 WEBHOOKS = "/api/account/webhooks"
 # Short retries and timeouts, so every failure path runs in seconds.
@@ -60,11 +60,6 @@ FULL_CHAIN = ["QUEUED", "SENT", "DELIVERED", "READ"]
 
 PLAIN_SECRET = "a plain secret, not base64"
 WHSEC = "whsec_" + base64.b64encode(b"bluewire-test-global-secret-32by").decode()
-
-
-def phone(npa: int, suffix: str) -> str:
-    """The sandbox phone +1 NPA 555-01XX (its behaviour is set by the last two digits)."""
-    return f"+1{npa}55501{suffix}"
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------
