@@ -65,20 +65,24 @@ class ContactBook:
             cached[0].discard(number)
 
     def is_opted_out(self, account_id: int, number: str) -> bool:
-        cached = self._opted_out.get(account_id)
-        if cached is None or time.monotonic() - cached[1] > _OPT_OUT_REFRESH_S:
-            numbers = self._database.read(lambda conn: store.opted_out_numbers(conn, account_id))
-            cached = self._opted_out[account_id] = (numbers, time.monotonic())
-        return number in cached[0]
+        if self._stale_opt_outs(account_id):
+            self._keep_opt_outs(account_id, self._database.read(
+                lambda conn: store.opted_out_numbers(conn, account_id)))
+        return number in self._opted_out[account_id][0]
 
     async def is_opted_out_now(self, account_id: int, number: str) -> bool:
         """`is_opted_out`, for the event loop: a stale cache is refreshed without blocking it."""
+        if self._stale_opt_outs(account_id):
+            self._keep_opt_outs(account_id, await self._database.read_async(
+                lambda conn: store.opted_out_numbers(conn, account_id)))
+        return self.is_opted_out(account_id, number)
+
+    def _stale_opt_outs(self, account_id: int) -> bool:
         cached = self._opted_out.get(account_id)
-        if cached is None or time.monotonic() - cached[1] > _OPT_OUT_REFRESH_S:
-            numbers = await self._database.read_async(
-                lambda conn: store.opted_out_numbers(conn, account_id))
-            cached = self._opted_out[account_id] = (numbers, time.monotonic())
-        return number in cached[0]
+        return cached is None or time.monotonic() - cached[1] > _OPT_OUT_REFRESH_S
+
+    def _keep_opt_outs(self, account_id: int, numbers: set[str]) -> None:
+        self._opted_out[account_id] = (numbers, time.monotonic())
 
     def set_opted_out(self, tx: Tx, account_id: int, number: str, opted_out: bool) -> bool:
         """Opt a contact out (or back in); whether the account has that contact."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from .writer import Tx
 
-# Taken when free, expired, or already ours; the row says who holds it afterwards.
+# Taken when free, expired, or already ours: then, and only then, it returns a row.
 _TAKE = (
     "INSERT INTO connector_leases (name, owner, expires_at, acquired_at) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, "
     "acquired_at = CASE WHEN connector_leases.owner = excluded.owner "
     "THEN connector_leases.acquired_at ELSE excluded.acquired_at END "
-    "WHERE connector_leases.owner = excluded.owner OR connector_leases.expires_at <= ?"
+    "WHERE connector_leases.owner = excluded.owner OR connector_leases.expires_at <= ? "
+    "RETURNING owner"
 )
-_HOLDER = "SELECT owner, expires_at FROM connector_leases WHERE name = ?"
 _RELEASE = "UPDATE connector_leases SET expires_at = 0 WHERE name = ? AND owner = ?"
 # The database's clock, not the process's: processes on machines whose clocks disagree still
 # agree on when a lease ends.
@@ -27,17 +27,10 @@ def database_now_ms(tx: Tx) -> int:
 def take_or_renew(tx: Tx, name: str, owner: str, term_ms: int) -> bool:
     """Hold `name` for `term_ms` more if it is free, expired or ours; whether `owner` holds it."""
     now = database_now_ms(tx)
-    tx.execute_many(_TAKE, [(name, owner, now + term_ms, now, now)])
-    rows = tx.query(_HOLDER, (name,))
-    return bool(rows) and rows[0][0] == owner
+    return bool(tx.query(_TAKE, (name, owner, now + term_ms, now, now)))  # a row: ours now
 
 
 def release(tx: Tx, name: str, owner: str) -> None:
     """Give `name` up now, if `owner` holds it (a clean stop: the next owner need not wait)."""
     tx.execute_many(_RELEASE, [(name, owner)])
 
-
-def holder(tx: Tx, name: str) -> str | None:
-    """Who holds `name` now, if anyone."""
-    rows = tx.query(_HOLDER, (name,))
-    return rows[0][0] if rows and rows[0][1] > database_now_ms(tx) else None
