@@ -135,7 +135,7 @@ class Gateway:
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
         )
         self.writer.listen(notifications.MESSAGES, self.dispatcher.wake)
-        self.agents.on_online = self.dispatcher.wake
+        self.agents.on_online = self.dispatcher.lines_connected
         self.media = build_media(settings, self.database, self.writer)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, media=self.media)

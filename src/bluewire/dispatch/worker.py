@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from ..connectors.protocol import (
     Connector,
@@ -32,7 +33,12 @@ from .sink import NetworkSink
 
 log = logging.getLogger(__name__)
 
-_OFFLINE_RETRY_MS = 1_000  # a message for a line whose agent is away: tried again this soon
+# A message for a line whose connection is not in this process (a Mac's agent away, or
+# connected to another process) is handed back for this long. The process that holds the
+# connection makes its lines' messages due again at once (`_pull_held_lines`), so this only
+# bounds how often an offline line's whole queue is claimed and handed back.
+_OFFLINE_RETRY_MS = 30_000
+_PULL_EVERY_S = 0.5
 
 
 class Dispatcher(SweepingWorker):
@@ -45,9 +51,11 @@ class Dispatcher(SweepingWorker):
         self._lease_ms = lease_ms
         self._batch = batch
         self._in_hand: set[str] = set()
+        self._pulled_at = float("-inf")
 
     async def _round(self) -> None:
         """Dispatch everything due, batch after batch."""
+        await self._pull_held_lines()
         while not self._stopping:
             claimed = await self._writer.submit(self._claim)
             if not claimed:
@@ -118,6 +126,21 @@ class Dispatcher(SweepingWorker):
                     extra={"message_handle": message.handle})
         self._sink.status(StatusUpdate(handle=message.handle, status=Status.ERROR,
                                        at_ms=now_ms(), error_code=code, error_message=reason))
+
+    async def _pull_held_lines(self) -> None:
+        """Make due now what was handed back for the lines whose connection this process holds
+        (by this process before it connected, or by others), every half second at most."""
+        if time.monotonic() - self._pulled_at < _PULL_EVERY_S:
+            return
+        self._pulled_at = time.monotonic()
+        lines = self._registry.held_lines()
+        if lines:
+            await self._writer.submit(lambda tx: store.due_now_on(tx, lines, now_ms()))
+
+    def lines_connected(self) -> None:
+        """A connection serving lines arrived here: pull their messages on the next round."""
+        self._pulled_at = float("-inf")
+        self.wake()
 
     async def stop(self) -> None:
         """Stop claiming; hand back what was claimed but not yet given to a connector."""

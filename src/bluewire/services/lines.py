@@ -102,6 +102,11 @@ class ConnectorRegistry:
         line = self._lines.line(number)
         return self.connectors.get(line.connector) if line else None
 
+    def held_lines(self) -> list[str]:
+        """The lines whose connection is in this process (a Mac's agent connected here)."""
+        return sorted(line for connector in self.connectors.values()
+                      for line in getattr(connector, "held_lines", list)())
+
     def capabilities_for(self, number: str) -> Capabilities | None:
         """What the line can do: a connector whose lines differ says so per line."""
         connector = self.for_line(number)

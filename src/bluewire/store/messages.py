@@ -141,6 +141,18 @@ def release_claims(tx: Tx, handles: list[str], due_at: int = 0) -> None:
         tx.notify(MESSAGES)
 
 
+def due_now_on(tx: Tx, lines: list[str], now: int) -> None:
+    """Make the messages handed back for `lines` while they were offline due now (their
+    connection is back), in every process."""
+    tx.execute(
+        update(messages)
+        .where(messages.c.claimed_until > now, messages.c.dispatch_attempts == 0,
+               messages.c.line.in_(lines))
+        .values(claimed_until=0)
+    )
+    tx.notify(MESSAGES)
+
+
 def expire_claims(tx: Tx) -> int:
     """Make every lease due now (a single-process store at start: their holder is gone)."""
     result = tx.execute(

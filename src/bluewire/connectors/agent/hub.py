@@ -75,7 +75,7 @@ class AgentConnector:
         self._unacked: dict[str, dict[str, dict[str, Any]]] = {}  # line: mark_read/typing frames
         self._seen: dict[str, OrderedDict[str, None]] = {}
         self._serving: set[asyncio.Task[None]] = set()
-        self.on_online: Callable[[], None] = lambda: None  # wakes the dispatcher
+        self.on_online: Callable[[], None] = lambda: None  # their queued messages go now
 
     # -- Connector -----------------------------------------------------------------------------
 
@@ -84,6 +84,9 @@ class AgentConnector:
 
     def online(self, line: str) -> bool:
         return line in self._by_line
+
+    def held_lines(self) -> list[str]:
+        return list(self._by_line)
 
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
