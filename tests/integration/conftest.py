@@ -16,9 +16,11 @@ def current_engine(engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    """A webhook receiver process for the module (modules with a receiver of their own
-    define this fixture themselves)."""
+def receiver(tmp_path_factory: pytest.TempPathFactory,
+             engine: Engine) -> Iterator[ReceiverProcess]:
+    """A webhook receiver process for the module and engine, so one engine's run never sees
+    what the other's left behind (modules with a receiver of their own define this fixture
+    themselves)."""
     process = ReceiverProcess(tmp_path_factory.mktemp("receiver")).start()
     yield process
     process.stop()
