@@ -48,11 +48,13 @@ from .services.lookup import LookupService
 from .services.messaging import MessagingService
 from .services.network import NetworkReports
 from .services.outbox import Outbox, WebhookDirectory
+from .services.ownership import LeaseKeeper, process_identity
 from .services.read_receipts import ReadReceipts
 from .services.typing import TypingIndicators
 from .services.webhooks import WebhookConfig
 from .store import accounts as account_store
 from .store import deliveries as delivery_store
+from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
 from .store.database import Database, PoolSettings, is_unavailable
@@ -60,6 +62,10 @@ from .store.notifications import Listener
 from .store.writer import Writer
 
 log = logging.getLogger(__name__)
+
+
+async def _nothing_to_start(name: str) -> None:
+    """Agent leases are taken when an agent connects, never by the keeper's own rounds."""
 
 
 def unavailable_error(exc: Exception) -> ApiError | None:
@@ -104,8 +110,12 @@ class Gateway:
         self.bluebubbles = BlueBubblesConnector(
             self.lines.line, lambda: self.database.read(account_store.all_lines),
             settings.public_url, media=lambda: self.media)  # self.media is built below
+        self.leases = LeaseKeeper(self.writer, owner=process_identity(),
+                                  term_ms=settings.agent_lease_ms,
+                                  on_gained=_nothing_to_start,
+                                  on_lost=lambda name: self.agents.lease_lost(name))
         self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines,
-                                     media=lambda: self.media)
+                                     self.leases, media=lambda: self.media)
         connectors: dict[str, Connector] = {"sandbox": self.sandbox,
                                             "bluebubbles": self.bluebubbles,
                                             "agent": self.agents}
@@ -166,9 +176,11 @@ class Gateway:
             if expired:
                 log.info("retrying %d webhook deliveries left in flight by the previous run",
                          expired)
+            await self.writer.submit(lease_store.expire_all)
         self.lines.refresh()
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)
+        self.leases.start()
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
         await self.webhook_sender.start()
@@ -189,6 +201,7 @@ class Gateway:
         self._tasks.clear()
         for connector in self.registry.connectors.values():
             await connector.stop()
+        await self.leases.stop()
         await asyncio.sleep(0)  # let reports scheduled by the connectors' stop reach the sink
         await self.sink.drain()
         await self.read_receipts.drain()

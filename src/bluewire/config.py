@@ -62,6 +62,9 @@ class Settings:
     dispatch_lease_ms: int = 30_000
     dispatch_batch: int = 256
     sweep_interval_ms: int = 500
+    # A Mac's agent is served by the one process holding its lines' leases; a process that dies
+    # holding them is taken over once this long has passed (renewed every third of it).
+    agent_lease_ms: int = 15_000
 
     # Sends per second per line on real networks (Sendblue's burst); sandbox lines: unlimited.
     line_rate_limit: float = 10.0
@@ -127,6 +130,7 @@ class Settings:
             "dispatch_lease_ms": _env_int("DISPATCH_LEASE_MS", d.dispatch_lease_ms),
             "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
             "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),
+            "agent_lease_ms": max(1000, _env_int("AGENT_LEASE_MS", d.agent_lease_ms)),
             "line_rate_limit": float(_env("LINE_RATE_LIMIT", str(d.line_rate_limit))),
             "allow_private_webhooks": _env_bool("ALLOW_PRIVATE_WEBHOOKS",
                                                 d.allow_private_webhooks),

@@ -20,7 +20,7 @@ import pytest
 from ..agent_engine import read_jsonl
 from ..agent_process import AgentProcess, create_token
 from ..receiver import REPO, ReceiverProcess
-from ..server import ServerProcess, wait_for
+from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
 EMAIL = "admin@bluewire.local"
 
@@ -113,6 +113,9 @@ def test_tokens_are_listed_revoked_and_an_agent_says_hello(
     listed = server.cli("agents", "list").stdout
     assert token_id in listed and line in listed and token.split(".")[1] not in listed
     assert line_state(api, line) == "offline"
+    states = {entry["number"]: entry for entry in api.get("/api/v2/lines/state").json()["data"]}
+    assert states[SANDBOX_LINE] == {"number": SANDBOX_LINE, "connector": "sandbox",
+                                    "state": "online"}  # the sandbox always serves
     agent = launch(server, tmp_path, agents, token)
     wait_for(lambda: line_state(api, line) == "online", timeout=20)
     # The gateway marks the line online before the agent has read its welcome and logged it.
@@ -305,3 +308,68 @@ def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
         wait_for(lambda: json.loads(state.read_text())["outbox"] == [], timeout=20)
     finally:
         server.stop()
+
+
+FAR_FUTURE_MS = 4_102_444_800_000  # 2100: a lease that will not run out during the test
+
+
+def held_by(server: ServerProcess, line: str) -> str | None:
+    rows = server.sql("SELECT owner FROM connector_leases WHERE name = ? AND expires_at > 0",
+                      f"line:{line}")
+    return rows[0]["owner"] if rows else None
+
+
+def test_an_agent_whose_line_another_process_serves_waits_and_connects_once_it_is_free(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """The line's lease is held elsewhere (another gateway process serves its agent): this
+    process refuses the agent for now, the agent keeps asking, and connects once it is free."""
+    line = agent_line(server)
+    server.sql("INSERT INTO connector_leases (name, owner, expires_at, acquired_at) "
+               "VALUES (?, ?, ?, ?)", f"line:{line}", "another-process", FAR_FUTURE_MS, 0)
+    agent = launch(server, tmp_path, agents, create_token(server, line))
+    wait_for(lambda: agent.log().count("line_held_elsewhere") >= 2, timeout=20)  # it retries
+    assert agent.process is not None and agent.process.poll() is None
+    assert line_state(api, line) == "online"  # served, by the other process
+    handle = send(api, line, "+12125550131", "wait for it")
+    time.sleep(1)
+    assert status_of(api, handle) == "QUEUED" and agent.sent() == []
+
+    server.sql("UPDATE connector_leases SET expires_at = 0 WHERE name = ?", f"line:{line}")
+    wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+    assert [r["handle"] for r in agent.sent()] == [handle]
+    assert held_by(server, line) not in (None, "another-process")
+
+
+def test_an_agent_is_dropped_when_its_process_loses_the_line_lease(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """Another process took the lease (this one failed to renew it in time): the agent here
+    must go at the next renewal, so that two processes never serve one line."""
+    line = agent_line(server)
+    agent = launch(server, tmp_path, agents, create_token(server, line))
+    wait_for(lambda: held_by(server, line), timeout=20)
+    server.sql("UPDATE connector_leases SET owner = ?, expires_at = ? WHERE name = ?",
+               "another-process", FAR_FUTURE_MS, f"line:{line}")
+    wait_for(lambda: "line_held_elsewhere" in agent.log(), timeout=20)  # dropped, refused
+    handle = send(api, line, "+12125550132", "not here")
+    time.sleep(1)
+    assert status_of(api, handle) == "QUEUED" and agent.sent() == []
+
+    agent.stop()  # a clean stop gives up nothing here: the other process holds the lease
+    assert held_by(server, line) == "another-process"
+    server.sql("UPDATE connector_leases SET expires_at = 0 WHERE name = ?", f"line:{line}")
+    wait_for(lambda: line_state(api, line) == "offline", timeout=10)
+
+
+def test_a_clean_disconnect_gives_the_line_lease_up_at_once(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    line = agent_line(server)
+    agent = launch(server, tmp_path, agents, create_token(server, line))
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    owner = held_by(server, line)
+    assert owner is not None
+    agent.stop()
+    wait_for(lambda: held_by(server, line) is None, timeout=10)
+    assert line_state(api, line) == "offline"

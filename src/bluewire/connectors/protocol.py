@@ -99,9 +99,9 @@ class LineOffline(Exception):
 class Connector(Protocol):
     """A network's lines. Optional, for connectors whose lines differ from one another:
     `capabilities_for(line) -> Capabilities` (what that line can do), `capability_note(line)
-    -> str` (why it lacks something), `online(line) -> bool` (for /api/v2/lines/state) and
-    `held_lines() -> list[str]` (the lines whose connection is in this process); `send` may
-    raise LineOffline."""
+    -> str` (why it lacks something), `async online(lines) -> set[str]` (those served now, by
+    any process: /api/v2/lines/state) and `held_lines() -> list[str]` (the lines whose
+    connection is in this process); `send` may raise LineOffline."""
 
     capabilities: Capabilities
 

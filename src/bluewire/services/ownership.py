@@ -51,6 +51,37 @@ class LeaseKeeper:
     def want(self, name: str) -> None:
         self._wanted.add(name)
 
+    async def take(self, name: str) -> bool:
+        """Take `name` now, for one who must know at once (an agent waiting on its hello).
+        Held: it is kept and renewed until `give_up`, and `on_lost` runs should it be lost.
+        Raises when the database cannot be reached."""
+        asked_at = time.monotonic()
+        held = await self._writer.submit(partial(leases.take_or_renew, name=name,
+                                                 owner=self.owner, term_ms=self._term_ms))
+        if held:
+            self._wanted.add(name)
+            self._held[name] = asked_at + self._term_ms / 1000
+        return held
+
+    async def held_anywhere(self, names: list[str]) -> set[str]:
+        """Which of `names` any process (this one or another) holds now."""
+        ours = {name for name in names if self.holds(name)}
+        others = set(names) - ours
+        if not others:
+            return ours
+        return ours | await self._writer.submit(partial(leases.live, names=sorted(others)))
+
+    async def give_up(self, name: str) -> None:
+        """Stop wanting `name` and release it now, so another process need not wait out the
+        term (no `on_lost`: the caller has already stopped what the lease was for)."""
+        self._wanted.discard(name)
+        if self._held.pop(name, None) is not None:
+            try:
+                await self._writer.submit(lambda tx: leases.release(tx, name, self.owner))
+            except Exception:
+                log.warning("could not release the lease on %s; it runs out on its own",
+                            name, exc_info=True)
+
     def holds(self, name: str) -> bool:
         return self._held.get(name, 0.0) > time.monotonic()
 
@@ -84,6 +115,8 @@ class LeaseKeeper:
             except Exception:
                 log.warning("could not renew the lease on %s", name, exc_info=True)
                 held = self.holds(name)  # still ours until the term we last took runs out
+            if name not in self._wanted:  # given up while we asked: not ours to keep
+                continue
             if held:
                 had = name in self._held
                 # Counted from before we asked, so we stop before anyone else may start.

@@ -34,3 +34,19 @@ def release(tx: Tx, name: str, owner: str) -> None:
     """Give `name` up now, if `owner` holds it (a clean stop: the next owner need not wait)."""
     tx.execute_many(_RELEASE, [(name, owner)])
 
+
+
+def expire_all(tx: Tx) -> int:
+    """End every lease (a single-process store at start: their holder is gone)."""
+    return len(tx.query("UPDATE connector_leases SET expires_at = 0 WHERE expires_at > 0 "
+                        "RETURNING name"))
+
+
+def live(tx: Tx, names: list[str]) -> set[str]:
+    """Which of `names` some process holds now."""
+    if not names:
+        return set()
+    marks = ", ".join("?" for _ in names)
+    rows = tx.query(f"SELECT name FROM connector_leases WHERE name IN ({marks}) "
+                    f"AND expires_at > ({_NOW[tx.is_postgresql]})", names)
+    return {row[0] for row in rows}

@@ -57,7 +57,10 @@ Guarantees — a dropped connection loses and doubles nothing:
   that would insert it — so a gateway restart between commit and ack cannot make two messages.
   (Status and typing events are idempotent in the sink already.)
 
-Several gateway processes (PostgreSQL): an agent is connected to one process. A message of its
-line claimed by another process gets `LineOffline` there, is handed back with a short delay, and
-is eventually claimed by the process holding the agent. Simple, at the cost of some latency.
+Several gateway processes (PostgreSQL): a line's agent is served by the one process holding the
+line's lease (`line_lease`, kept by `services.ownership.LeaseKeeper`), taken at the hello and
+given up at the disconnect. Another process refuses the agent for now (`line_held_elsewhere`:
+it retries) until the lease is free, or has run out because its holder died; a process that
+loses a lease drops that agent. A message of the line claimed by another process gets
+`LineOffline` there, is handed back, and is soon claimed by the process serving the agent.
 """

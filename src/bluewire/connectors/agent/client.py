@@ -28,11 +28,16 @@ log = logging.getLogger(__name__)
 
 _PING_S = 10.0
 _MAX_BACKOFF_S = 30.0
+_RETRY_LATER_S = 2.0
 _UNRESOLVED = {"code": int(ErrorCode.UNRESOLVED), "reason": ERROR_TEXT[ErrorCode.UNRESOLVED]}
 
 
 class Refused(Exception):
     """The gateway refused this agent (bad token, lines it may not serve): retrying won't help."""
+
+
+class RetryLater(Exception):
+    """The gateway cannot serve this agent now (another process serves its line): retry."""
 
 
 class _Sink:
@@ -77,6 +82,9 @@ class Agent:
                     backoff = 0.5
                 except Refused:
                     raise
+                except RetryLater as exc:
+                    log.warning("the gateway cannot serve this agent yet: %s", exc)
+                    backoff = min(backoff, _RETRY_LATER_S)  # soon free: keep asking often
                 except (OSError, WebSocketException, TimeoutError, ValueError) as exc:
                     log.warning("gateway connection failed or lost: %s", exc)
                 delay = backoff * (0.5 + random.random())
@@ -109,7 +117,10 @@ class Agent:
             await socket.send(frames.encode(self._hello()))
             reply = frames.decode(await asyncio.wait_for(socket.recv(), 10))
             if reply.get("type") != "welcome":
-                raise Refused(f"{reply.get('code')}: {reply.get('message')}")
+                refusal = f"{reply.get('code')}: {reply.get('message')}"
+                if reply.get("code") in frames.RETRY_LATER:
+                    raise RetryLater(refusal)
+                raise Refused(refusal)
             log.info("connected to %s (session %s) serving %s", self._url, reply.get("session"),
                      ", ".join(reply.get("lines", [])))
             self._socket = socket

@@ -16,6 +16,9 @@ AGENT_VERSION = "1"
 CLOSE_BAD_TOKEN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the agent retries with its backoff
+# Refusals an agent waits out and retries; any other refusal stops it.
+RETRY_LATER = frozenset({"line_held_elsewhere", "unavailable"})
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()

@@ -16,6 +16,7 @@ from typing import Any
 from ...api.http import Receive, Scope, Send
 from ...domain.statuses import Service, Status
 from ...services.lines import LineDirectory
+from ...services.ownership import LeaseKeeper
 from ...store.database import now_ms
 from ..protocol import (
     Capabilities,
@@ -42,6 +43,11 @@ DEFAULT_CAPABILITIES = Capabilities(services=frozenset({Service.IMESSAGE, Servic
                                     groups=True, media=True, mark_read=True, typing=True)
 
 
+def line_lease(number: str) -> str:
+    """The lease that makes one gateway process, among many, the one serving a line's agent."""
+    return f"line:{number}"
+
+
 def inbound_handle(token_id: str, event_id: str) -> str:
     """The stored handle of an agent's inbound event: the same on every re-send of it."""
     return str(uuid.uuid5(_INBOUND_NAMESPACE, f"{token_id}/{event_id}"))
@@ -59,11 +65,13 @@ class _Link:
 class AgentConnector:
     capabilities = DEFAULT_CAPABILITIES
 
-    def __init__(self, tokens: AgentTokens, lines: LineDirectory,
+    def __init__(self, tokens: AgentTokens, lines: LineDirectory, leases: LeaseKeeper,
                  ack_timeout_s: float = 30.0, *,
                  media: Callable[[], MediaPut] | None = None) -> None:
         self._tokens = tokens
         self._lines = lines
+        # A line's agent is served by one process at a time: the one holding the line's lease.
+        self._leases = leases
         # Stores the agents' inbound attachments (None: their file:// URLs are left as sent).
         # A getter: the app builds its media service after its connectors.
         self._media = media
@@ -82,8 +90,14 @@ class AgentConnector:
     def capabilities_for(self, line: str) -> Capabilities:
         return self._known.get(line, DEFAULT_CAPABILITIES)
 
-    def online(self, line: str) -> bool:
-        return line in self._by_line
+    async def online(self, lines: list[str]) -> set[str]:
+        """Which of `lines` have their agent connected, to this process or another."""
+        here = {line for line in lines if line in self._by_line}
+        elsewhere = [line for line in lines if line not in here]
+        if elsewhere:
+            held = await self._leases.held_anywhere([line_lease(n) for n in elsewhere])
+            here |= {n for n in elsewhere if line_lease(n) in held}
+        return here
 
     def held_lines(self) -> list[str]:
         return list(self._by_line)
@@ -94,7 +108,17 @@ class AgentConnector:
     async def stop(self) -> None:
         for link in list(self._links.values()):
             await link.socket.close(1001, "gateway shutting down")
-            self._drop(link)
+            await self._leave(link)
+
+    async def lease_lost(self, name: str) -> None:
+        """This process no longer holds a line's lease (it could not renew it in time): its
+        agent must go, to reconnect wherever the lease can be had."""
+        link = next((link for number, link in self._by_line.items()
+                     if line_lease(number) == name), None)
+        if link is not None:
+            log.warning("agent %s dropped: %s", link.token_id, f"the lease on {name} was lost")
+            await link.socket.close(frames.CLOSE_TRY_AGAIN, "lease lost")
+            await self._leave(link)
 
     async def send(self, message: OutboundMessage) -> None:
         link = self._by_line.get(message.line)
@@ -162,7 +186,7 @@ class AgentConnector:
         except Closed:
             pass
         finally:
-            self._drop(link)
+            await self._leave(link)
             log.info("agent %s disconnected", link.token_id)
 
     async def _admit(self, socket: WebSocket, hello: dict[str, Any]) -> _Link | None:
@@ -185,15 +209,29 @@ class AgentConnector:
                           f"serves only its own lines, and only lines added with --connector "
                           f"{CONNECTOR}", frames.CLOSE_FORBIDDEN)
             return None
+        try:
+            busy = await self._take_leases(lines)
+        except Exception as exc:
+            log.warning("agent %s waits: its lines' leases cannot be taken (%s)",
+                        token.token_id, exc)
+            await _refuse(socket, "unavailable", "the gateway cannot reach its database; "
+                          "retry shortly", frames.CLOSE_TRY_AGAIN)
+            return None
+        if busy:
+            await _refuse(socket, "line_held_elsewhere",
+                          f"{', '.join(busy)} is served by an agent connected to another "
+                          f"gateway process; retry until that connection ends, or its lease "
+                          f"runs out should that process have died", frames.CLOSE_TRY_AGAIN)
+            return None
         link = _Link(token.token_id, socket, secrets.token_hex(8), lines)
         previous = self._links.get(token.token_id)
-        if previous is not None:  # the newest connection of a token wins
-            await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
-            self._drop(previous)
         self._links[token.token_id] = link
         for number, caps in lines.items():
             self._by_line[number] = link
             self._known[number] = caps
+        if previous is not None:  # the newest connection of a token wins
+            await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
+            await self._leave(previous)
         await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
                                               "lines": sorted(lines)}))
         for number in lines:
@@ -201,6 +239,20 @@ class AgentConnector:
                 await socket.send_text(frames.encode(frame))
         self.on_online()
         return link
+
+    async def _take_leases(self, lines: dict[str, Capabilities]) -> list[str]:
+        """Take the leases of `lines`; those another process holds (then none is kept)."""
+        taken, busy = [], []
+        for number in sorted(lines):
+            if await self._leases.take(line_lease(number)):
+                taken.append(number)
+            else:
+                busy.append(number)
+        if busy:
+            for number in taken:
+                if number not in self._by_line:  # not held by another link of ours
+                    await self._leases.give_up(line_lease(number))
+        return busy
 
     @staticmethod
     def _announced(token: AgentToken, hello: dict[str, Any]) -> dict[str, Capabilities]:
@@ -265,6 +317,13 @@ class AgentConnector:
             message = await with_stored_media(
                 self._media(), message, attachments if isinstance(attachments, list) else [])
         self._sink.inbound(message, handle=inbound_handle(link.token_id, event_id))
+
+    async def _leave(self, link: _Link) -> None:
+        """`link` serves no more: its lines no other link of ours serves are given up."""
+        self._drop(link)
+        for number in link.lines:
+            if number not in self._by_line:
+                await self._leases.give_up(line_lease(number))
 
     def _drop(self, link: _Link) -> None:
         if self._links.get(link.token_id) is link:
