@@ -157,7 +157,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[Any]] = []
         # Operations (README "Operations"): what /readyz and /metrics watch and count.
         self.claim_loops = {"dispatcher": self.dispatcher, "delivery": self.delivery}
-        self.metrics = Metrics(self.database, self.claim_loops)
+        self.metrics = Metrics(self.database, self.claim_loops,
+                               Path(settings.metrics_dir) if settings.metrics_dir else None)
         self.delivery.on_delivered = self.metrics.webhook_delivered
 
     def prepare(self) -> None:
@@ -186,6 +187,8 @@ class Gateway:
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
+        if self.metrics.shared is not None:
+            self._tasks.append(loop.create_task(self.metrics.shared.run(), name="metrics"))
         if self.listener is not None:
             self.listener.start()
 
@@ -206,6 +209,8 @@ class Gateway:
         await self.sink.drain()
         await self.read_receipts.drain()
         await self.delivery.stop()
+        if self.metrics.shared is not None:
+            await self.metrics.shared.publish()  # the last counts of this worker
         await self.webhook_sender.stop()
         await self.media.stop()
         self.writer.stop()

@@ -88,6 +88,8 @@ class Settings:
     db_connect_timeout_ms: int = 10_000
     db_statement_timeout_ms: int = 30_000
     log_level: str = "info"
+    # Set by `serve --workers N` for its workers: where they share their metrics' counts.
+    metrics_dir: str | None = None
 
     # The live event stream (GET /api/v2/events): a heartbeat comment after this long without an
     # event (the Python SDK's read timeout is 60 s), and a clean end after this long (rotation).
@@ -131,6 +133,7 @@ class Settings:
             "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
             "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),
             "agent_lease_ms": max(1000, _env_int("AGENT_LEASE_MS", d.agent_lease_ms)),
+            "metrics_dir": os.environ.get("BLUEWIRE_METRICS_DIR") or None,
             "line_rate_limit": float(_env("LINE_RATE_LIMIT", str(d.line_rate_limit))),
             "allow_private_webhooks": _env_bool("ALLOW_PRIVATE_WEBHOOKS",
                                                 d.allow_private_webhooks),

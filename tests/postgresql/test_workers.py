@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ..databases import Postgres
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, free_port, wait_for
@@ -62,6 +63,12 @@ def test_two_workers_serve_one_port_and_a_dead_one_is_replaced(workers: Workers)
 
         wait_for(all_read, timeout=20, interval=0.2)
 
+    # Whichever worker answers a scrape counts the sends of both.
+    wait_for(lambda: all(sends_counted(workers) == 20 for _ in range(6)), timeout=10,
+             interval=0.2)
+    metrics_dir = Path(workers.workers()[0].environ()["BLUEWIRE_METRICS_DIR"])
+    assert len(list(metrics_dir.glob("*.json"))) == 2
+
     victim = workers.workers()[0]
     victim.kill()
     victim.wait(10)
@@ -69,11 +76,24 @@ def test_two_workers_serve_one_port_and_a_dead_one_is_replaced(workers: Workers)
                         and len(pids) == 2 and pids, timeout=20, interval=0.1)
     assert victim.pid not in replaced
     wait_for(workers.ready, timeout=20, interval=0.1)
+    # The dead worker's counts still count: a counter never goes down.
+    assert all(sends_counted(workers) == 20 for _ in range(6))
 
     children = workers.workers()
     assert workers.terminate() == 0  # SIGTERM reaches every worker, and all stop
     assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE
                    for child in children)
+    assert not metrics_dir.exists()
+
+
+def sends_counted(workers: Workers) -> float:
+    """send-message requests answered 200, as one scrape on a new connection says."""
+    text = httpx.get(workers.url + "/metrics", headers={"connection": "close"}, timeout=10).text
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == "bluewire_http_requests_total"
+               and sample.labels == {"method": "POST", "route": "/api/send-message",
+                                     "status": "200"})
 
 
 def test_workers_need_postgresql(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import insert
 
 from bluewire.api.http import UNMATCHED, App, Request, Router
 from bluewire.domain.handles import event_time_ms, new_event_id
-from bluewire.observability.http_requests import RouteLatency
+from bluewire.observability.families import Counts, Histograms
 from bluewire.observability.metrics import Metrics
+from bluewire.observability.shared import SharedCounts
 from bluewire.store.database import Database
 from bluewire.store.deliveries import DeliveryJob
 from bluewire.store.gauges import read_gauges
@@ -109,9 +110,9 @@ async def test_a_scrape_says_when_the_store_did_not_answer(tmp_path: Path) -> No
 
 
 def test_route_latency_buckets_are_cumulative_and_inclusive() -> None:
-    latency = RouteLatency("t_seconds", "test", [0.1, 0.01])
+    latency = Histograms("t_seconds", "test", [0.1, 0.01], ["route"])
     for seconds in (0.005, 0.01, 0.05, 3.0):
-        latency.observe("/a", seconds)
+        latency.observe(("/a",), seconds)
     [family] = latency.collect()
     got = {(s.name, s.labels.get("le")): s.value for s in family.samples}
     assert got[("t_seconds_bucket", "0.01")] == 2  # a bucket holds values <= its bound
@@ -173,3 +174,27 @@ async def test_the_app_reports_each_answer_by_route_template() -> None:
     assert await _call(app, "POST", "/items/42") == 405
     assert seen == [("GET", "/items/{item_id}", 200), ("GET", UNMATCHED, 404),
                     ("POST", UNMATCHED, 405)]
+
+
+async def test_workers_add_up_each_others_published_counts(tmp_path: Path) -> None:
+    """Two workers (two SharedCounts on one directory, as `--workers 2` sets up): a scrape of
+    either adds its own live counts to what the other last published."""
+    def worker(name: str) -> tuple[Counts, Histograms, SharedCounts]:
+        counts = Counts("t_requests", "test", ["route"])
+        latency = Histograms("t_seconds", "test", [0.1], ["route"])
+        return counts, latency, SharedCounts(tmp_path, [counts, latency], worker=name)
+
+    counts_a, latency_a, shared_a = worker("a")
+    counts_b, latency_b, shared_b = worker("b")
+    counts_a.count(("/a",))
+    counts_b.count(("/a",))
+    counts_b.count(("/b",))
+    latency_b.observe(("/a",), 0.05)
+    latency_a.observe(("/a",), 0.5)
+    await shared_b.publish()
+    shared_a.refresh()
+    assert counts_a.merged() == {("/a",): 2, ("/b",): 1}
+    assert latency_a.merged() == {("/a",): ([1, 1], pytest.approx(0.55))}
+    counts_a.count(("/a",))  # its own counts are live; the other's as last published
+    counts_b.count(("/b",))
+    assert counts_a.merged() == {("/a",): 3, ("/b",): 1}

@@ -6,18 +6,26 @@ SKIP LOCKED, LISTEN/NOTIFY), so any of them may answer any request. Each binds t
 SO_REUSEPORT and the kernel spreads new connections across them.
 
 The supervisor only starts the workers, restarts one that dies (after a pause that grows while
-they keep dying), and on SIGTERM or SIGINT passes the signal on and waits for all of them.
+they keep dying), and on SIGTERM or SIGINT passes the signal on and waits for all of them. It
+also gives them a directory to share their metrics' counts in (observability/shared.py), and
+removes it when they have stopped.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import FrameType
+
+from ..observability.shared import DIR_ENV as METRICS_DIR_ENV
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +54,8 @@ class _Worker:
         self.started_at = 0.0
         self.failures = 0
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(self._command)
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(self._command, env=env)
         self.started_at = time.monotonic()
         log.info("worker %d started (pid %d)", self.index, self.process.pid)
 
@@ -56,16 +64,22 @@ class Supervisor:
     def __init__(self, workers: int, command: list[str]) -> None:
         self._workers = [_Worker(index, command) for index in range(workers)]
         self._stopping: int | None = None  # the signal to pass on
+        self._env: dict[str, str] = {}  # the workers' environment
 
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        for worker in self._workers:
-            worker.start()
-        while self._stopping is None:
-            self._restart_the_dead()
-            time.sleep(0.2)
-        return self._stop_all(self._stopping)
+        metrics_dir = Path(tempfile.mkdtemp(prefix="bluewire-metrics-"))
+        self._env = {**os.environ, METRICS_DIR_ENV: str(metrics_dir)}
+        try:
+            for worker in self._workers:
+                worker.start(self._env)
+            while self._stopping is None:
+                self._restart_the_dead()
+                time.sleep(0.2)
+            return self._stop_all(self._stopping)
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = signum
@@ -86,7 +100,7 @@ class Supervisor:
             if pause:
                 time.sleep(pause)
             if self._stopping is None:
-                worker.start()
+                worker.start(self._env)
 
     def _stop_all(self, signum: int) -> int:
         running = [w.process for w in self._workers if w.process and w.process.poll() is None]

@@ -1,8 +1,10 @@
 """This process's Prometheus metrics (GET /metrics), in a registry of its own.
 
 Counted as things happen: HTTP requests by method, route template and status, and their latency
-by route; the time from an event to its webhook's successful delivery. Read when scraped: the
-store's gauges (store_collector.py) and how long ago each claim loop last made progress.
+by route; the time from an event to its webhook's successful delivery. Under `--workers N` these
+are the sums of all workers (shared.py). Read when scraped: the store's gauges
+(store_collector.py) and how long ago each claim loop of the answering worker last made
+progress.
 """
 
 from __future__ import annotations
@@ -12,13 +14,9 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from functools import partial
+from pathlib import Path
 
-from prometheus_client import (
-    CollectorRegistry,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
@@ -28,7 +26,8 @@ from ..services.health import Pulse
 from ..store.database import Database, now_ms
 from ..store.deliveries import DeliveryJob
 from ..store.gauges import read_gauges
-from .http_requests import RequestCounts, RouteLatency
+from .families import Counts, Histograms
+from .shared import SharedCounts
 from .store_collector import StoreCollector
 
 log = logging.getLogger(__name__)
@@ -67,37 +66,42 @@ class WorkerRounds(Collector):
 
 
 class Metrics:
-    def __init__(self, database: Database, workers: Mapping[str, Pulse]) -> None:
+    """`shared_dir`: where the workers of `--workers N` share their counts (None: alone)."""
+
+    def __init__(self, database: Database, workers: Mapping[str, Pulse],
+                 shared_dir: Path | None = None) -> None:
         self._database = database
         # `*_created` samples would double the series of every counter and histogram, and in
         # the text format Prometheus keeps them as gauges of their own.
         disable_created_metrics()
         self.registry = CollectorRegistry()
-        self._requests = RequestCounts("bluewire_http_requests", "HTTP requests answered")
-        self.registry.register(self._requests)
-        self._latency = RouteLatency("bluewire_http_request_duration_seconds",
-                                     "Time to answer an HTTP request, by route template",
-                                     HTTP_BUCKETS)
-        self.registry.register(self._latency)
-        self._delivery_latency = Histogram(
+        self._requests = Counts("bluewire_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"])
+        self._latency = Histograms("bluewire_http_request_duration_seconds",
+                                   "Time to answer an HTTP request, by route template",
+                                   HTTP_BUCKETS, ["route"])
+        self._delivery_latency = Histograms(
             "bluewire_webhook_delivery_latency_seconds",
-            "From an event to the successful delivery of its webhook",
-            buckets=DELIVERY_BUCKETS, registry=self.registry)
+            "From an event to the successful delivery of its webhook", DELIVERY_BUCKETS)
+        counted = [self._requests, self._latency, self._delivery_latency]
+        for family in counted:
+            self.registry.register(family)
+        self.shared = SharedCounts(shared_dir, counted) if shared_dir is not None else None
         self._store = StoreCollector()
         self.registry.register(self._store)
         self.registry.register(WorkerRounds(workers))
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answer (the App's `observe` hook): on every request, so kept cheap."""
-        self._requests.count(method, route, status)
-        self._latency.observe(route, seconds)
+        self._requests.count((method, route, str(status)))
+        self._latency.observe((route,), seconds)
 
     def webhook_delivered(self, job: DeliveryJob, delivered_at_ms: int) -> None:
         """The delivery worker's `on_delivered` hook. The event's time is the one in its
         UUIDv7 id, stamped when the event was written: no store read on the delivery path."""
         recorded_at = event_time_ms(job.event_id)
         if recorded_at is not None:
-            self._delivery_latency.observe(max(0, delivered_at_ms - recorded_at) / 1000)
+            self._delivery_latency.observe((), max(0, delivered_at_ms - recorded_at) / 1000)
 
     async def render(self) -> bytes:
         """The exposition text. The store is read in a thread; the rest on the loop."""
@@ -110,4 +114,6 @@ class Metrics:
             self._store.snapshot = None
         else:
             self._store.snapshot = (read_at, gauges)
+        if self.shared is not None:
+            await asyncio.to_thread(self.shared.refresh)
         return generate_latest(self.registry)
