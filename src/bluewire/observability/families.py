@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-Key = tuple[str, ...]
+Key = tuple[str | int, ...]  # label values; ints (a status) are turned to text when scraped
 State = list[list[Any]]  # JSON-able: [[label values, ...numbers]]
 Others = Callable[[str], list[State]]  # the states other processes published under a name
 
@@ -115,7 +115,7 @@ class Counts(Collector):
     def collect(self) -> Iterator[Metric]:
         family = self._family()
         for key, count in sorted(self.merged().items()):
-            family.add_metric(list(key), count)
+            family.add_metric([str(value) for value in key], count)
         yield family
 
     def _family(self) -> CounterMetricFamily:

@@ -93,7 +93,7 @@ class Metrics:
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answer (the App's `observe` hook): on every request, so kept cheap."""
-        self._requests.count((method, route, str(status)))
+        self._requests.count((method, route, status))
         self._latency.observe((route,), seconds)
 
     def webhook_delivered(self, job: DeliveryJob, delivered_at_ms: int) -> None:
