@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from bluewire.connectors.macos import MessagesAppConnector
 from bluewire.domain.statuses import Service
@@ -67,14 +69,50 @@ async def test_tapback_is_not_forwarded(
 
 
 async def test_incoming_attachment_is_media(
-        messages_db: MessagesDb, running: tuple[MessagesAppConnector, RecordingSink]) -> None:
+        messages_db: MessagesDb, running: tuple[MessagesAppConnector, RecordingSink],
+        tmp_path: Path) -> None:
     messages_db.chat(f"iMessage;-;{NUMBER}", [NUMBER])
     _, sink = running
-    path = "/Users/me/Library/Messages/Attachments/ab/11/X/IMG_0001.heic"
-    messages_db.incoming(f"iMessage;-;{NUMBER}", NUMBER, "\ufffclook", attachment=path)
+    path = tmp_path / "Attachments" / "ab" / "11" / "X" / "IMG_0001.heic"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"a picture")
+    messages_db.incoming(f"iMessage;-;{NUMBER}", NUMBER, "\ufffclook", attachment=str(path))
     await eventually(lambda: len(sink.inbounds) == 1)
     assert sink.inbounds[0].content == "look"
-    assert sink.inbounds[0].media_urls == (f"file://{path}",)
+    assert sink.inbounds[0].media_urls == (path.as_uri(),)
+
+
+async def test_a_message_waits_for_its_attachment_to_be_downloaded(
+        messages_db: MessagesDb, running: tuple[MessagesAppConnector, RecordingSink],
+        tmp_path: Path) -> None:
+    """Messages writes the row first and the file once downloaded: the message is reported
+    with its picture, and those after it keep their order."""
+    messages_db.chat(f"iMessage;-;{NUMBER}", [NUMBER])
+    _, sink = running
+    path = tmp_path / "Attachments" / "IMG_0002.jpeg"
+    messages_db.incoming(f"iMessage;-;{NUMBER}", NUMBER, "\ufffclook", attachment=str(path))
+    messages_db.incoming(f"iMessage;-;{NUMBER}", NUMBER, "did you see it?")
+    await asyncio.sleep(0.5)  # ten polls
+    assert sink.inbounds == []
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"a picture")
+    await eventually(lambda: len(sink.inbounds) == 2)
+    assert [(i.content, i.media_urls) for i in sink.inbounds] == [
+        ("look", (path.as_uri(),)), ("did you see it?", ())]
+
+
+async def test_an_attachment_never_downloaded_is_given_up_after_a_while(
+        messages_db: MessagesDb, make_connector: Callable[..., MessagesAppConnector]) -> None:
+    messages_db.chat(f"iMessage;-;{NUMBER}", [NUMBER])
+    connector, sink = make_connector(attachment_wait_ms=300), RecordingSink()
+    await connector.start(sink)
+    try:
+        messages_db.incoming(f"iMessage;-;{NUMBER}", NUMBER, "\ufffclost",
+                             attachment="/nowhere/IMG_0003.jpeg")
+        await eventually(lambda: len(sink.inbounds) == 1)
+        assert sink.inbounds[0].content == "lost" and sink.inbounds[0].media_urls == ()
+    finally:
+        await connector.stop()
 
 
 async def test_history_is_not_replayed_and_since_rowid_resumes(

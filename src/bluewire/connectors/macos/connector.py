@@ -28,6 +28,9 @@ from .watch import FileWatcher
 log = logging.getLogger(__name__)
 
 FOLLOW_FOR = timedelta(days=7)
+# Messages writes an incoming row before its attachment rows, and the file after both (once
+# downloaded): a row that says it has attachments waits this long for them to be there.
+ATTACHMENT_WAIT_MS = 30_000
 
 
 class CapabilityMissing(SendFailed):
@@ -61,7 +64,8 @@ class MessagesAppConnector:
                  since_rowid: int | None = None, poll_interval: float = 0.5,
                  send_timeout_s: float = applescript.DEFAULT_TIMEOUT_S,
                  match_timeout_s: float = 60.0, media_dir: Path | None = None,
-                 max_media_bytes: int = media.DEFAULT_MAX_BYTES) -> None:
+                 max_media_bytes: int = media.DEFAULT_MAX_BYTES,
+                 attachment_wait_ms: int = ATTACHMENT_WAIT_MS) -> None:
         self.line = line
         self._db = ChatDb(chat_db)
         self._ledger = Ledger.load(state_path)
@@ -77,6 +81,8 @@ class MessagesAppConnector:
         self._sink: EventSink | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_rowid = 0
+        self._attachment_wait_ms = attachment_wait_ms
+        self._attachments_awaited: dict[int, int] = {}  # row id: since when (ms)
         self._running = False
         self._save_lock = asyncio.Lock()
 
@@ -228,23 +234,34 @@ class MessagesAppConnector:
             if row.rowid in seen:  # a message in two chats comes once per chat
                 continue
             seen.add(row.rowid)
-            await self._forward(row)
+            if not await self._forward(row):
+                break  # read again from this row on the next poll, so the order is kept
             self._last_rowid = row.rowid
         if rows:
             self._ledger.last_rowid = self._last_rowid
             await self._save()
 
-    async def _forward(self, row: MessageRow) -> None:
+    async def _forward(self, row: MessageRow) -> bool:
+        """Report an incoming row; False if it waits for its attachments to be written."""
         if row.is_from_me or row.is_tapback:
-            return
+            return True
         paths = (await asyncio.to_thread(self._db.attachment_paths, row.rowid)
                  if row.has_attachments else [])
+        if row.has_attachments and not await asyncio.to_thread(_all_there, paths):
+            since = self._attachments_awaited.setdefault(row.rowid, now_ms())
+            if now_ms() - since < self._attachment_wait_ms:
+                return False
+            log.warning("message %s: its attachments were not written within %d ms; reported "
+                        "with those that were", row.guid, self._attachment_wait_ms)
+            paths = [path for path in paths if Path(path).expanduser().is_file()]
+        self._attachments_awaited.pop(row.rowid, None)
         inbound = inbound_of(row, self.line, paths)
         if inbound is not None and inbound.group_id is not None:
             members = await self.group_participants(inbound.group_id)
             inbound = replace(inbound, participants=tuple(n for n in members if n != self.line))
         if inbound is not None and self._sink is not None:
             self._sink.inbound(inbound)
+        return True
 
     async def _match_sends(self) -> None:
         now = now_ms()
@@ -291,3 +308,8 @@ class MessagesAppConnector:
         content = self._ledger.dump(now_ms())
         async with self._save_lock:  # one writer of the file at a time, in order
             await asyncio.to_thread(self._ledger.write, content)
+
+
+def _all_there(paths: list[str]) -> bool:
+    """Whether the attachment rows are written and every file is on disk."""
+    return bool(paths) and all(Path(path).expanduser().is_file() for path in paths)
