@@ -116,7 +116,7 @@ class AgentConnector:
         link = next((link for number, link in self._by_line.items()
                      if line_lease(number) == name), None)
         if link is not None:
-            log.warning("agent %s dropped: %s", link.token_id, f"the lease on {name} was lost")
+            log.warning("agent %s dropped: the lease on %s was lost", link.token_id, name)
             await link.socket.close(frames.CLOSE_TRY_AGAIN, "lease lost")
             await self._leave(link)
 
@@ -232,11 +232,15 @@ class AgentConnector:
         if previous is not None:  # the newest connection of a token wins
             await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
             await self._leave(previous)
-        await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
-                                              "lines": sorted(lines)}))
-        for number in lines:
-            for frame in list(self._unacked.get(number, {}).values()):
-                await socket.send_text(frames.encode(frame))
+        try:
+            await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
+                                                  "lines": sorted(lines)}))
+            for number in lines:
+                for frame in list(self._unacked.get(number, {}).values()):
+                    await socket.send_text(frames.encode(frame))
+        except Closed:  # gone before it heard the welcome: its lines are free again
+            await self._leave(link)
+            raise
         self.on_online()
         return link
 

@@ -253,7 +253,7 @@ class MessagesAppConnector:
                 return False
             log.warning("message %s: its attachments were not written within %d ms; reported "
                         "with those that were", row.guid, self._attachment_wait_ms)
-            paths = [path for path in paths if Path(path).expanduser().is_file()]
+            paths = await asyncio.to_thread(_existing, paths)
         self._attachments_awaited.pop(row.rowid, None)
         inbound = inbound_of(row, self.line, paths)
         if inbound is not None and inbound.group_id is not None:
@@ -310,6 +310,10 @@ class MessagesAppConnector:
             await asyncio.to_thread(self._ledger.write, content)
 
 
+def _existing(paths: list[str]) -> list[str]:
+    return [path for path in paths if Path(path).expanduser().is_file()]
+
+
 def _all_there(paths: list[str]) -> bool:
     """Whether the attachment rows are written and every file is on disk."""
-    return bool(paths) and all(Path(path).expanduser().is_file() for path in paths)
+    return bool(paths) and len(_existing(paths)) == len(paths)
