@@ -31,10 +31,11 @@ from ..receiver import REDIRECT_TARGET, Received, ReceiverProcess, by_webhook_id
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 WEBHOOKS = "/api/account/webhooks"
-# Short retries and timeouts, so every failure path runs in seconds.
+# Short retries, so every failure path runs in seconds; a timeout long enough that a busy
+# receiver is not taken for a dead one (the order tests count on each attempt being answered).
 HOOK_ENV = {
     "BLUEWIRE_WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.5,0.5,1,1,1,1",
-    "BLUEWIRE_WEBHOOK_TIMEOUT_MS": "500",
+    "BLUEWIRE_WEBHOOK_TIMEOUT_MS": "5000",
     "BLUEWIRE_SWEEP_INTERVAL_MS": "100",
 }
 # Generous: the machine is shared, and these are eventual conditions, not timings.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,41 +55,54 @@ class MessagesDb:
         finally:
             db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: Messages writes a message with its chat link and attachments at
+        once, so a reader never sees a message without them."""
+        db = self._connect()
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
     def handle(self, number: str, service: str = "iMessage") -> int:
-        self.execute("INSERT OR IGNORE INTO handle (id, service) VALUES (?, ?)", (number, service))
-        return int(self.execute("SELECT ROWID FROM handle WHERE id = ? AND service = ?",
-                                (number, service))[0][0])
+        with self._transaction() as db:
+            return _handle(db, number, service)
 
     def chat(self, guid: str, participants: list[str], *, group: bool = False,
              service: str = "iMessage") -> int:
         identifier = guid.split(";", 2)[2]
-        self.execute("INSERT INTO chat (guid, style, chat_identifier, service_name) "
-                     "VALUES (?, ?, ?, ?)", (guid, 43 if group else 45, identifier, service))
-        chat_id = int(self.execute("SELECT ROWID FROM chat WHERE guid = ?", (guid,))[0][0])
-        for number in participants:
-            self.execute("INSERT INTO chat_handle_join VALUES (?, ?)",
-                         (chat_id, self.handle(number, service)))
+        with self._transaction() as db:
+            chat_id = int(db.execute(
+                "INSERT INTO chat (guid, style, chat_identifier, service_name) "
+                "VALUES (?, ?, ?, ?)", (guid, 43 if group else 45, identifier, service)).lastrowid)
+            for number in participants:
+                db.execute("INSERT INTO chat_handle_join VALUES (?, ?)",
+                           (chat_id, _handle(db, number, service)))
         return chat_id
 
     def incoming(self, chat_guid: str, sender: str, text: str | None, *,
                  body: bytes | None = None, service: str = "iMessage",
                  associated_type: int = 0, attachment: str | None = None) -> str:
         guid = str(uuid.uuid4()).upper()
-        chat_id = int(self.execute("SELECT ROWID FROM chat WHERE guid = ?", (chat_guid,))[0][0])
         now = apple_now_ns()
-        self.execute(
-            "INSERT INTO message (guid, text, attributedBody, handle_id, service, date, "
-            "is_from_me, associated_message_type, associated_message_guid, "
-            "cache_has_attachments) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-            (guid, text, body, self.handle(sender, service), service, now, associated_type,
-             "p:0/OTHER" if associated_type else None, int(attachment is not None)))
-        rowid = self.execute("SELECT ROWID FROM message WHERE guid = ?", (guid,))[0][0]
-        self.execute("INSERT INTO chat_message_join VALUES (?, ?, ?)", (chat_id, rowid, now))
-        if attachment:
-            self.execute("INSERT INTO attachment (guid, original_guid, filename) VALUES (?, ?, ?)",
-                         (guid + "-a", guid + "-a", attachment))
-            att = self.execute("SELECT ROWID FROM attachment WHERE guid = ?", (guid + "-a",))
-            self.execute("INSERT INTO message_attachment_join VALUES (?, ?)", (rowid, att[0][0]))
+        with self._transaction() as db:
+            chat_id = int(db.execute("SELECT ROWID FROM chat WHERE guid = ?",
+                                     (chat_guid,)).fetchone()[0])
+            rowid = db.execute(
+                "INSERT INTO message (guid, text, attributedBody, handle_id, service, date, "
+                "is_from_me, associated_message_type, associated_message_guid, "
+                "cache_has_attachments) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                (guid, text, body, _handle(db, sender, service), service, now, associated_type,
+                 "p:0/OTHER" if associated_type else None, int(attachment is not None)),
+            ).lastrowid
+            db.execute("INSERT INTO chat_message_join VALUES (?, ?, ?)", (chat_id, rowid, now))
+            if attachment:
+                att = db.execute(
+                    "INSERT INTO attachment (guid, original_guid, filename) VALUES (?, ?, ?)",
+                    (guid + "-a", guid + "-a", attachment)).lastrowid
+                db.execute("INSERT INTO message_attachment_join VALUES (?, ?)", (rowid, att))
         return guid
 
     def sent_rows(self) -> list[Any]:
@@ -107,3 +122,9 @@ class MessagesDb:
 
     def fail(self, guid: str, error: int = 22) -> None:
         self.execute("UPDATE message SET error = ? WHERE guid = ?", (error, guid))
+
+
+def _handle(db: sqlite3.Connection, number: str, service: str) -> int:
+    db.execute("INSERT OR IGNORE INTO handle (id, service) VALUES (?, ?)", (number, service))
+    return int(db.execute("SELECT ROWID FROM handle WHERE id = ? AND service = ?",
+                          (number, service)).fetchone()[0])

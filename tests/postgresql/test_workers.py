@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import httpx
 import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from bluewire.observability.shared import PUBLISH_EVERY_S
 
 from ..databases import Postgres
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, free_port, wait_for
@@ -63,11 +66,12 @@ def test_two_workers_serve_one_port_and_a_dead_one_is_replaced(workers: Workers)
 
         wait_for(all_read, timeout=20, interval=0.2)
 
-    # Whichever worker answers a scrape counts the sends of both.
+    # Whichever worker answers a scrape counts the sends of both, once both have published.
+    metrics_dir = Path(workers.workers()[0].environ()["BLUEWIRE_METRICS_DIR"])
+    wait_for(lambda: len(list(metrics_dir.glob("*.json"))) == 2, timeout=10, interval=0.2)
     wait_for(lambda: all(sends_counted(workers) == 20 for _ in range(6)), timeout=10,
              interval=0.2)
-    metrics_dir = Path(workers.workers()[0].environ()["BLUEWIRE_METRICS_DIR"])
-    assert len(list(metrics_dir.glob("*.json"))) == 2
+    time.sleep(PUBLISH_EVERY_S + 0.5)  # the victim's file now holds all its sends
 
     victim = workers.workers()[0]
     victim.kill()
@@ -77,7 +81,8 @@ def test_two_workers_serve_one_port_and_a_dead_one_is_replaced(workers: Workers)
     assert victim.pid not in replaced
     wait_for(workers.ready, timeout=20, interval=0.1)
     # The dead worker's counts still count: a counter never goes down.
-    assert all(sends_counted(workers) == 20 for _ in range(6))
+    wait_for(lambda: all(sends_counted(workers) == 20 for _ in range(6)), timeout=10,
+             interval=0.2)
 
     children = workers.workers()
     assert workers.terminate() == 0  # SIGTERM reaches every worker, and all stop
