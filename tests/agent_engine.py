@@ -1,12 +1,12 @@
 """A scripted local engine for `bluewire agent` in tests (`--engine tests.agent_engine:Engine`).
 
 Configured by environment: BLUEWIRE_TEST_ENGINE_DIR (its files), BLUEWIRE_TEST_ENGINE_CAPS
-(comma-separated capability flags, e.g. "mark_read,typing"), BLUEWIRE_TEST_ENGINE_SEND_MS (how
-long a send takes). It appends every send to `sent.jsonl` (fsynced: the test's ground truth),
-then reports SENT, DELIVERED and READ; mark_read/typing go to `commands.jsonl`; each
-`inbox/*.json` file ({"line", "number", "content"}, and optionally "attachment": the path of a
-file, reported as a `file://` media URL as Messages.app's engine does) becomes one inbound
-message."""
+(comma-separated capability flags, e.g. "mark_read,typing,lookup"),
+BLUEWIRE_TEST_ENGINE_SEND_MS (how long a send takes). It appends every send to `sent.jsonl`
+(fsynced: the test's ground truth), then reports SENT, DELIVERED and READ; mark_read/typing go
+to `commands.jsonl`; each `inbox/*.json` file ({"line", "number", "content"}, and optionally
+"attachment": the path of a file, reported as a `file://` media URL as Messages.app's engine
+does) becomes one inbound message; lookups answer from `lookups.json`."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ class Engine:
         flags = {f for f in os.environ.get("BLUEWIRE_TEST_ENGINE_CAPS", "").split(",") if f}
         self.capabilities = Capabilities(services=frozenset({Service.IMESSAGE}),
                                          mark_read="mark_read" in flags,
-                                         typing="typing" in flags)
+                                         typing="typing" in flags,
+                                         lookup="lookup" in flags)
         self._send_s = int(os.environ.get("BLUEWIRE_TEST_ENGINE_SEND_MS", "0")) / 1000
         self._sink: EventSink | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -102,4 +103,9 @@ class Engine:
                                               "number": number, "typing": typing})
 
     async def evaluate_service(self, line: str, number: str) -> Service | None:
-        return Service.IMESSAGE
+        """iMessage, unless `lookups.json` ({number: "SMS" or null}) says otherwise."""
+        path = self.dir / "lookups.json"
+        known = json.loads(path.read_text()) if path.exists() else {}
+        if number not in known:
+            return Service.IMESSAGE
+        return Service(known[number]) if known[number] else None

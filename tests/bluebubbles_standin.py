@@ -44,6 +44,7 @@ class BlueBubblesStandin:
         self.password = password
         self.private_api = private_api
         self.refuse_sends = False
+        self.sms_only: set[str] = set()  # addresses not on iMessage, for the availability route
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.calls: list[Call] = []
@@ -165,7 +166,10 @@ class BlueBubblesStandin:
         return _answer(200, "Success")
 
     async def _availability(self, request: web.Request) -> web.Response:
-        return _answer(200, "Success", data={"available": True})
+        address = request.query.get("address")
+        if not address:
+            return _answer(400, "Bad Request", error="An address is required")
+        return _answer(200, "Success", data={"available": address not in self.sms_only})
 
     async def _webhook(self, request: web.Request) -> web.Response:
         url = (self.calls[-1].json or {}).get("url")

@@ -315,6 +315,31 @@ def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
         server.stop()
 
 
+def test_evaluate_service_asks_the_lines_agent(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """The account also has the sandbox line, which could only make an answer up for a real
+    number: its agent line is asked instead."""
+    line = agent_line(server)
+    agent = launch(server, tmp_path, agents, create_token(server, line), caps="lookup")
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    (agent.engine_dir / "lookups.json").write_text(json.dumps(
+        {"+12125550161": "SMS", "+12125550162": None}))
+
+    def evaluate(number: str) -> httpx.Response:
+        return api.get("/api/evaluate-service", params={"number": number})
+
+    assert evaluate("+12125550160").json() == {"number": "+12125550160", "service": "iMessage"}
+    assert evaluate("+12125550161").json() == {"number": "+12125550161", "service": "SMS"}
+    unknown = evaluate("+12125550162")  # the Mac cannot say: retryable, and says why
+    assert unknown.status_code == 503 and unknown.headers["x-should-retry"] == "true"
+    assert "inconclusive" in unknown.json()["message"] and line in unknown.json()["message"]
+    agent.stop()
+    wait_for(lambda: line_state(api, line) == "offline", timeout=10)
+    away = evaluate("+12125550160")  # nobody to ask while the Mac is away
+    assert away.status_code == 503 and line in away.json()["message"]
+
+
 FAR_FUTURE_MS = 4_102_444_800_000  # 2100: a lease that will not run out during the test
 
 

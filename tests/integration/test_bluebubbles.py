@@ -217,6 +217,21 @@ def test_mark_read_and_typing_reach_a_server_with_the_private_api(
     assert private.calls_to("DELETE", "/api/v1/chat/iMessage;-;+13125550144/typing")
 
 
+def test_evaluate_service_asks_the_server_with_the_private_api(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    """The account also has the sandbox line: a real network's line answers lookups."""
+    private.sms_only.add("+13125550146")
+    answer = api.get("/api/evaluate-service", params={"number": "+13125550147"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"number": "+13125550147", "service": "iMessage"}
+    answer = api.get("/api/evaluate-service", params={"number": "+13125550146"})
+    assert answer.json() == {"number": "+13125550146", "service": "SMS"}
+    asked = [c.query.get("address") for c in
+             private.calls_to("GET", "/api/v1/handle/availability/imessage")]
+    assert asked[-2:] == ["+13125550147", "+13125550146"]
+
+
 def test_without_the_private_api_mark_read_and_typing_are_refused_clearly(
     api: httpx.Client, plain: BlueBubblesStandin,
 ) -> None:

@@ -176,3 +176,22 @@ def test_a_group_chat_on_the_mac_becomes_a_group_that_can_be_answered(
     [row] = wait_for(lambda: [r for r in messages_db.sent_rows()
                               if r[1] == "answer to the group"], timeout=20)
     assert row[3] == GROUP  # sent into the same chat on the Mac
+
+
+def test_evaluate_service_answers_from_the_macs_conversations(
+        gateway: ServerProcess, mac: Mac, messages_db: MessagesDb) -> None:
+    messages_db.handle("+15550003333", "SMS")  # a number the Mac has texted by SMS only
+    with gateway.client() as api:
+        wait_for(lambda: any(e["number"] == LINE and e["state"] == "online"
+                             for e in api.get("/api/v2/lines/state").json()["data"]),
+                 timeout=20)
+        send(gateway, "hello")  # writes NUMBER's iMessage handle, as Messages does
+        guid_of(messages_db, "hello")
+
+        def evaluate(number: str) -> httpx.Response:
+            return api.get("/api/evaluate-service", params={"number": number})
+
+        assert evaluate(NUMBER).json() == {"number": NUMBER, "service": "iMessage"}
+        assert evaluate("+15550003333").json() == {"number": "+15550003333", "service": "SMS"}
+        never = evaluate("+15550004444")  # no conversation: the Mac cannot say
+        assert never.status_code == 503 and "inconclusive" in never.json()["message"]

@@ -13,13 +13,16 @@ Handshake (the first frame is the agent's):
                 "last_seen_command_id": "…"}            (optional, informative)
     gateway -> {"type": "welcome", "session": "<id>", "lines": ["+1…"]}
             or {"type": "error", "code": "…", "message": "…"} and a close (4401 bad or revoked
-               token, 4403 a line the token does not serve or that is not an `agent` line)
+               token, 4403 a line the token does not serve or that is not an `agent` line,
+               1013 `line_held_elsewhere` or `unavailable`: the agent retries)
 
 Commands, gateway -> agent, each with a unique id:
 
     {"id": "send:<handle>", "type": "send", "message": {OutboundMessage fields}}
     {"id": "…", "type": "mark_read", "line": "+1…", "number": "+1…"}
     {"id": "…", "type": "typing", "line": "+1…", "number": "+1…", "typing": true}
+    {"id": "lookup:…", "type": "lookup", "line": "+1…", "number": "+1…"}
+                                      (a read, answered at once; never queued or re-sent)
 
 Events, agent -> gateway, each with a unique id:
 
@@ -35,7 +38,8 @@ like any received media) and replaces the file URLs with its own download links 
 message is stored. A file that is missing, unreadable or too large is logged and dropped.
 
 Every command and event is answered `{"type": "ack", "id": "…"}` (a send's ack may carry
-`"error": {"code": 10001, "reason": "…"}`: the network refused it, the message ends in ERROR).
+`"error": {"code": 10001, "reason": "…"}`: the network refused it, the message ends in ERROR;
+a lookup's carries `"service": "iMessage" | "SMS" | null`, null when the engine cannot say).
 
 Guarantees — a dropped connection loses and doubles nothing:
 

@@ -12,13 +12,14 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from ...domain.errors import ERROR_TEXT, ErrorCode
-from ...domain.statuses import Status
+from ...domain.statuses import Service, Status
 from ..protocol import Capabilities, Connector, Inbound, SendFailed, StatusUpdate, Typing
 from . import frames
 from .attachments import read_attachments
@@ -133,6 +134,8 @@ class Agent:
                         self._state.acked(str(frame.get("id")))
                     elif frame.get("type") in ("send", "mark_read", "typing"):
                         self._commands.put_nowait(frame)
+                    elif frame.get("type") == "lookup":  # a read: answered at once, not queued
+                        self._spawn(self._lookup(frame))
             finally:
                 self._socket = None
 
@@ -152,9 +155,24 @@ class Agent:
             with contextlib.suppress(WebSocketException):  # kept in the state file
                 await socket.send(frames.encode(frame))
 
-        task = asyncio.get_running_loop().create_task(send())
+        self._spawn(send())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _lookup(self, frame: dict[str, Any]) -> None:
+        """Whether a number is on iMessage, as the engine knows it (None: it cannot say)."""
+        service: Service | None = None
+        evaluate = getattr(self._engine, "evaluate_service", None)
+        if evaluate is not None:
+            try:
+                service = await evaluate(str(frame["line"]), str(frame["number"]))
+            except Exception:
+                log.exception("lookup %s failed", frame.get("id"))
+        self._send_soon({"type": "ack", "id": frame["id"],
+                         "service": service.value if service is not None else None})
 
     async def _execute_forever(self) -> None:
         while True:

@@ -40,7 +40,9 @@ _INBOUND_NAMESPACE = uuid.UUID("6f1d8a52-3c0b-4c4e-9a57-0b9d7f2f5a11")
 # What an agent line can do before any agent announced it: optimistic, so requests are accepted
 # (and queued) while the agent is away; the agent's hello then says what it really can do.
 DEFAULT_CAPABILITIES = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
-                                    groups=True, media=True, mark_read=True, typing=True)
+                                    groups=True, media=True, mark_read=True, typing=True,
+                                    lookup=True)
+_LOOKUP_TIMEOUT_S = 10.0
 
 
 def line_lease(number: str) -> str:
@@ -149,7 +151,27 @@ class AgentConnector:
                                    "typing": typing})
 
     async def evaluate_service(self, line: str, number: str) -> Service | None:
-        return None
+        """Asked of the line's agent when it is connected here; None (inconclusive) when it
+        is not, or cannot say."""
+        link = self._by_line.get(line)
+        if link is None or not self.capabilities_for(line).lookup:
+            return None
+        command_id = f"lookup:{secrets.token_hex(8)}"
+        waiter = asyncio.get_running_loop().create_future()
+        link.waiting[command_id] = waiter
+        try:
+            await link.socket.send_text(frames.encode(
+                {"id": command_id, "type": "lookup", "line": line, "number": number}))
+            ack = await asyncio.wait_for(asyncio.shield(waiter), _LOOKUP_TIMEOUT_S)
+        except (Closed, TimeoutError):
+            return None
+        finally:
+            if link.waiting.get(command_id) is waiter:
+                del link.waiting[command_id]
+        try:
+            return Service(ack["service"]) if ack.get("service") else None
+        except ValueError:
+            return None
 
     async def resolve(self, handle: str) -> StatusUpdate | None:
         # "Send it now" is safe here even if the agent got it: the command id is derived from
