@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -168,6 +169,25 @@ async def test_media_is_downloaded_and_sent_as_a_file(
     assert Path(str(filename)).name == "photo.png"
     await eventually(lambda: statuses_of(sink, "h1") == [Status.SENT])
     assert guid
+
+
+async def test_downloaded_media_is_removed_once_a_week_old(
+        messages_db: MessagesDb, make_connector: Callable[..., MessagesAppConnector],
+        aiohttp_photo: str, tmp_path: Path) -> None:
+    messages_db.chat(f"iMessage;-;{NUMBER}", [NUMBER])
+    media_dir = tmp_path / "media"
+    connector = make_connector(media_dir=media_dir)
+    await connector.send(outbound(handle="old", content=None, media_url=aiohttp_photo))
+    await connector.send(outbound(handle="new", content=None, media_url=aiohttp_photo))
+    old, new = sorted(media_dir.iterdir(), key=lambda folder: folder.stat().st_mtime)
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old, (eight_days_ago, eight_days_ago))
+    await connector.start(RecordingSink())  # prunes at start, then every few hours
+    try:
+        await eventually(lambda: not old.exists())
+        assert new.exists() and [p.name for p in new.iterdir()] == ["photo.png"]
+    finally:
+        await connector.stop()
 
 
 async def test_media_too_large_is_refused(

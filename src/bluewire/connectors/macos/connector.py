@@ -28,6 +28,7 @@ from .watch import FileWatcher
 log = logging.getLogger(__name__)
 
 FOLLOW_FOR = timedelta(days=7)
+_PRUNE_EVERY_S = 6 * 3600
 # Messages writes an incoming row before its attachment rows, and the file after both (once
 # downloaded): a row that says it has attachments waits this long for them to be there.
 ATTACHMENT_WAIT_MS = 30_000
@@ -98,7 +99,8 @@ class MessagesAppConnector:
         self._last_rowid = start if start is not None else await asyncio.to_thread(
             self._db.max_rowid)
         self._tasks = [asyncio.create_task(self._poll_forever()),
-                       asyncio.create_task(self._watcher.run(self._poll_interval / 5))]
+                       asyncio.create_task(self._watcher.run(self._poll_interval / 5)),
+                       asyncio.create_task(self._prune_media_forever())]
 
     async def stop(self) -> None:
         self._running = False
@@ -203,6 +205,15 @@ class MessagesAppConnector:
         row = rows.get(record.guid)
         reached = new_statuses(row, None) if row else []
         return status_update(handle, row, reached[-1]) if row and reached else None
+
+    async def _prune_media_forever(self) -> None:
+        """Downloaded media_url files are kept as long as sends are followed, then removed."""
+        while True:
+            removed = await asyncio.to_thread(media.prune, self._media_dir,
+                                              FOLLOW_FOR.total_seconds())
+            if removed:
+                log.info("removed %d downloaded media files older than %s", removed, FOLLOW_FOR)
+            await asyncio.sleep(_PRUNE_EVERY_S)
 
     # watching
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -38,6 +40,22 @@ async def download(url: str, into: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         target.unlink(missing_ok=True)
         raise
     return target
+
+
+def prune(into: Path, older_than_s: float) -> int:
+    """Remove the downloads under `into` older than `older_than_s` (long sent by then); how
+    many. Blocking: run it in a thread."""
+    if not into.is_dir():
+        return 0
+    cutoff, removed = time.time() - older_than_s, 0
+    for folder in into.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError:
+            continue  # in use or gone: the next round tries again
+    return removed
 
 
 async def _fetch(url: str, target: Path, max_bytes: int, timeout_s: float) -> None:
