@@ -184,6 +184,7 @@ class Gateway:
         self.leases.start()
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
+        self._tasks.append(loop.create_task(self.lines.run(), name="lines"))
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))

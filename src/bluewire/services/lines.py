@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+
+from sqlalchemy import Connection
 
 from ..connectors.protocol import Capabilities, Connector
 from ..domain.errors import ApiError, ErrorCode
@@ -11,12 +15,21 @@ from ..store import accounts as store
 from ..store.accounts import Line
 from ..store.database import Database
 
+log = logging.getLogger(__name__)
+
 _REFRESH_SECONDS = 5.0
+
+
+def _load(conn: Connection) -> tuple[dict[str, Line], dict[int, list[str]]]:
+    return {line.number: line for line in store.all_lines(conn)}, store.all_grants(conn)
 
 
 class LineDirectory:
     """A cached view of lines and grants, refreshed every few seconds and on a miss, so a
-    line added by another process is usable at once and the hot path reads no table."""
+    line added by another process is usable at once and the hot path reads no table.
+
+    In a server, `run` keeps it fresh in the background (on PostgreSQL in a reader thread), so a
+    request never waits on the periodic read, nor stalls on it while the database is away."""
 
     def __init__(self, database: Database, default_rate_limit: float) -> None:
         self._database = database
@@ -25,18 +38,31 @@ class LineDirectory:
         self._grants: dict[int, frozenset[str]] = {}
         self._loaded_at = float("-inf")
         self._buckets: dict[str, TokenBucket] = {}
+        self._kept_fresh = False  # by `run`
 
     def refresh(self) -> None:
-        def load(conn):  # type: ignore[no-untyped-def]
-            lines = {line.number: line for line in store.all_lines(conn)}
-            return lines, store.all_grants(conn)
+        self._apply(*self._database.read(_load))
 
-        lines, grants = self._database.read(load)
+    async def run(self) -> None:
+        self._kept_fresh = True
+        try:
+            while True:
+                await asyncio.sleep(_REFRESH_SECONDS)
+                try:
+                    self._apply(*await self._database.read_async(_load))
+                except Exception as exc:  # the database is away: keep serving what we know
+                    log.warning("lines could not be refreshed (%s); the last view is kept", exc)
+        finally:
+            self._kept_fresh = False
+
+    def _apply(self, lines: dict[str, Line], grants: dict[int, list[str]]) -> None:
         self._lines = lines
         self._grants = {account: frozenset(numbers) for account, numbers in grants.items()}
         self._loaded_at = time.monotonic()
 
     def _fresh(self) -> None:
+        if self._kept_fresh:
+            return
         if time.monotonic() - self._loaded_at > _REFRESH_SECONDS:
             self.refresh()
 
