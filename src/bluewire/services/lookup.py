@@ -29,8 +29,9 @@ class LookupService:
             if service is not None:
                 break
         if service is None:  # the wire reference: an inconclusive lookup is a retryable error
-            raise ApiError(503, f"Unknown: the lookup of {number} from line "
-                           f"{', '.join(asked)} was inconclusive (a Mac answers from the "
+            raise ApiError(503, f"Unknown: the lookup of {number} from "
+                           f"{'line' if len(asked) == 1 else 'lines'} {', '.join(asked)} "
+                           "was inconclusive (a Mac answers from the "
                            "conversations it has had, when its agent is connected; a "
                            "BlueBubbles server only with its Private API); try again later",
                            error_code=ErrorCode.SERVER_RATE, headers={"x-should-retry": "true"})
