@@ -64,10 +64,6 @@ from .store.writer import Writer
 log = logging.getLogger(__name__)
 
 
-async def _nothing_to_start(name: str) -> None:
-    """Agent leases are taken when an agent connects, never by the keeper's own rounds."""
-
-
 def unavailable_error(exc: Exception) -> ApiError | None:
     """503 rather than 500 when the store cannot be reached: the client should retry."""
     if is_unavailable(exc):
@@ -110,9 +106,8 @@ class Gateway:
         self.bluebubbles = BlueBubblesConnector(
             self.lines.line, lambda: self.database.read(account_store.all_lines),
             settings.public_url, media=lambda: self.media)  # self.media is built below
-        self.leases = LeaseKeeper(self.writer, owner=process_identity(),
+        self.leases = LeaseKeeper(self.database, self.writer, owner=process_identity(),
                                   term_ms=settings.agent_lease_ms,
-                                  on_gained=_nothing_to_start,
                                   on_lost=lambda name: self.agents.lease_lost(name))
         self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines,
                                      self.leases, media=lambda: self.media)

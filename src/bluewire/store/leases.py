@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, bindparam, text
+
 from .writer import Tx
 
 # Taken when free, expired, or already ours: then, and only then, it returns a row.
@@ -42,11 +44,11 @@ def expire_all(tx: Tx) -> int:
                         "RETURNING name"))
 
 
-def live(tx: Tx, names: list[str]) -> set[str]:
+def live(conn: Connection, names: list[str]) -> set[str]:
     """Which of `names` some process holds now."""
     if not names:
         return set()
-    marks = ", ".join("?" for _ in names)
-    rows = tx.query(f"SELECT name FROM connector_leases WHERE name IN ({marks}) "
-                    f"AND expires_at > ({_NOW[tx.is_postgresql]})", names)
-    return {row[0] for row in rows}
+    now = _NOW[conn.dialect.name == "postgresql"]
+    query = text(f"SELECT name FROM connector_leases WHERE name IN :names "
+                 f"AND expires_at > ({now})").bindparams(bindparam("names", expanding=True))
+    return {row[0] for row in conn.execute(query, {"names": names})}
