@@ -93,6 +93,15 @@ def launch(server: ServerProcess, tmp_path: Path, agents: list[ScriptedAgent], t
     return agent
 
 
+def connect_agent(server: ServerProcess, api: httpx.Client, tmp_path: Path,
+                  agents: list[ScriptedAgent], **kwargs: Any) -> tuple[str, ScriptedAgent]:
+    """A new agent line, and its agent connected to `server`."""
+    line = agent_line(server)
+    agent = launch(server, tmp_path, agents, create_token(server, line), **kwargs)
+    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    return line, agent
+
+
 def line_state(api: httpx.Client, line: str) -> str:
     data = api.get("/api/v2/lines/state").json()["data"]
     return next(entry["state"] for entry in data if entry["number"] == line)
@@ -132,9 +141,7 @@ def test_tokens_are_listed_revoked_and_an_agent_says_hello(
 def test_a_send_reaches_the_engine_and_comes_back_as_status_webhooks_and_inbound_arrives(
         hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
         agents: list[ScriptedAgent]) -> None:
-    line = agent_line(hooked)
-    agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
-    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    line, agent = connect_agent(hooked, api, tmp_path, agents)
     handle = send(api, line, "+12125550123", "hello mac")
     wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
     assert [(r["handle"], r["content"]) for r in agent.sent()] == [(handle, "hello mac")]
@@ -162,9 +169,7 @@ def png_bytes() -> bytes:
 def test_an_inbound_picture_on_the_agent_host_becomes_a_gateway_media_link(
         hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
         agents: list[ScriptedAgent]) -> None:
-    line = agent_line(hooked)
-    agent = launch(hooked, tmp_path, agents, create_token(hooked, line))
-    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    line, agent = connect_agent(hooked, api, tmp_path, agents)
     number = "+12125550128"
     handle = send(api, line, number, "send me a picture")  # a contact: inbound is routed
     wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
@@ -208,10 +213,7 @@ def test_an_offline_line_keeps_the_message_queued_until_its_agent_connects(
 def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
         agents: list[ScriptedAgent]) -> None:
-    line = agent_line(server)
-    token = create_token(server, line)
-    agent = launch(server, tmp_path, agents, token, send_ms=40)
-    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    line, agent = connect_agent(server, api, tmp_path, agents, send_ms=40)
     number = "+12125550125"
     send(api, line, number, "first")  # the number becomes a contact: inbound is routed
     handles = [send(api, line, number, f"burst {i}") for i in range(40)]
@@ -219,7 +221,7 @@ def test_killing_the_agent_mid_burst_loses_and_doubles_nothing(
         agent.phone_sends(line, number, f"inbound {i}")
     wait_for(lambda: len(agent.sent()) >= 8, timeout=20)
     agent.kill()
-    restarted = ScriptedAgent(server, agent.workdir, token, send_ms=0).start()
+    restarted = ScriptedAgent(server, agent.workdir, agent.token, send_ms=0).start()
     agents.append(restarted)
     for i in range(10, 15):
         restarted.phone_sends(line, number, f"inbound {i}")
@@ -320,9 +322,7 @@ def test_evaluate_service_asks_the_lines_agent(
         agents: list[ScriptedAgent]) -> None:
     """The account also has the sandbox line, which could only make an answer up for a real
     number: its agent line is asked instead."""
-    line = agent_line(server)
-    agent = launch(server, tmp_path, agents, create_token(server, line), caps="lookup")
-    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    line, agent = connect_agent(server, api, tmp_path, agents, caps="lookup")
     (agent.engine_dir / "lookups.json").write_text(json.dumps(
         {"+12125550161": "SMS", "+12125550162": None}))
 
@@ -395,9 +395,7 @@ def test_an_agent_is_dropped_when_its_process_loses_the_line_lease(
 def test_a_clean_disconnect_gives_the_line_lease_up_at_once(
         server: ServerProcess, api: httpx.Client, tmp_path: Path,
         agents: list[ScriptedAgent]) -> None:
-    line = agent_line(server)
-    agent = launch(server, tmp_path, agents, create_token(server, line))
-    wait_for(lambda: line_state(api, line) == "online", timeout=20)
+    line, agent = connect_agent(server, api, tmp_path, agents)
     owner = held_by(server, line)
     assert owner is not None
     agent.stop()

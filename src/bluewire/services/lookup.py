@@ -54,13 +54,13 @@ class LookupService:
                            error_code=ErrorCode.VALIDATION)
         able = [n for n in numbers if (caps := self._registry.capabilities_for(n)) is not None
                 and caps.lookup]
-        real = [n for n in able if (line := self._lines.line(n)) is not None
-                and line.connector != SANDBOX]
         if not able:
             notes = "".join(self._registry.capability_note(n) for n in numbers)
             raise ApiError(400, f"No line of this account can look numbers up: "
                            f"{', '.join(numbers)} lack the lookup capability{notes}",
                            error_code=ErrorCode.VALIDATION)
+        real = [n for n in able if (line := self._lines.line(n)) is not None
+                and line.connector != SANDBOX]
         return real or able
 
     async def evaluate_email(self, account: Account, email: str) -> dict[str, Any]:

@@ -165,12 +165,11 @@ class Agent:
     async def _lookup(self, frame: dict[str, Any]) -> None:
         """Whether a number is on iMessage, as the engine knows it (None: it cannot say)."""
         service: Service | None = None
-        evaluate = getattr(self._engine, "evaluate_service", None)
-        if evaluate is not None:
-            try:
-                service = await evaluate(str(frame["line"]), str(frame["number"]))
-            except Exception:
-                log.exception("lookup %s failed", frame.get("id"))
+        try:
+            service = await self._engine.evaluate_service(str(frame["line"]),
+                                                          str(frame["number"]))
+        except Exception:
+            log.exception("lookup %s failed", frame.get("id"))
         self._send_soon({"type": "ack", "id": frame["id"],
                          "service": service.value if service is not None else None})
 
