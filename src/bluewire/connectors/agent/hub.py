@@ -127,18 +127,12 @@ class AgentConnector:
         if link is None:
             raise LineOffline(message.line)
         # Derived from the handle: a retry re-sends the same id, which the agent deduplicates.
-        command_id = f"send:{message.handle}"
-        waiter = asyncio.get_running_loop().create_future()
-        link.waiting[command_id] = waiter
+        frame = {"id": f"send:{message.handle}", "type": "send",
+                 "message": frames.to_plain(message)}
         try:
-            await link.socket.send_text(frames.encode(
-                {"id": command_id, "type": "send", "message": frames.to_plain(message)}))
-            ack = await asyncio.wait_for(asyncio.shield(waiter), self._ack_timeout_s)
+            ack = await self._ask(link, frame, self._ack_timeout_s)
         except (Closed, TimeoutError):
             raise LineOffline(message.line) from None
-        finally:
-            if link.waiting.get(command_id) is waiter:
-                del link.waiting[command_id]
         error = ack.get("error")
         if error:
             raise SendFailed(int(error.get("code", 10001)), str(error.get("reason", "refused")))
@@ -156,18 +150,12 @@ class AgentConnector:
         link = self._by_line.get(line)
         if link is None or not self.capabilities_for(line).lookup:
             return None
-        command_id = f"lookup:{secrets.token_hex(8)}"
-        waiter = asyncio.get_running_loop().create_future()
-        link.waiting[command_id] = waiter
+        frame = {"id": f"lookup:{secrets.token_hex(8)}", "type": "lookup", "line": line,
+                 "number": number}
         try:
-            await link.socket.send_text(frames.encode(
-                {"id": command_id, "type": "lookup", "line": line, "number": number}))
-            ack = await asyncio.wait_for(asyncio.shield(waiter), _LOOKUP_TIMEOUT_S)
+            ack = await self._ask(link, frame, _LOOKUP_TIMEOUT_S)
         except (Closed, TimeoutError):
             return None
-        finally:
-            if link.waiting.get(command_id) is waiter:
-                del link.waiting[command_id]
         try:
             return Service(ack["service"]) if ack.get("service") else None
         except ValueError:
@@ -177,6 +165,19 @@ class AgentConnector:
         # "Send it now" is safe here even if the agent got it: the command id is derived from
         # the handle and the agent never executes an id twice (it reports what became of it).
         return StatusUpdate(handle=handle, status=Status.QUEUED, at_ms=now_ms())
+
+    @staticmethod
+    async def _ask(link: _Link, frame: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Send `frame` to the agent and wait for its ack (Closed, TimeoutError otherwise)."""
+        command_id = frame["id"]
+        waiter = asyncio.get_running_loop().create_future()
+        link.waiting[command_id] = waiter
+        try:
+            await link.socket.send_text(frames.encode(frame))
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout_s)
+        finally:
+            if link.waiting.get(command_id) is waiter:
+                del link.waiting[command_id]
 
     async def _command(self, line: str, frame: dict[str, Any]) -> None:
         """Kept until acked; sent now if the line's agent is here, else when it connects."""
