@@ -86,6 +86,8 @@ def test_requests_are_counted_by_route_template(server: ServerProcess) -> None:
     assert not any(handle in dict(labels)["route"] for labels in requests)  # never raw paths
     assert got[("bluewire_http_request_duration_seconds_count",
                 (("route", "/api/send-message"),))] >= 1
+    # No `*_created` series: they would double every counter's and histogram's.
+    assert not [name for name, _ in got if name.endswith("_created")]
 
 
 def test_messages_by_status_and_delivery_latency_after_a_webhook(

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, disable_created_metrics, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
@@ -71,9 +71,8 @@ class Metrics:
     def __init__(self, database: Database, workers: Mapping[str, Pulse],
                  shared_dir: Path | None = None) -> None:
         self._database = database
-        # `*_created` samples would double the series of every counter and histogram, and in
-        # the text format Prometheus keeps them as gauges of their own.
-        disable_created_metrics()
+        # Every family is built at scrape from plain counts (families.py), without the
+        # `*_created` samples prometheus_client's own metric classes would add.
         self.registry = CollectorRegistry()
         self._requests = Counts("bluewire_http_requests", "HTTP requests answered",
                                 ["method", "route", "status"])
