@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from ..atomic_file import AtomicFile
 from .families import Counts, Histograms, State
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class SharedCounts:
     def __init__(self, directory: Path, parts: Sequence[Counts | Histograms],
                  worker: str | None = None) -> None:
         self._directory = directory
-        self._path = directory / f"{worker or os.getpid()}.json"
+        self._file = AtomicFile(directory / f"{worker or os.getpid()}.json", durable=False)
         self._parts = list(parts)
         self._others: list[dict[str, Any]] = []
         for part in self._parts:
@@ -44,7 +45,7 @@ class SharedCounts:
         """Read the other workers' files (before a scrape; blocking: run it in a thread)."""
         loaded = []
         for path in self._directory.glob("*.json"):
-            if path == self._path:
+            if path == self._file.path:
                 continue
             try:
                 loaded.append(msgspec.json.decode(path.read_bytes()))
@@ -61,11 +62,6 @@ class SharedCounts:
         """Write this worker's state (taken on the loop, where it changes; written off it)."""
         data = msgspec.json.encode({part.name: part.state() for part in self._parts})
         try:
-            await asyncio.to_thread(self._write, data)
+            await asyncio.to_thread(self._file.write, self._file.ticket(), data)
         except OSError:
-            log.warning("metrics cannot be written to %s", self._path, exc_info=True)
-
-    def _write(self, data: bytes) -> None:
-        partial = self._path.with_suffix(".partial")
-        partial.write_bytes(data)
-        os.replace(partial, self._path)  # readers see the old file or the new, never half
+            log.warning("metrics cannot be written to %s", self._file.path, exc_info=True)

@@ -8,9 +8,10 @@ attachments.py), so the file can then be large, and shrinks again once the gatew
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from ...atomic_file import AtomicFile
 
 STARTED, DONE = "started", "done"
 _KEEP_EXECUTED = 20_000  # far more than a gateway can have in flight for one agent
@@ -19,10 +20,10 @@ _KEEP_EXECUTED = 20_000  # far more than a gateway can have in flight for one ag
 class AgentState:
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self._path = directory / "agent-state.json"
+        self._file = AtomicFile(directory / "agent-state.json")
         data: dict[str, Any] = {}
-        if self._path.exists():
-            data = json.loads(self._path.read_text() or "{}")
+        if self._file.path.exists():
+            data = json.loads(self._file.path.read_text() or "{}")
         self._executed: dict[str, dict[str, Any]] = data.get("executed", {})
         self._outbox: dict[str, dict[str, Any]] = {f["id"]: f for f in data.get("outbox", [])}
 
@@ -56,9 +57,5 @@ class AgentState:
         return list(self._outbox.values())
 
     def _save(self) -> None:
-        temporary = self._path.with_suffix(".tmp")
-        with temporary.open("w") as file:
-            json.dump({"executed": self._executed, "outbox": list(self._outbox.values())}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self._path)
+        data = json.dumps({"executed": self._executed, "outbox": list(self._outbox.values())})
+        self._file.write(self._file.ticket(), data.encode())

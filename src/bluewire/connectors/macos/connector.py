@@ -316,9 +316,9 @@ class MessagesAppConnector:
             self._sink.status(update)
 
     async def _save(self) -> None:
-        content = self._ledger.dump(now_ms())
-        async with self._save_lock:  # one writer of the file at a time, in order
-            await asyncio.to_thread(self._ledger.write, content)
+        snapshot = self._ledger.dump(now_ms())
+        async with self._save_lock:  # saves queue here, not in the thread pool
+            await asyncio.to_thread(self._ledger.write, snapshot)
 
 
 def _existing(paths: list[str]) -> list[str]:

@@ -4,9 +4,10 @@ restart `resolve` can still find each message's chat.db row."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ...atomic_file import AtomicFile
 
 KEEP_MS = 8 * 24 * 3600 * 1000  # a little longer than the week of rows we follow
 
@@ -24,11 +25,21 @@ class SentRecord:
     settled: bool = False  # nothing more can come of its row: no longer re-read
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    ticket: int
+    content: bytes
+
+
 @dataclass(slots=True)
 class Ledger:
     path: Path | None
     records: dict[str, SentRecord] = field(default_factory=dict)
     last_rowid: int | None = None
+    _file: AtomicFile | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._file = AtomicFile(self.path) if self.path is not None else None
 
     @classmethod
     def load(cls, path: Path | None) -> Ledger:
@@ -38,22 +49,18 @@ class Ledger:
         records = {r["handle"]: SentRecord(**r) for r in data.get("sends", [])}
         return cls(path, records, data.get("last_rowid"))
 
-    def dump(self, now_ms: int) -> str:
+    def dump(self, now_ms: int) -> Snapshot:
         """The file's new content (dropping sends too old to matter), taken on the event loop
         so that writing it in a thread never sees the records change under it."""
         self.records = {h: r for h, r in self.records.items() if now_ms - r.sent_at_ms < KEEP_MS}
-        return json.dumps({"last_rowid": self.last_rowid,
-                           "sends": [asdict(r) for r in self.records.values()]})
+        content = json.dumps({"last_rowid": self.last_rowid,
+                              "sends": [asdict(r) for r in self.records.values()]})
+        return Snapshot(self._file.ticket() if self._file else 0, content.encode())
 
-    def write(self, content: str) -> None:
-        if self.path is None:
-            return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+    def write(self, snapshot: Snapshot) -> None:
+        """Blocking, safe from any thread; a snapshot older than the file's is dropped."""
+        if self._file is not None:
+            self._file.write(snapshot.ticket, snapshot.content)
 
     def claimed_guids(self) -> set[str]:
         return {r.guid for r in self.records.values() if r.guid}
