@@ -22,6 +22,7 @@ from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
 from .connectors.agent.hub import AgentConnector
+from .connectors.agent.questions import QuestionRelay
 from .connectors.agent.tokens import AgentTokens
 from .connectors.bluebubbles import BlueBubblesConnector
 from .connectors.protocol import Connector
@@ -111,6 +112,11 @@ class Gateway:
                                   on_lost=lambda name: self.agents.lease_lost(name))
         self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines,
                                      self.leases, media=lambda: self.media)
+        self.agent_questions = QuestionRelay(self.database, self.writer,
+                                             serving=self.agents.held_lines,
+                                             answerer=self.agents.answer)
+        self.agents.questions = self.agent_questions
+        self.writer.listen(notifications.QUESTIONS, self.agent_questions.wake)
         connectors: dict[str, Connector] = {"sandbox": self.sandbox,
                                             "bluebubbles": self.bluebubbles,
                                             "agent": self.agents}
@@ -180,6 +186,7 @@ class Gateway:
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
         self._tasks.append(loop.create_task(self.lines.run(), name="lines"))
+        self._tasks.append(loop.create_task(self.agent_questions.run(), name="agent-questions"))
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
@@ -198,6 +205,7 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self.agent_questions.stop()
         for connector in self.registry.connectors.values():
             await connector.stop()
         await self.leases.stop()

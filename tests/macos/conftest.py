@@ -34,7 +34,7 @@ class RecordingSink:
         self.typings.append(event)
 
 
-async def eventually(check: Callable[[], bool], within_s: float = 5.0) -> None:
+async def eventually(check: Callable[[], bool], within_s: float = 15.0) -> None:
     deadline = time.monotonic() + within_s
     while not check():
         if time.monotonic() > deadline:

@@ -3,6 +3,7 @@ its line's lease, and taken over by another when that process dies."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def test_one_process_serves_a_line_and_another_takes_over_when_it_dies(
     a, b = two_servers
     line = agent_line(a)
     token = create_token(a, line)
-    at_a = ScriptedAgent(a, tmp_path / "agent-a", token).start()
+    at_a = ScriptedAgent(a, tmp_path / "agent-a", token, caps="lookup").start()
     agents.append(at_a)
     with a.client() as api_a, b.client() as api_b:
         wait_for(lambda: line_state(api_a, line) == "online", timeout=20)
@@ -58,6 +59,11 @@ def test_one_process_serves_a_line_and_another_takes_over_when_it_dies(
         first = send(api_b, line, "+12125550141", "through a")
         wait_for(lambda: status_of(api_b, first) == "READ", timeout=30)
         assert [r["handle"] for r in at_a.sent()] == [first] and at_b.sent() == []
+
+        # A lookup through b is put to the agent at a, through the database.
+        (at_a.engine_dir / "lookups.json").write_text(json.dumps({"+12125550142": "SMS"}))
+        looked_up = api_b.get("/api/evaluate-service", params={"number": "+12125550142"})
+        assert looked_up.json() == {"number": "+12125550142", "service": "SMS"}, looked_up.text
 
         a.kill()  # its lease is renewed no more: b takes the line over once it runs out
         wait_for(lambda: "connected to" in at_b.log(), timeout=LEASE_MS / 1000 + 20)

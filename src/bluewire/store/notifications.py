@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 MESSAGES = "bluewire_messages"  # messages are due for dispatch
 DELIVERIES = "bluewire_deliveries"  # webhook deliveries are due
 EVENTS = "bluewire_events"  # events were written (the live event stream)
-CHANNELS = (MESSAGES, DELIVERIES, EVENTS)
+QUESTIONS = "bluewire_line_questions"  # a line's agent was asked something, or answered
+CHANNELS = (MESSAGES, DELIVERIES, EVENTS, QUESTIONS)
 
 RECONNECT_S = 1.0
 

@@ -296,3 +296,15 @@ connector_leases = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("acquired_at", BigInteger, nullable=False),
 )
+
+line_questions = Table(
+    "line_questions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("line", String(32), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # "lookup"
+    Column("body", Text, nullable=False),  # JSON object: what is asked
+    Column("answer", Text),  # JSON object, once the process serving the line answered
+    Column("asked_at", BigInteger, nullable=False),
+    Column("answered_at", BigInteger),
+)

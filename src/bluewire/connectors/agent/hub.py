@@ -28,6 +28,7 @@ from ..protocol import (
 )
 from . import frames
 from .attachments import MediaPut, with_stored_media
+from .questions import QuestionRelay
 from .tokens import AgentToken, AgentTokens
 from .websocket import Closed, WebSocket
 
@@ -43,6 +44,7 @@ DEFAULT_CAPABILITIES = Capabilities(services=frozenset({Service.IMESSAGE, Servic
                                     groups=True, media=True, mark_read=True, typing=True,
                                     lookup=True)
 _LOOKUP_TIMEOUT_S = 10.0
+_RELAY_MARGIN_S = 2.0  # for the question to reach the serving process, and its answer to return
 
 
 def line_lease(number: str) -> str:
@@ -86,6 +88,8 @@ class AgentConnector:
         self._seen: dict[str, OrderedDict[str, None]] = {}
         self._serving: set[asyncio.Task[None]] = set()
         self.on_online: Callable[[], None] = lambda: None  # their queued messages go now
+        # Questions for lines whose agent is connected to another process (set by the app).
+        self.questions: QuestionRelay | None = None
 
     # -- Connector -----------------------------------------------------------------------------
 
@@ -145,21 +149,34 @@ class AgentConnector:
                                    "typing": typing})
 
     async def evaluate_service(self, line: str, number: str) -> Service | None:
-        """Asked of the line's agent when it is connected here; None (inconclusive) when it
-        is not, or cannot say."""
-        link = self._by_line.get(line)
-        if link is None or not self.capabilities_for(line).lookup:
+        """Asked of the line's agent, here or through the process it is connected to; None
+        (inconclusive) when it is away or cannot say."""
+        if not self.capabilities_for(line).lookup:
             return None
+        link = self._by_line.get(line)
+        if link is not None:
+            return _service(await self._lookup_here(link, line, number))
+        if self.questions is None or not await self.online([line]):
+            return None
+        answer = await self.questions.ask(line, "lookup", {"number": number},
+                                          _LOOKUP_TIMEOUT_S + _RELAY_MARGIN_S)
+        return _service(answer.get("service") if answer else None)
+
+    async def answer(self, line: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Answer another process's question for a line whose agent is connected here."""
+        link = self._by_line.get(line)
+        if kind != "lookup" or link is None:
+            return {}
+        return {"service": await self._lookup_here(link, line, str(body.get("number", "")))}
+
+    async def _lookup_here(self, link: _Link, line: str, number: str) -> str | None:
         frame = {"id": f"lookup:{secrets.token_hex(8)}", "type": "lookup", "line": line,
                  "number": number}
         try:
             ack = await self._ask(link, frame, _LOOKUP_TIMEOUT_S)
         except (Closed, TimeoutError):
             return None
-        try:
-            return Service(ack["service"]) if ack.get("service") else None
-        except ValueError:
-            return None
+        return str(ack["service"]) if ack.get("service") else None
 
     async def resolve(self, handle: str) -> StatusUpdate | None:
         # "Send it now" is safe here even if the agent got it: the command id is derived from
@@ -362,6 +379,13 @@ class AgentConnector:
             if not waiter.done():
                 waiter.set_exception(Closed())
         link.waiting.clear()
+
+
+def _service(name: str | None) -> Service | None:
+    try:
+        return Service(name) if name else None
+    except ValueError:  # not a service we know of: as good as no answer
+        return None
 
 
 async def _refuse(socket: WebSocket, code: str, message: str, close_code: int) -> None:
