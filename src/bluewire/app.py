@@ -111,7 +111,7 @@ class Gateway:
                                   term_ms=settings.agent_lease_ms,
                                   on_lost=lambda name: self.agents.lease_lost(name))
         self.agents = AgentConnector(AgentTokens(self.database, self.writer), self.lines,
-                                     self.leases, media=lambda: self.media)
+                                     self.leases, self.writer, media=lambda: self.media)
         self.agent_questions = QuestionRelay(self.database, self.writer,
                                              serving=self.agents.held_lines,
                                              answerer=self.agents.answer)

@@ -285,6 +285,29 @@ def test_mark_read_and_typing_need_the_capability_the_agent_declares(
     assert done
 
 
+def test_what_an_agent_announced_holds_after_the_gateway_restarts(
+        tmp_path: Path, agents: list[ScriptedAgent]) -> None:
+    """A restarted gateway whose Mac has not reconnected yet still refuses what it cannot do,
+    rather than accept a read receipt the Mac would never send."""
+    (tmp_path / "gateway").mkdir()
+    server = ServerProcess(tmp_path / "gateway").start()
+    try:
+        line = agent_line(server)
+        agent = launch(server, tmp_path, agents, create_token(server, line))
+        with server.client() as api:
+            wait_for(lambda: line_state(api, line) == "online", timeout=20)
+        agent.stop()
+        server.stop()
+        server.start()
+        with server.client() as api:
+            assert line_state(api, line) == "offline"
+            answer = api.post("/api/mark-read", json={"number": "+12125550128",
+                                                      "from_number": line})
+            assert answer.status_code == 400 and "mark_read" in answer.text, answer.text
+    finally:
+        server.stop()
+
+
 def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
         tmp_path: Path, agents: list[ScriptedAgent]) -> None:
     (tmp_path / "gateway").mkdir()

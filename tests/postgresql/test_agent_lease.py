@@ -44,7 +44,7 @@ def test_one_process_serves_a_line_and_another_takes_over_when_it_dies(
     a, b = two_servers
     line = agent_line(a)
     token = create_token(a, line)
-    at_a = ScriptedAgent(a, tmp_path / "agent-a", token, caps="lookup").start()
+    at_a = ScriptedAgent(a, tmp_path / "agent-a", token, caps="lookup,typing").start()
     agents.append(at_a)
     with a.client() as api_a, b.client() as api_b:
         wait_for(lambda: line_state(api_a, line) == "online", timeout=20)
@@ -64,6 +64,16 @@ def test_one_process_serves_a_line_and_another_takes_over_when_it_dies(
         (at_a.engine_dir / "lookups.json").write_text(json.dumps({"+12125550142": "SMS"}))
         looked_up = api_b.get("/api/evaluate-service", params={"number": "+12125550142"})
         assert looked_up.json() == {"number": "+12125550142", "service": "SMS"}, looked_up.text
+
+        # What the agent announced to a holds at b too: no read receipts from this Mac; and a
+        # typing indicator through b is handed to a, and reaches the agent.
+        conversation = {"number": "+12125550141", "from_number": line}
+        wait_for(lambda: api_b.post("/api/mark-read", json=conversation).status_code == 400,
+                 timeout=20)  # once b has re-read the lines
+        assert "mark_read" in api_b.post("/api/mark-read", json=conversation).text
+        typing = api_b.post("/api/send-typing-indicator", json=conversation)
+        assert typing.status_code == 200, typing.text
+        wait_for(lambda: "typing" in [c["type"] for c in at_a.commands()], timeout=20)
 
         a.kill()  # its lease is renewed no more: b takes the line over once it runs out
         wait_for(lambda: "connected to" in at_b.log(), timeout=LEASE_MS / 1000 + 20)

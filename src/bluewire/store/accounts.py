@@ -53,6 +53,13 @@ def insert_line(tx: Tx, number: str, connector: str, shared: bool,
     return Line(result.scalar_one(), number, connector, shared, rate_limit, settings or {})
 
 
+def merge_line_settings(tx: Tx, number: str, changes: dict[str, Any]) -> None:
+    line = line_by_number(tx, number)
+    if line is not None and any(line.settings.get(k) != v for k, v in changes.items()):
+        tx.execute(lines.update().where(lines.c.number == number)
+                   .values(settings=json.dumps(line.settings | changes)))
+
+
 def grant_line(tx: Tx, line_id: int, account_id: int) -> None:
     exists = tx.execute(
         select(line_accounts.c.line_id).where(line_accounts.c.line_id == line_id,

@@ -17,7 +17,9 @@ from ...api.http import Receive, Scope, Send
 from ...domain.statuses import Service, Status
 from ...services.lines import LineDirectory
 from ...services.ownership import LeaseKeeper
+from ...store import accounts as account_store
 from ...store.database import now_ms
+from ...store.writer import Tx, Writer
 from ..protocol import (
     Capabilities,
     EventSink,
@@ -43,8 +45,11 @@ _INBOUND_NAMESPACE = uuid.UUID("6f1d8a52-3c0b-4c4e-9a57-0b9d7f2f5a11")
 DEFAULT_CAPABILITIES = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
                                     groups=True, media=True, mark_read=True, typing=True,
                                     lookup=True)
+_ANNOUNCED = "capabilities"  # in the line's settings: what its agent last announced
 _LOOKUP_TIMEOUT_S = 10.0
-_RELAY_MARGIN_S = 2.0  # for the question to reach the serving process, and its answer to return
+# For a question to reach the process serving the agent, and its answer to come back.
+_RELAY_MARGIN_S = 5.0
+_COMMANDS = ("mark_read", "typing")  # what another process hands over rather than asks
 
 
 def line_lease(number: str) -> str:
@@ -70,10 +75,11 @@ class AgentConnector:
     capabilities = DEFAULT_CAPABILITIES
 
     def __init__(self, tokens: AgentTokens, lines: LineDirectory, leases: LeaseKeeper,
-                 ack_timeout_s: float = 30.0, *,
+                 writer: Writer, *, ack_timeout_s: float = 30.0,
                  media: Callable[[], MediaPut] | None = None) -> None:
         self._tokens = tokens
         self._lines = lines
+        self._writer = writer
         # A line's agent is served by one process at a time: the one holding the line's lease.
         self._leases = leases
         # Stores the agents' inbound attachments (None: their file:// URLs are left as sent).
@@ -94,7 +100,14 @@ class AgentConnector:
     # -- Connector -----------------------------------------------------------------------------
 
     def capabilities_for(self, line: str) -> Capabilities:
-        return self._known.get(line, DEFAULT_CAPABILITIES)
+        """What the line's agent last announced: to this process, or (kept with the line) to
+        whichever process it last connected to, so every process answers alike."""
+        known = self._known.get(line)
+        if known is not None:
+            return known
+        settings = line_settings.settings if (line_settings := self._lines.line(line)) else {}
+        announced = settings.get(_ANNOUNCED)
+        return frames.capabilities_from(announced) if announced else DEFAULT_CAPABILITIES
 
     async def online(self, lines: list[str]) -> set[str]:
         """Which of `lines` have their agent connected, to this process or another."""
@@ -163,7 +176,11 @@ class AgentConnector:
         return _service(answer.get("service") if answer else None)
 
     async def answer(self, line: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Answer another process's question for a line whose agent is connected here."""
+        """Answer another process's question for a line whose agent is connected here, or
+        take over its command (mark-read, typing) for that agent."""
+        if kind in _COMMANDS:
+            await self._keep_and_send(line, body)
+            return {"kept": True}
         link = self._by_line.get(line)
         if kind != "lookup" or link is None:
             return {}
@@ -197,8 +214,17 @@ class AgentConnector:
                 del link.waiting[command_id]
 
     async def _command(self, line: str, frame: dict[str, Any]) -> None:
-        """Kept until acked; sent now if the line's agent is here, else when it connects."""
+        """To the process serving the line's agent if that is another; else kept here."""
         frame["id"] = f"{frame['type']}:{secrets.token_hex(8)}"
+        if (line not in self._by_line and self.questions is not None
+                and await self.online([line])
+                and await self.questions.ask(line, frame["type"], frame,
+                                             _RELAY_MARGIN_S) is not None):
+            return
+        await self._keep_and_send(line, frame)
+
+    async def _keep_and_send(self, line: str, frame: dict[str, Any]) -> None:
+        """Kept until acked; sent now if the line's agent is here, else when it connects."""
         self._unacked.setdefault(line, {})[frame["id"]] = frame
         link = self._by_line.get(line)
         if link is not None:
@@ -269,6 +295,7 @@ class AgentConnector:
         for number, caps in lines.items():
             self._by_line[number] = link
             self._known[number] = caps
+        await self._remember(lines)
         if previous is not None:  # the newest connection of a token wins
             await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
             await self._leave(previous)
@@ -283,6 +310,18 @@ class AgentConnector:
             raise
         self.on_online()
         return link
+
+    async def _remember(self, lines: dict[str, Capabilities]) -> None:
+        """Keep what each line can do with the line, for the other processes."""
+        changes = {n: {_ANNOUNCED: frames.capabilities_plain(c)} for n, c in lines.items()}
+
+        def write(tx: Tx) -> None:
+            for number, change in changes.items():
+                account_store.merge_line_settings(tx, number, change)
+        try:
+            await self._writer.submit(write)
+        except Exception as exc:  # only the other processes' view of it waits
+            log.warning("the capabilities of %s could not be kept (%s)", sorted(lines), exc)
 
     async def _take_leases(self, lines: dict[str, Capabilities]) -> list[str]:
         """Take the leases of `lines`; those another process holds (then none is kept)."""
