@@ -100,14 +100,16 @@ class AgentConnector:
     # -- Connector -----------------------------------------------------------------------------
 
     def capabilities_for(self, line: str) -> Capabilities:
-        """What the line's agent last announced: to this process, or (kept with the line) to
-        whichever process it last connected to, so every process answers alike."""
-        known = self._known.get(line)
-        if known is not None:
-            return known
+        """What the line's agent announced: at its connection here, else (kept with the line)
+        to whichever process it last connected to, so every process answers alike."""
+        link = self._by_line.get(line)
+        if link is not None:
+            return link.lines[line]
         settings = line_settings.settings if (line_settings := self._lines.line(line)) else {}
         announced = settings.get(_ANNOUNCED)
-        return frames.capabilities_from(announced) if announced else DEFAULT_CAPABILITIES
+        if announced:
+            return frames.capabilities_from(announced)
+        return self._known.get(line, DEFAULT_CAPABILITIES)  # if it could not be kept
 
     async def online(self, lines: list[str]) -> set[str]:
         """Which of `lines` have their agent connected, to this process or another."""
