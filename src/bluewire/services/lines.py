@@ -43,13 +43,17 @@ class LineDirectory:
     def refresh(self) -> None:
         self._apply(*self._database.read(_load))
 
+    async def reload(self) -> None:
+        """`refresh`, off the event loop where reads can be (PostgreSQL)."""
+        self._apply(*await self._database.read_async(_load))
+
     async def run(self) -> None:
         self._kept_fresh = True
         try:
             while True:
                 await asyncio.sleep(_REFRESH_SECONDS)
                 try:
-                    self._apply(*await self._database.read_async(_load))
+                    await self.reload()
                 except Exception as exc:  # the database is away: keep serving what we know
                     log.warning("lines could not be refreshed (%s); the last view is kept", exc)
         finally:

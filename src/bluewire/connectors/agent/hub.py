@@ -268,7 +268,7 @@ class AgentConnector:
         lines = self._announced(token, hello)
         refused = [n for n in lines if n not in token.lines]
         if not refused:
-            self._lines.refresh()
+            await self._lines.reload()  # a line just added by another process counts
             refused = [n for n in lines if (line := self._lines.line(n)) is None
                        or line.connector != CONNECTOR]
         if refused or not lines:
