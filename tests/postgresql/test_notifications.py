@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from bluewire.store.database import Database
+from bluewire.store import messages
+from bluewire.store.database import Database, now_ms
 from bluewire.store.notifications import CHANNELS, DELIVERIES, MESSAGES, Listener
 from bluewire.store.writer import Writer
 
@@ -81,3 +83,17 @@ async def test_a_rolled_back_write_wakes_no_one(two: tuple[Process, Process]) ->
         await a.heard.wait()
     await asyncio.sleep(0.2)
     assert a.woken == [MESSAGES]
+
+
+async def test_pulling_a_connected_lines_messages_wakes_no_one_when_there_are_none(
+        two: tuple[Process, Process]) -> None:
+    """The process serving a Mac's agent pulls its lines' handed-back messages every half
+    second: with none to pull, the other processes are left asleep."""
+    a, b = two
+    b.database.migrate()
+    await b.writer.submit(partial(messages.due_now_on, lines=["+14155550123"], now=now_ms()))
+    await b.writer.submit(lambda tx: tx.notify(DELIVERIES))  # a later commit, as a marker
+    async with asyncio.timeout(5):
+        await a.heard.wait()
+    await asyncio.sleep(0.2)
+    assert a.woken == [DELIVERIES]

@@ -53,11 +53,14 @@ def insert_line(tx: Tx, number: str, connector: str, shared: bool,
     return Line(result.scalar_one(), number, connector, shared, rate_limit, settings or {})
 
 
-def merge_line_settings(tx: Tx, number: str, changes: dict[str, Any]) -> None:
+def merge_line_settings(tx: Tx, number: str, changes: dict[str, Any]) -> bool:
+    """Set `changes` in the line's settings; whether that changed them."""
     line = line_by_number(tx, number)
-    if line is not None and any(line.settings.get(k) != v for k, v in changes.items()):
-        tx.execute(lines.update().where(lines.c.number == number)
-                   .values(settings=json.dumps(line.settings | changes)))
+    if line is None or all(line.settings.get(k) == v for k, v in changes.items()):
+        return False
+    tx.execute(lines.update().where(lines.c.number == number)
+               .values(settings=json.dumps(line.settings | changes)))
+    return True
 
 
 def grant_line(tx: Tx, line_id: int, account_id: int) -> None:

@@ -37,7 +37,6 @@ def release(tx: Tx, name: str, owner: str) -> None:
     tx.execute_many(_RELEASE, [(name, owner)])
 
 
-
 def expire_all(tx: Tx) -> int:
     """End every lease (a single-process store at start: their holder is gone)."""
     return len(tx.query("UPDATE connector_leases SET expires_at = 0 WHERE expires_at > 0 "

@@ -144,13 +144,14 @@ def release_claims(tx: Tx, handles: list[str], due_at: int = 0) -> None:
 def due_now_on(tx: Tx, lines: list[str], now: int) -> None:
     """Make the messages handed back for `lines` while they were offline due now (their
     connection is back), in every process."""
-    tx.execute(
+    result = tx.execute(
         update(messages)
         .where(messages.c.claimed_until > now, messages.c.dispatch_attempts == 0,
                messages.c.line.in_(lines))
         .values(claimed_until=0)
     )
-    tx.notify(MESSAGES)
+    if result.rowcount:  # asked every half second: wake the processes only for work
+        tx.notify(MESSAGES)
 
 
 def expire_claims(tx: Tx) -> int:

@@ -317,11 +317,12 @@ class AgentConnector:
         """Keep what each line can do with the line, for the other processes."""
         changes = {n: {_ANNOUNCED: frames.capabilities_plain(c)} for n, c in lines.items()}
 
-        def write(tx: Tx) -> None:
-            for number, change in changes.items():
-                account_store.merge_line_settings(tx, number, change)
+        def write(tx: Tx) -> bool:
+            return any([account_store.merge_line_settings(tx, number, change)
+                        for number, change in changes.items()])
         try:
-            await self._writer.submit(write)
+            if await self._writer.submit(write):
+                await self._lines.reload()  # this process's view too, once the agent leaves
         except Exception as exc:  # only the other processes' view of it waits
             log.warning("the capabilities of %s could not be kept (%s)", sorted(lines), exc)
 
