@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-# The shared reference beside the repository (CI checks it out there).
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "reference" / "chatdb-schema-sequoia.sql"
+# The schema of a real Messages database, kept beside this module.
+SCHEMA = Path(__file__).resolve().parent / "chatdb-schema-sequoia.sql"
 APPLE_EPOCH_UNIX_S = 978_307_200
 
 
