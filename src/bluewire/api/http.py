@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote
 import msgspec
 
 from ..domain.errors import ApiError
+from .endpoint import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,11 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Request:
-    __slots__ = ("_headers", "_query", "account", "body", "method", "params", "path", "scope")
+    """`data` and `args`: the body and the parameters decoded into the route's endpoint's
+    declared types (None where it declares none)."""
+
+    __slots__ = ("_headers", "_query", "account", "args", "body", "data", "method", "params",
+                 "path", "scope")
 
     def __init__(self, scope: Scope, body: bytes, params: dict[str, str]) -> None:
         self.scope = scope
@@ -40,6 +45,8 @@ class Request:
         self.body = body
         self.params = params
         self.account: Any = None
+        self.data: Any = None
+        self.args: Any = None
         self._headers: dict[str, str] | None = None
         self._query: dict[str, str] | None = None
 
@@ -124,18 +131,34 @@ class Route:
     handler: Handler
     authenticated: bool = True
     max_body: int | None = None  # this route's body limit, if not the app's
+    endpoint: Endpoint | None = None  # what the API document says of it; None: a page
 
 
 class Router:
     def __init__(self) -> None:
         self._exact: dict[tuple[str, str], Route] = {}
         self._patterns: list[tuple[str, re.Pattern[str], Route]] = []
-        self._paths: set[str] = set()
+        self.routes: list[Route] = []
+
+    def endpoint(self, endpoint: Endpoint, handler: Handler, *,
+                 max_body: int | None = None) -> None:
+        """Serve `endpoint` with `handler`, which finds the decoded request in `request.data`
+        and `request.args`."""
+        self._add(Route(endpoint.method, endpoint.path, handler, endpoint.authenticated,
+                        max_body, endpoint))
 
     def add(self, method: str, path: str, handler: Handler, *, authenticated: bool = True,
             max_body: int | None = None) -> None:
-        route = Route(method, path, handler, authenticated, max_body)
-        self._paths.add(path)
+        """A route that is not part of the API document (a page, the document itself)."""
+        self._add(Route(method, path, handler, authenticated, max_body))
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        return [route.endpoint for route in self.routes if route.endpoint is not None]
+
+    def _add(self, route: Route) -> None:
+        method, path = route.method, route.path
+        self.routes.append(route)
         if "{" not in path:
             self._exact[(method, path)] = route
             return
@@ -256,6 +279,12 @@ class App:
         request = Request(scope, body, params)
         if route.authenticated:
             request.account = await self._authenticate(request)
+        endpoint = route.endpoint
+        if endpoint is not None:
+            if endpoint.params is not None:
+                request.args = endpoint.decode_params(params, request.query)
+            if endpoint.body is not None:
+                request.data = endpoint.decode_body(body, request.header("content-type"))
         result = await route.handler(request)
         if isinstance(result, _RESPONSES):
             return result

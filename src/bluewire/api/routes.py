@@ -4,50 +4,71 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.errors import validation_error
 from ..domain.phones import require_number
+from ..domain.wire.messages import (
+    EvaluateServiceQuery,
+    ListMessagesQuery,
+    MessageId,
+    MessageList,
+    MessageResponse,
+    OneMessage,
+    SendMessage,
+    ServiceAnswer,
+    StatusQuery,
+)
 from ..services.lookup import LookupService
 from ..services.messaging import MessagingService
 from ..services.webhooks import WebhookConfig
-from .http import Request, Response, Router, json_response
-from .openapi import openapi_document
+from .endpoint import Endpoint
+from .http import Request, Router
+from .openapi import register_openapi_route
+
+TAG = "Messages"
+SEND_MESSAGE = Endpoint(
+    "POST", "/api/send-message", "Send a 1:1 message", TAG, body=SendMessage,
+    response=MessageResponse, errors=(400, 401, 429, 503), forms=True,
+    description="Accepted and committed as QUEUED before the answer; follow its status with "
+                "GET /api/status, a `status_callback`, webhooks or the event stream.")
+GET_STATUS = Endpoint("GET", "/api/status", "A message's current status", TAG,
+                      params=StatusQuery, response=MessageResponse, errors=(400, 401, 404))
+LIST_MESSAGES = Endpoint("GET", "/api/v2/messages", "List messages", TAG,
+                         params=ListMessagesQuery, response=MessageList, errors=(400, 401))
+RETRIEVE_MESSAGE = Endpoint("GET", "/api/v2/messages/{message_id}", "One message", TAG,
+                            params=MessageId, response=OneMessage, errors=(400, 401, 404))
+EVALUATE_SERVICE = Endpoint(
+    "GET", "/api/evaluate-service", "Is a number on iMessage?", "Lookup",
+    params=EvaluateServiceQuery, response=ServiceAnswer, errors=(400, 401, 503),
+    description="Answers 503 with `error_code` 5003 when the lookup was inconclusive: retry.")
 
 
 def build_router(messaging: MessagingService, lookup: LookupService,
                  webhooks: WebhookConfig) -> Router:
     router = Router()
+    register_openapi_route(router)
 
     async def send_message(request: Request) -> dict[str, Any]:
-        return await messaging.send(request.account, request.json())
+        return await messaging.send(request.account, request.data)
 
     async def get_status(request: Request) -> dict[str, Any]:
-        return await messaging.status(request.account, request.query.get("handle"))
+        return await messaging.status(request.account, request.args)
 
     async def list_messages(request: Request) -> dict[str, Any]:
-        return await messaging.list(request.account, request.query)
+        return await messaging.list(request.account, request.args)
 
     async def retrieve_message(request: Request) -> dict[str, Any]:
-        return await messaging.retrieve(request.account, request.params["message_id"])
+        return await messaging.retrieve(request.account, request.args.message_id)
 
     async def evaluate_service(request: Request) -> dict[str, Any]:
-        raw = request.query.get("number")
-        if not raw:
-            raise validation_error("`number` is required: the E.164 number to look up")
+        raw = request.args.number
         if "@" in raw:
             return await lookup.evaluate_email(request.account, raw)
         return await lookup.evaluate(request.account, require_number(raw, "number"))
 
-    document = openapi_document()
-
-    async def openapi(_request: Request) -> Response:
-        return json_response(document)
-
-    router.add("POST", "/api/send-message", send_message)
-    router.add("GET", "/api/status", get_status)
-    router.add("GET", "/api/v2/messages", list_messages)
-    router.add("GET", "/api/v2/messages/{message_id}", retrieve_message)
-    router.add("GET", "/api/evaluate-service", evaluate_service)
-    router.add("GET", "/openapi.json", openapi, authenticated=False)
+    router.endpoint(SEND_MESSAGE, send_message)
+    router.endpoint(GET_STATUS, get_status)
+    router.endpoint(LIST_MESSAGES, list_messages)
+    router.endpoint(RETRIEVE_MESSAGE, retrieve_message)
+    router.endpoint(EVALUATE_SERVICE, evaluate_service)
 
     async def get_webhooks(request: Request) -> dict[str, Any]:
         return await webhooks.get(request.account)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ..domain import limits
@@ -11,8 +10,9 @@ from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response, message_row
 from ..domain.phones import require_number
-from ..domain.query import parse_moment, parse_whole_number
+from ..domain.query import parse_moment
 from ..domain.statuses import Status
+from ..domain.wire.messages import ListMessagesQuery, SendMessage, StatusQuery
 from ..media.service import MediaService
 from ..store import messages as store
 from ..store.accounts import Account, Line
@@ -24,16 +24,11 @@ from .contact_book import ContactBook
 from .lines import LineDirectory
 from .outbox import Outbox
 
-MAX_PAGE = 1000
-DEFAULT_PAGE = 100
-MAX_OFFSET = 10_000
-
 _ORDER_BY = {
     "createdAt": "created_at", "created_at": "created_at",
     "updatedAt": "updated_at", "updated_at": "updated_at",
     "sentAt": "sent_at", "sent_at": "sent_at",
 }
-_LIST_STATUSES = {s.value for s in Status} | {"SUCCESS"}
 
 
 class MessagingService:
@@ -47,16 +42,16 @@ class MessagingService:
         self._contacts = contacts
         self._media = media
 
-    async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def send(self, account: Account, body: SendMessage) -> dict[str, Any]:
         """Validate, accept and commit one outbound message; it is QUEUED when this returns."""
-        number = require_number(body.get("number"), "number")
-        content = limits.check_content(body.get("content"))
-        media_url = self._precheck_media(body.get("media_url"))
+        number = require_number(body.number, "number")
+        content = limits.check_content(body.content)
+        media_url = self._precheck_media(body.media_url)
         if not content and not media_url:
             raise validation_error("`content` or `media_url` is required")
-        send_style = limits.check_send_style(body.get("send_style"))
-        status_callback = limits.check_status_callback(body.get("status_callback"))
-        line = self._sending_line(account, body.get("from_number"))
+        send_style = limits.check_send_style(body.send_style)
+        status_callback = limits.check_status_callback(body.status_callback)
+        line = self._sending_line(account, body.from_number)
         if line.number == number:
             raise validation_error("`number` is the sending line itself")
         if await self._contacts.is_opted_out_now(account.id, number):
@@ -104,8 +99,8 @@ class MessagingService:
                                    error_key="LINE_NOT_FOUND")
         return line
 
-    async def status(self, account: Account, handle: object) -> dict[str, Any]:
-        message = await self._own_message(account, handle, "handle")
+    async def status(self, account: Account, query: StatusQuery) -> dict[str, Any]:
+        message = await self._own_message(account, query.handle, "handle")
         return message_response(message, account.email, account.plan)
 
     async def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
@@ -122,7 +117,7 @@ class MessagingService:
             raise not_found(f"No message with handle {handle.strip()}")
         return message
 
-    async def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+    async def list(self, account: Account, query: ListMessagesQuery) -> dict[str, Any]:
         flt, order_by, descending, limit, offset = _parse_list_query(account.id, query)
         found, total = await self._database.read_async(
             lambda conn: store.list_messages(conn, flt, order_by=order_by,
@@ -136,50 +131,29 @@ class MessagingService:
         }
 
 
-def _parse_list_query(account_id: int, q: Mapping[str, str]):  # type: ignore[no-untyped-def]
-    def number(name: str) -> str | None:
-        return require_number(q[name], name, recipient=False) if q.get(name) else None
+def _parse_list_query(account_id: int, q: ListMessagesQuery):  # type: ignore[no-untyped-def]
+    def number(value: str | None, name: str) -> str | None:
+        return require_number(value, name, recipient=False) if value else None
 
-    def boolean(name: str) -> bool | None:
-        value = q.get(name)
-        if value in (None, ""):
-            return None
-        if value.lower() not in ("true", "false"):
-            raise validation_error(f"`{name}` must be true or false")
-        return value.lower() == "true"
-
-    def integer(name: str, default: int, low: int, high: int) -> int:
-        parsed = parse_whole_number(q, name, low, high)
-        return default if parsed is None else parsed
-
-    def moment(name: str) -> int | None:
-        return parse_moment(q.get(name), name)
-
-    def choice(name: str, allowed: set[str] | dict[str, str]) -> str | None:
-        value = q.get(name)
-        if value in (None, ""):
-            return None
-        if value not in allowed:
-            raise validation_error(f"`{name}` must be one of: {', '.join(sorted(allowed))}")
-        return allowed[value] if isinstance(allowed, dict) else value
-
-    status = choice("status", _LIST_STATUSES)
+    status = q.status or None
     flt = MessageFilter(
         account_id=account_id,
-        number=number("number"),
-        from_number=number("from_number"),
-        to_number=number("to_number"),
-        line=number("sendblue_number"),
-        is_outbound=boolean("is_outbound"),
+        number=number(q.number, "number"),
+        from_number=number(q.from_number, "from_number"),
+        to_number=number(q.to_number, "to_number"),
+        line=number(q.sendblue_number, "sendblue_number"),
+        is_outbound=None if not q.is_outbound else q.is_outbound == "true",
         status="DELIVERED" if status == "SUCCESS" else status,
-        service=choice("service", {"iMessage", "SMS", "RCS"}),
-        message_type=choice("message_type", {"message", "group"}),
-        created_gte=moment("created_at_gte"), created_lte=moment("created_at_lte"),
-        updated_gte=moment("updated_at_gte"), updated_lte=moment("updated_at_lte"),
-        sent_gte=moment("sent_at_gte"), sent_lte=moment("sent_at_lte"),
+        service=q.service or None,
+        message_type=q.message_type or None,
+        created_gte=parse_moment(q.created_at_gte, "created_at_gte"),
+        created_lte=parse_moment(q.created_at_lte, "created_at_lte"),
+        updated_gte=parse_moment(q.updated_at_gte, "updated_at_gte"),
+        updated_lte=parse_moment(q.updated_at_lte, "updated_at_lte"),
+        sent_gte=parse_moment(q.sent_at_gte, "sent_at_gte"),
+        sent_lte=parse_moment(q.sent_at_lte, "sent_at_lte"),
     )
-    order_by = choice("order_by", _ORDER_BY) or "created_at"
-    direction = choice("order_direction", {"asc", "desc"}) or "desc"
-    limit = integer("limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    offset = integer("offset", 0, 0, MAX_OFFSET)
-    return flt, order_by, direction == "desc", limit, offset
+    if q.order_by and q.order_by not in _ORDER_BY:
+        raise validation_error(f"`order_by` must be one of: {', '.join(sorted(_ORDER_BY))}")
+    order_by = _ORDER_BY[q.order_by] if q.order_by else "created_at"
+    return flt, order_by, q.order_direction != "asc", q.limit, q.offset
