@@ -52,6 +52,7 @@ from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
 from .services.read_receipts import ReadReceipts
 from .services.typing import TypingIndicators
+from .services.webhook_targets import WebhookTargets
 from .services.webhooks import WebhookConfig
 from .store import accounts as account_store
 from .store import deliveries as delivery_store
@@ -134,7 +135,9 @@ class Gateway:
         )
         self.writer.listen(notifications.DELIVERIES, self.delivery.wake)
         self.outbox = Outbox(self.webhook_directory)
-        self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory)
+        self.webhook_targets = WebhookTargets(allow_private=settings.allow_private_webhooks)
+        self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory,
+                                      self.webhook_targets)
         self.delivery_log = DeliveryLog(self.database, self.writer)
         self.contacts_book = ContactBook(self.database, self.outbox)
         self.read_receipts = ReadReceipts(self.database, self.writer, self.lines, self.registry)
@@ -149,9 +152,11 @@ class Gateway:
         self.agents.on_online = self.dispatcher.lines_connected
         self.media = build_media(settings, self.database, self.writer)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
-                                          self.contacts_book, media=self.media)
+                                          self.contacts_book, self.webhook_targets,
+                                          media=self.media)
         self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
-                                   self.contacts_book, media=self.media)
+                                   self.contacts_book, self.webhook_targets,
+                                   media=self.media)
         self.lookup = LookupService(self.lines, self.registry)
         self.contacts = ContactService(self.database, self.writer, self.contacts_book,
                                        self.lines)

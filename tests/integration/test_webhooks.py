@@ -535,38 +535,6 @@ def test_an_endpoint_that_answers_410_is_disabled_and_hears_nothing_more(
     assert not of_message(heard, second)
 
 
-def test_private_addresses_are_refused_unless_allowed(
-    tmp_path: Path, receiver: ReceiverProcess,
-) -> None:
-    server = ServerProcess(tmp_path, {**HOOK_ENV, "BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS": "0",
-                                      "BLUEWIRE_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2"}).start()
-    try:
-        targets = [receiver.url_for("/ssrf/ip"), f"http://localhost:{receiver.port}/ssrf/name"]
-        with server.client() as api:
-            configure(api, {"outbound": [receiver.url_for("/ssrf/endpoint")]})
-            send(api, phone(220, "00"), callback=targets[0])
-            send(api, phone(220, "01"), callback=targets[1])
-        store = Store(server)
-
-        expected = 2 * (4 + 3)  # the 00 phone's four events and the 01 phone's three, twice
-
-        def all_failed() -> list[Row] | None:
-            rows = store.rows("SELECT * FROM deliveries")
-            done = len(rows) == expected and all(r["state"] == "failed" for r in rows)
-            return rows if done else None
-
-        deliveries = wait_for(all_failed, timeout=WAIT_S, interval=0.1)
-        assert {d["url"] for d in deliveries} == {*targets, receiver.url_for("/ssrf/endpoint")}
-        attempts = store.rows("SELECT * FROM delivery_attempts")
-        assert len(attempts) == 3 * len(deliveries)  # the first try and two retries, each
-        for attempt in attempts:
-            assert attempt["status_code"] is None
-            assert "refused" in attempt["error"] and "loopback" in attempt["error"], attempt
-        assert not receiver.received("/ssrf")
-    finally:
-        server.stop()
-
-
 # -- the receiver fails for a while, then recovers ---------------------------------------------
 
 FLAKY_ENV = {

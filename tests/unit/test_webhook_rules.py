@@ -10,7 +10,7 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from bluewire.domain.ssrf import refusal
+from bluewire.domain.ssrf import refusal, refusal_of_all
 from bluewire.domain.webhooks import (
     JITTER,
     MAX_RETRY_AFTER_S,
@@ -120,3 +120,11 @@ def test_internal_addresses_are_refused_with_the_reason(address: str, reason: st
                                      "1.1.1.1"])
 def test_public_addresses_are_allowed(address: str) -> None:
     assert refusal(address) is None
+
+
+def test_a_name_is_refused_only_when_every_address_it_resolves_to_is() -> None:
+    found = refusal_of_all("intranet.example", ["10.0.0.7", "127.0.0.1"])
+    assert found is not None and "intranet.example" in found
+    assert "private" in found and "loopback" in found
+    assert refusal_of_all("mixed.example", ["10.0.0.7", "93.184.215.14"]) is None
+    assert refusal_of_all("nowhere.example", []) is None

@@ -15,7 +15,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from .. import __version__
-from ..domain.ssrf import refusal
+from ..domain.ssrf import HOW_TO_ALLOW, refusal, refusal_of_all
 from ..domain.webhooks import RESPONSE_SNIPPET_BYTES, TIMEOUT_S, signature_headers
 
 
@@ -33,12 +33,10 @@ class GuardedResolver(AbstractResolver):
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        allowed = [result for result in results if refusal(result["host"]) is None]
-        if not allowed:
-            reasons = "; ".join(sorted({str(refusal(r["host"])) for r in results}))
-            raise RefusedAddress(f"refused: {host} resolves only to refused addresses "
-                                 f"({reasons})")
-        return allowed
+        reason = refusal_of_all(host, [result["host"] for result in results])
+        if reason is not None:
+            raise RefusedAddress(f"refused: {reason}; {HOW_TO_ALLOW}")
+        return [result for result in results if refusal(result["host"]) is None]
 
     async def close(self) -> None:
         await self._inner.close()
@@ -51,6 +49,8 @@ class Reply:
     error: str | None
     response: str | None
     retry_after: str | None
+    # The address is one this server refuses: no retry can succeed.
+    refused: bool = False
 
 
 class WebhookSender:
@@ -85,14 +85,15 @@ class WebhookSender:
         started = time.perf_counter()
 
         def reply(status: int | None = None, error: str | None = None,
-                  response: str | None = None, retry_after: str | None = None) -> Reply:
+                  response: str | None = None, retry_after: str | None = None,
+                  refused: bool = False) -> Reply:
             return Reply(round((time.perf_counter() - started) * 1000, 3), status, error,
-                         response, retry_after)
+                         response, retry_after, refused)
 
         if not self._allow_private:
             literal = _literal_refusal(url)
             if literal is not None:
-                return reply(error=literal)
+                return reply(error=literal, refused=True)
         try:
             async with self._session.post(url, data=body, headers=headers,
                                           allow_redirects=False) as answer:
@@ -103,7 +104,7 @@ class WebhookSender:
             return reply(error=f"timed out after {self._timeout_s:g} s")
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, RefusedAddress):
-                return reply(error=str(exc.os_error))
+                return reply(error=str(exc.os_error), refused=True)
             return reply(error=f"cannot connect: {exc.os_error or exc}")
         except aiohttp.ClientError as exc:
             return reply(error=f"{type(exc).__name__}: {exc}")
@@ -119,4 +120,4 @@ def _literal_refusal(url: str) -> str | None:
     except ValueError:
         return None
     reason = refusal(host)
-    return f"refused: {reason}" if reason else None
+    return f"refused: {reason}; {HOW_TO_ALLOW}" if reason else None

@@ -110,6 +110,8 @@ class DeliveryWorker(SweepingWorker):
         elif reply.status_code == GONE:
             state, retry_at = FAILED, None
             gone_endpoint = job.endpoint_id
+        elif reply.refused:  # refused by this server's policy: every retry would be too
+            state, retry_at = FAILED, None
         else:
             retry_at = next_attempt_at(job.attempts + 1, now, schedule=self._schedule,
                                        retry_after_s=parse_retry_after(reply.retry_after),

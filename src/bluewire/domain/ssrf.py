@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 _METADATA = {
     ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
@@ -11,6 +12,10 @@ _METADATA = {
     ipaddress.ip_address("168.63.129.16"),  # Azure's host agent
 }
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
+
+# Said wherever such an address is refused: what the operator changes to allow it.
+HOW_TO_ALLOW = ("this server refuses private addresses; to allow them, start it with "
+                "`bluewire serve --dev` or set BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS=1")
 
 
 def refusal(address: str) -> str | None:
@@ -34,3 +39,12 @@ def refusal(address: str) -> str | None:
     if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED):
         return f"{ip} is a private address"
     return None
+
+
+def refusal_of_all(host: str, addresses: Iterable[str]) -> str | None:
+    """Why `host`, resolving to `addresses`, may not be sent to: when none of them may be."""
+    reasons = [refusal(address) for address in addresses]
+    if not reasons or None in reasons:
+        return None
+    return (f"{host} resolves only to refused addresses "
+            f"({'; '.join(sorted({str(reason) for reason in reasons}))})")

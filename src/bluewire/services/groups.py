@@ -24,6 +24,7 @@ from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .lines import LineDirectory
 from .outbox import Outbox
+from .webhook_targets import WebhookTargets
 
 MODIFY_TYPES = ("add_recipient", "remove_recipient")
 # iMessage removes a member only from a group of four or more people (the line included).
@@ -37,7 +38,8 @@ def new_group_id() -> str:
 class GroupService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
-                 media: MediaService | None = None) -> None:
+                 targets: WebhookTargets, media: MediaService | None = None) -> None:
+        self._targets = targets
         self._media = media
         self._database = database
         self._writer = writer
@@ -54,6 +56,8 @@ class GroupService:
         if not content and not media_url:
             raise validation_error("`content` is required (or `media_url`)")
         status_callback = limits.check_status_callback(body.get("status_callback"))
+        if status_callback is not None:
+            await self._targets.check(status_callback, "status_callback")
         from_number = body.get("from_number")
         if from_number is None or from_number == "":
             raise validation_error("`from_number` is required: the line to send from")

@@ -23,6 +23,7 @@ from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .lines import LineDirectory
 from .outbox import Outbox
+from .webhook_targets import WebhookTargets
 
 _ORDER_BY = {
     "createdAt": "created_at", "created_at": "created_at",
@@ -34,7 +35,8 @@ _ORDER_BY = {
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
-                 media: MediaService | None = None) -> None:
+                 targets: WebhookTargets, media: MediaService | None = None) -> None:
+        self._targets = targets
         self._database = database
         self._writer = writer
         self._lines = lines
@@ -51,6 +53,8 @@ class MessagingService:
             raise validation_error("`content` or `media_url` is required")
         send_style = limits.check_send_style(body.send_style)
         status_callback = limits.check_status_callback(body.status_callback)
+        if status_callback is not None:
+            await self._targets.check(status_callback, "status_callback")
         line = self._sending_line(account, body.from_number)
         if line.number == number:
             raise validation_error("`number` is the sending line itself")

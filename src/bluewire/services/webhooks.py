@@ -15,15 +15,18 @@ from ..store.database import Database, now_ms
 from ..store.webhooks import Endpoint, NewEndpoint
 from ..store.writer import Tx, Writer
 from .outbox import WebhookDirectory
+from .webhook_targets import WebhookTargets
 
 MAX_SECRET_CHARS = 256
 
 
 class WebhookConfig:
-    def __init__(self, database: Database, writer: Writer, directory: WebhookDirectory) -> None:
+    def __init__(self, database: Database, writer: Writer, directory: WebhookDirectory,
+                 targets: WebhookTargets) -> None:
         self._database = database
         self._writer = writer
         self._directory = directory
+        self._targets = targets
 
     async def get(self, account: Account) -> dict[str, Any]:
         endpoints = await self._database.read_async(
@@ -37,6 +40,7 @@ class WebhookConfig:
                                    "sendblue_numbers} objects")
         new = _entries(body["webhooks"], type_, "webhooks")
         secret = _global_secret(body)
+        await self._targets.check_all(_url_fields(new, body["webhooks"], "webhooks"))
 
         def op(tx: Tx) -> None:
             store.add_endpoints(tx, account.id, new, now_ms())
@@ -53,11 +57,15 @@ class WebhookConfig:
             raise validation_error("`webhooks` is required: an object of webhook lists by "
                                    "type, e.g. {\"receive\": [\"https://…\"]}; {} clears all")
         new: list[NewEndpoint] = []
+        fields: list[tuple[str, str]] = []
         for key, entries in config.items():
             if key == "globalSecret":
                 continue
-            new.extend(_entries(entries, _type(key), f"webhooks.{key}"))
+            added = _entries(entries, _type(key), f"webhooks.{key}")
+            new.extend(added)
+            fields.extend(_url_fields(added, entries, f"webhooks.{key}"))
         secret = _global_secret(config)
+        await self._targets.check_all(fields)
 
         def op(tx: Tx) -> None:
             store.remove_all_endpoints(tx, account.id)
@@ -138,6 +146,12 @@ def _entry(entry: object, type_: str, where: str) -> NewEndpoint:
                                        "phone number")
         lines = tuple(parsed) or None
     return NewEndpoint(type_, url, secret or None, lines)
+
+
+def _url_fields(new: list[NewEndpoint], entries: Any, where: str) -> list[tuple[str, str]]:
+    """Each accepted entry's URL, and the field that named it."""
+    return [(endpoint.url, f"{where}[{index}]{'.url' if isinstance(entry, dict) else ''}")
+            for index, (endpoint, entry) in enumerate(zip(new, entries, strict=True))]
 
 
 def _url(value: object, where: str) -> str:
