@@ -8,7 +8,7 @@ another; measures, in the same run and the same way, a bare ASGI + msgspec echo 
 uvicorn stack (bench/echo_app.py), just before each store. Stores: sqlite, pg1 (one process on
 PostgreSQL), pg2 (`serve --workers 2` on PostgreSQL; the database, when it is ours, pinned to
 the server's CPU too: see bench/postgres.py). Prints req/s and p50/p99 latency of each, its
-ratio to the echo measured before it, and the targets of DESIGN §10 next to them. Then checks
+ratio to the echo measured before it, and the project's targets next to them. Then checks
 durability: every 200 answered must be a row in the store (the server is killed with SIGKILL
 under load, so nothing flushes on exit).
 """
@@ -72,7 +72,7 @@ def send_body(recipient: str) -> bytes:
 
 PATH = "/api/send-message"
 
-TARGET_RATE = 12_000.0  # DESIGN §10: accepted and committed a second, one process, one core
+TARGET_RATE = 12_000.0  # the target: accepted and committed a second, one process, one core
 TARGET_RATIO = 1 / 3  # ...and at least this share of the bare echo baseline
 
 

@@ -16,7 +16,7 @@ CPU too: see bench/postgres.py) is measured next to its baseline, measured just 
     receiver times their arrival: deliveries a second = (count - 1) / (last - first arrival).
     The baseline is a bare aiohttp client loop, in a process on the same CPU, with the same
     concurrency, POSTing the same body and headers to the same receiver N times.
-    Target (DESIGN §10): >= 5,000/s, and >= 1/2 of the baseline.
+    Target: >= 5,000/s, and >= 1/2 of the baseline.
 
 (b) **Latency.** An open-loop load generator (on the load CPU) sends R messages a second for the
     warm-up plus the measured duration, each to a sandbox phone on iMessage with a
@@ -24,7 +24,7 @@ CPU too: see bench/postgres.py) is measured next to its baseline, measured just 
     The receiver computes arrival minus send time for each DELIVERED webhook (same machine, same
     clock). The baseline is bench/relay_app.py, which answers each POST at once and then POSTs a
     DELIVERED webhook to the same receiver: the floor of "accepted -> webhook arrived" here.
-    Target (DESIGN §10): p50 <= 5 ms and p99 <= 25 ms at 500 messages a second.
+    Target: p50 <= 5 ms and p99 <= 25 ms at 500 messages a second.
 """
 
 from __future__ import annotations
