@@ -7,6 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .agents.hub import AgentConnector
+from .agents.questions import QuestionRelay
+from .agents.tokens import AgentTokens
 from .api.bluebubbles_routes import register_bluebubbles_routes
 from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
@@ -21,9 +24,6 @@ from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
-from .connectors.agent.hub import AgentConnector
-from .connectors.agent.questions import QuestionRelay
-from .connectors.agent.tokens import AgentTokens
 from .connectors.bluebubbles import BlueBubblesConnector
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
-from bluewire.connectors.agent.questions import FORGET_AFTER_MS, QuestionRelay
+from bluewire.agents.questions import FORGET_AFTER_MS, QuestionRelay
 from bluewire.store import line_questions
 from bluewire.store.database import Database, now_ms
 from bluewire.store.writer import Writer

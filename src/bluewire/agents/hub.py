@@ -1,5 +1,6 @@
 """The gateway side: the WebSocket endpoint agents connect to, and the Connector for lines
-whose connector is `agent` (commands go to the connected agent holding the line)."""
+whose connector is `agent` (commands go to the connected agent holding the line). The protocol
+both ends speak is described in `connectors.agent`."""
 
 from __future__ import annotations
 
@@ -13,14 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...api.http import Receive, Scope, Send
-from ...domain.statuses import Service, Status
-from ...services.lines import LineDirectory
-from ...services.ownership import LeaseKeeper
-from ...store import accounts as account_store
-from ...store.database import now_ms
-from ...store.writer import Tx, Writer
-from ..protocol import (
+from ..api.http import Receive, Scope, Send
+from ..api.websocket import Closed, WebSocket
+from ..connectors.agent import frames
+from ..connectors.protocol import (
     Capabilities,
     EventSink,
     LineOffline,
@@ -28,11 +25,15 @@ from ..protocol import (
     SendFailed,
     StatusUpdate,
 )
-from . import frames
+from ..domain.statuses import Service, Status
+from ..services.lines import LineDirectory
+from ..services.ownership import LeaseKeeper
+from ..store import accounts as account_store
+from ..store.database import now_ms
+from ..store.writer import Tx, Writer
 from .attachments import MediaPut, with_stored_media
 from .questions import QuestionRelay
 from .tokens import AgentToken, AgentTokens
-from .websocket import Closed, WebSocket
 
 log = logging.getLogger(__name__)
 

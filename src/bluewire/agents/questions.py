@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from ...store import line_questions as store
-from ...store.database import Database, now_ms
-from ...store.line_questions import Question
-from ...store.writer import Writer
+from ..store import line_questions as store
+from ..store.database import Database, now_ms
+from ..store.line_questions import Question
+from ..store.writer import Writer
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from ...domain.phones import InvalidNumber, parse_e164
-from ...services.accounts import AdminError
-from ...services.secrets import hash_secret, verify_secret
-from ...store.database import Database, now_ms
-from ...store.schema import agent_tokens
-from ...store.writer import Tx, Writer
-from .frames import TOKEN_PREFIX
+from ..connectors.agent.frames import TOKEN_PREFIX
+from ..domain.phones import InvalidNumber, parse_e164
+from ..services.accounts import AdminError
+from ..services.secrets import hash_secret, verify_secret
+from ..store.database import Database, now_ms
+from ..store.schema import agent_tokens
+from ..store.writer import Tx, Writer
 
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 

@@ -1,4 +1,4 @@
-"""A WebSocket over raw ASGI messages: just what the agent endpoint needs."""
+"""A WebSocket over raw ASGI messages: just what the agent endpoint (agents/hub.py) needs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from ...api.http import Receive, Scope, Send
+from .http import Receive, Scope, Send
 
 
 class Closed(Exception):

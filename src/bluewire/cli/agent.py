@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..connectors.agent.tokens import AgentTokens
+from ..agents.tokens import AgentTokens
 from .admin import open_gateway, run_admin
 
 console = Console()

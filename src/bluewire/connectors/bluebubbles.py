@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
@@ -22,7 +22,6 @@ from ..domain import limits
 from ..domain.errors import ErrorCode
 from ..domain.media_types import extension_for, extension_of
 from ..domain.statuses import Service, Status
-from ..store.accounts import Line
 from .bluebubbles_client import BlueBubblesClient, BlueBubblesError
 from .protocol import (
     Capabilities,
@@ -53,6 +52,19 @@ WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service
 WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
                                 groups=True, media=True, mark_read=True, typing=True,
                                 lookup=True)
+
+
+class Line(Protocol):
+    """What the connector reads of a line (the gateway's line records have it)."""
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def connector(self) -> str: ...
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
 
 
 def webhook_path(line: str) -> str:

@@ -1,6 +1,10 @@
 """The agent protocol: a Mac (or any host running a local Connector) serves lines of a gateway
 by connecting OUT to it over a WebSocket, so it works behind NAT.
 
+This package is the Mac's end (client, state, attachments) and the frames both ends speak; it
+imports only the domain and the connector protocol, so it runs on a machine without the gateway.
+The gateway's end, where the WebSocket lands (hub, questions, tokens), is `bluewire.agents`.
+
 Transport: one WebSocket, `GET /api/agent/v1/connect`, JSON text frames (msgspec). Liveness is
 the WebSocket's own ping/pong (both ends ping; a dead connection is closed within ~20 s).
 

@@ -1,6 +1,6 @@
 """Attachments of inbound events: the agent reads the engine's `file://` media (files on its
 host, useless to anyone else) and carries their bytes in the event frame; the gateway stores
-them as inbound media and puts its own download links in their place.
+them as inbound media and puts its own download links in their place (agents/attachments.py).
 
 In the frame, next to "message": `"attachments": [{"url": "file:///…", "name": "IMG_1.jpeg",
 "content_type": "image/jpeg", "data": "<base64>"}]`. Each `url` is the media_url it replaces
@@ -15,18 +15,14 @@ the event from being delivered."""
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import mimetypes
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ...domain import limits
-from ...domain.errors import ApiError
-from ..protocol import Inbound
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +30,6 @@ FILE_SCHEME = "file://"
 MAX_FILE_BYTES = limits.MAX_MEDIA_BYTES
 _MAX_EVENT_BYTES = 10 * 1024 * 1024  # base64 adds a third: stays well under a 16 MiB frame
 
-
-# -- the agent side ------------------------------------------------------------------------------
 
 def file_path(url: str) -> Path | None:
     """The local path a `file://` URL names, or None for any other URL."""
@@ -80,42 +74,3 @@ def read_attachments(media_urls: Iterable[str]) -> list[dict[str, Any]]:
             budget -= len(data)
             attachments.append(attachment_plain(url, path, data))
     return attachments
-
-
-# -- the gateway side ----------------------------------------------------------------------------
-
-class MediaPut(Protocol):
-    """What the gateway needs of the MediaService."""
-
-    async def put(self, account_id: int | None, filename: str, data: bytes, *,
-                  source_url: str | None = None, expires: bool = False) -> Any: ...
-
-    def download_url(self, media: Any) -> str: ...
-
-
-async def _stored_link(media: MediaPut, attachment: dict[str, Any]) -> str | None:
-    """The download link of one attachment once stored, or None (logged) if it is refused."""
-    try:
-        data = base64.b64decode(str(attachment["data"]), validate=True)
-        stored = await media.put(None, str(attachment["name"]), data, expires=True)
-    except (KeyError, binascii.Error, ApiError) as exc:
-        log.warning("an inbound attachment %s was refused (%s); dropped",
-                    attachment.get("name"), getattr(exc, "message", exc))
-        return None
-    return media.download_url(stored)
-
-
-async def with_stored_media(media: MediaPut, message: Inbound,
-                            attachments: Iterable[dict[str, Any]]) -> Inbound:
-    """`message` with its attachments stored and its `file://` media_urls replaced by links."""
-    links: dict[str, str | None] = {}
-    for attachment in attachments:
-        if isinstance(attachment, dict) and isinstance(attachment.get("url"), str):
-            links[attachment["url"]] = await _stored_link(media, attachment)
-    urls: list[str] = []
-    for url in message.media_urls:
-        if not url.startswith(FILE_SCHEME):
-            urls.append(url)
-        elif links.get(url):
-            urls.append(str(links[url]))
-    return replace(message, media_urls=tuple(urls))
