@@ -106,7 +106,7 @@ class Settings:
     media_s3_region: str | None = None
     media_s3_prefix: str = ""
     media_fetch: bool = True  # fetch and keep a copy of media URLs (off: pass them on as given)
-    media_ttl_ms: int = 30 * 86_400_000  # inbound media links answer 410 after this (seed 003)
+    media_ttl_ms: int = 30 * 86_400_000  # inbound media links answer 410 after this
     media_fetch_timeout_ms: int = 20_000  # fetching a media_url, whole
     # Base URL of this server in the media links it hands out; default http://<host>:<port>.
     public_url: str | None = None

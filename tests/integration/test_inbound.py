@@ -12,7 +12,7 @@ from ..databases import Engine
 from ..receiver import ReceiverProcess
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
-SEED_003_KEYS = {"accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
+RECEIVE_KEYS = {"accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
                  "error_message", "message_handle", "date_sent", "date_updated", "from_number",
                  "number", "to_number", "was_downgraded", "plan"}
 
@@ -38,13 +38,13 @@ def inbound_rows(client: httpx.Client, number: str) -> list[dict]:
                       ).json()["data"]
 
 
-def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_seed_003_field(
+def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_field_sendblue_sends(
     hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client,
 ) -> None:
     sent = send(api, "+12125550106", "ping")  # 06 echoes after delivery
     echo = wait_for(lambda: [r for r in receiver.received("/receive")
                              if r.json["number"] == "+12125550106"])[0].json
-    assert echo.keys() >= SEED_003_KEYS
+    assert echo.keys() >= RECEIVE_KEYS
     assert echo["content"] == "echo: ping"
     assert (echo["status"], echo["is_outbound"]) == ("RECEIVED", False)
     assert echo["from_number"] == echo["number"] == "+12125550106"
@@ -115,7 +115,7 @@ def test_the_phone_that_last_heard_from_an_account_answers_to_it(
             "echo: from the first"]
 
 
-# Seed 001's bodies, field for field.
+# The bodies of Sendblue's read-receipt docs, field for field.
 MISSING_NUMBER = {"status": "ERROR", "message": "You must specify a `number` in the request body."}
 BAD_FROM = {"status": "ERROR",
             "message": "You must specify a valid `from_number` in the request body."}
@@ -131,14 +131,14 @@ NOT_BOOLEAN = {"status": "ERROR", "message": "auto_mark_read must be a boolean"}
     ({"number": "+14155550100", "from_number": "not a number"}, 400, BAD_FROM),
     ({"number": "+14155550100", "from_number": "+14155559999"}, 404, NOT_REGISTERED),
 ])
-def test_mark_read_errors_are_seed_001s_bodies(api: httpx.Client, body: dict, status: int,
+def test_mark_read_errors_are_sendblues_bodies(api: httpx.Client, body: dict, status: int,
                                                expected: dict) -> None:
     answer = api.post("/api/mark-read", json=body)
     assert answer.status_code == status
     assert answer.json() == expected
 
 
-def test_mark_read_succeeds_with_seed_001s_body_and_is_recorded(
+def test_mark_read_succeeds_with_sendblues_body_and_is_recorded(
     hooked: ServerProcess, api: httpx.Client,
 ) -> None:
     send(api, "+15035550100")
@@ -196,7 +196,7 @@ def test_auto_mark_read_with_no_or_broken_body_is_refused_the_same_way(
         assert answer.json() == NOT_BOOLEAN
 
 
-def test_auto_mark_read_toggles_with_seed_001s_body(hooked: ServerProcess,
+def test_auto_mark_read_toggles_with_sendblues_body(hooked: ServerProcess,
                                                     api: httpx.Client) -> None:
     for value in (True, False):
         answer = api.post("/accounts/settings/auto-mark-read", json={"auto_mark_read": value})
@@ -258,7 +258,7 @@ def test_typing_indicator_errors(api: httpx.Client) -> None:
 
 # -- driven through the sandbox phones --------------------------------------------------------
 
-SEED_000_KEYS = {"accountEmail", "message_id", "number", "status", "date_updated", "content",
+READ_RECEIPT_KEYS = {"accountEmail", "message_id", "number", "status", "date_updated", "content",
                  "is_outbound"}
 
 
@@ -297,7 +297,7 @@ def test_the_read_webhook_arrives_when_the_phone_reads(
         assert client.post("/sandbox/phones/+13125550100/read", json={}).status_code == 200
         read = wait_for(lambda: [r.json for r in receiver.received("/p-status")
                                  if r.json["status"] == "READ"])[0]
-    assert read.keys() >= SEED_000_KEYS
+    assert read.keys() >= READ_RECEIPT_KEYS
     assert read["message_id"] == handle
     assert read["number"] == "+13125550100"
     assert read["content"] == "read me" and read["is_outbound"] is True

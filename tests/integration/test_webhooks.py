@@ -41,18 +41,18 @@ HOOK_ENV = {
 # Generous: the machine is shared, and these are eventual conditions, not timings.
 WAIT_S = 30.0
 
-# The status callback body of seed 004, and the read receipt's `message_id` of seed 000.
-SEED_004_FIELDS = (
+# Sendblue's status callback body, and the `message_id` of its read-receipt webhook.
+STATUS_CALLBACK_FIELDS = (
     "accountEmail", "content", "is_outbound", "status", "error_code", "error_message",
     "error_reason", "message_handle", "date_sent", "date_updated", "from_number", "number",
     "to_number", "was_downgraded", "plan", "media_url", "message_type", "group_id",
     "participants", "send_style", "opted_out", "error_detail", "sendblue_number", "service",
     "group_display_name",
 )
-SEED_000_FIELDS = ("accountEmail", "message_id", "number", "status", "date_updated", "content",
+READ_RECEIPT_FIELDS = ("accountEmail", "message_id", "number", "status", "date_updated", "content",
                    "is_outbound")
-# The receive body of seed 003.
-SEED_003_FIELDS = (
+# Sendblue's receive webhook body.
+RECEIVE_FIELDS = (
     "accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
     "error_message", "message_handle", "date_sent", "date_updated", "from_number", "number",
     "to_number", "was_downgraded", "plan",
@@ -292,7 +292,7 @@ def test_a_status_callback_hears_every_transition_in_order(
         assert statuses(of_message(receiver.received(path), handle)) == FULL_CHAIN
         for request in heard:
             body = request.json
-            missing = [f for f in (*SEED_004_FIELDS, *SEED_000_FIELDS) if f not in body]
+            missing = [f for f in (*STATUS_CALLBACK_FIELDS, *READ_RECEIPT_FIELDS) if f not in body]
             assert not missing, (path, missing)
             assert request.method == "POST"
             assert request.headers["content-type"].startswith("application/json")
@@ -340,7 +340,7 @@ def test_a_failing_phone_reports_error_10001(
         error = heard[-1].json
         assert error["error_code"] == 10001
         assert error["error_message"]
-        assert all(f in error for f in SEED_004_FIELDS)
+        assert all(f in error for f in STATUS_CALLBACK_FIELDS)
 
 
 @pytest.fixture(scope="module")
@@ -374,7 +374,7 @@ def test_receive_endpoints_hear_the_echo_reply_filtered_by_line(
     wait_for(lambda: replies("/recv/all") and replies("/recv/line-a"), timeout=WAIT_S)
     (reply,) = replies("/recv/line-a")
     body = reply.json
-    missing = [f for f in SEED_003_FIELDS if f not in body]
+    missing = [f for f in RECEIVE_FIELDS if f not in body]
     assert not missing, missing
     assert body["content"] == "echo: ping A"
     assert body["is_outbound"] is False

@@ -1,4 +1,4 @@
-"""Error codes of seed 004 and the ApiError every layer raises."""
+"""Sendblue's error codes and the ApiError every layer raises."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from bluewire.domain.errors import (
     (ErrorCode.SEND_FAILED, 10001),
     (ErrorCode.UNRESOLVED, 10002),
 ])
-def test_error_codes_are_those_of_seed_004(code: ErrorCode, value: int) -> None:
+def test_error_codes_are_sendblues(code: ErrorCode, value: int) -> None:
     assert code == value
 
 
-def test_there_are_exactly_the_seven_seed_codes() -> None:
+def test_there_are_exactly_the_seven_codes() -> None:
     assert sorted(int(code) for code in ErrorCode) == [4000, 4001, 4002, 5000, 5003, 10001, 10002]
 
 

@@ -1,4 +1,5 @@
-"""Content length, send styles, media URLs and status callback URLs (seed 004)."""
+"""Content length, send styles, media URLs and status callback URLs, as
+Sendblue's send-message docs set them."""
 
 from __future__ import annotations
 

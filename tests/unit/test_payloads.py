@@ -25,7 +25,7 @@ EMAIL = "you@company.com"
 PLAN = "blue"
 ISO_SHAPE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
-SEED_002_FIELDS = {
+MESSAGE_RESPONSE_FIELDS = {
     "account_email", "content", "date_created", "date_updated", "error_code", "error_message",
     "from_number", "is_outbound", "media_url", "message_handle", "number", "send_style", "status",
 }
@@ -71,9 +71,9 @@ def test_iso_agrees_with_exact_integer_arithmetic() -> None:
         assert iso(ms) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z", ms
 
 
-def test_message_response_carries_the_seed_002_fields() -> None:
+def test_message_response_carries_sendblues_message_fields() -> None:
     body = message_response(message_record(), EMAIL, PLAN)
-    assert set(body) >= SEED_002_FIELDS
+    assert set(body) >= MESSAGE_RESPONSE_FIELDS
 
 
 def test_message_response_of_a_queued_message() -> None:
@@ -233,33 +233,33 @@ def test_every_date_in_the_payloads_has_the_wire_shape() -> None:
     assert all(ISO_SHAPE.match(date) for date in dates), dates
 
 
-SEED_004_STATUS_CALLBACK_KEYS = {
+STATUS_CALLBACK_KEYS = {
     "accountEmail", "content", "is_outbound", "status", "error_code", "error_message",
     "error_reason", "message_handle", "date_sent", "date_updated", "from_number", "number",
     "to_number", "was_downgraded", "plan", "media_url", "message_type", "group_id",
     "participants", "send_style", "opted_out", "error_detail", "sendblue_number", "service",
     "group_display_name",
 }
-SEED_003_RECEIVE_KEYS = {
+RECEIVE_KEYS = {
     "accountEmail", "content", "media_url", "is_outbound", "status", "error_code",
     "error_message", "message_handle", "date_sent", "date_updated", "from_number", "number",
     "to_number", "was_downgraded", "plan",
 }
 
 
-def test_a_status_callback_carries_every_field_of_seed_004_and_seed_000s_message_id() -> None:
+def test_a_status_callback_carries_sendblues_fields_and_a_read_receipts_message_id() -> None:
     message = message_record(status=Status.READ, service=Service.IMESSAGE,
                              updated_at=CREATED_MS + 9, read_at=CREATED_MS + 9)
     payload = status_callback_payload(message, EMAIL, PLAN)
-    assert payload.keys() >= SEED_004_STATUS_CALLBACK_KEYS
+    assert payload.keys() >= STATUS_CALLBACK_KEYS
     assert payload["accountEmail"] == EMAIL
     assert payload["message_id"] == payload["message_handle"] == message.handle
     assert payload["status"] == "READ"
     assert payload["number"] == payload["to_number"] == PHONE
     assert payload["from_number"] == payload["sendblue_number"] == LINE
     assert payload["date_updated"] == "2024-01-15T14:30:00.009Z"
-    # Seed 004's conventions: empty strings for no group and no style, null was_downgraded
-    # unless the message went out as SMS.
+    # Sendblue's status callback conventions: empty strings for no group and no style, null
+    # was_downgraded unless the message went out as SMS.
     assert (payload["group_id"], payload["send_style"], payload["media_url"]) == ("", "", "")
     assert payload["participants"] == []
     assert payload["was_downgraded"] is None
@@ -273,11 +273,11 @@ def test_an_sms_status_callback_says_it_was_downgraded() -> None:
     assert payload["service"] == "SMS"
 
 
-def test_a_receive_payload_carries_every_field_of_seed_003() -> None:
+def test_a_receive_payload_carries_every_field_of_sendblues_receive_webhook() -> None:
     message = message_record(is_outbound=False, status=Status.RECEIVED,
                              service=Service.IMESSAGE, content="Ahoy Developer!")
     payload = receive_payload(message, EMAIL, PLAN)
-    assert payload.keys() >= SEED_003_RECEIVE_KEYS
+    assert payload.keys() >= RECEIVE_KEYS
     assert payload["status"] == "RECEIVED"
     assert payload["is_outbound"] is False
     assert payload["from_number"] == payload["number"] == PHONE

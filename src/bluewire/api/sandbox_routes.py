@@ -155,7 +155,7 @@ class SandboxPhones:
     async def _received_media(self, account: Account,
                               urls: tuple[str, ...]) -> tuple[str, ...]:
         """The phone's pictures, fetched as a network would and stored: our download links,
-        which expire (seed 003)."""
+        which expire as inbound media links do."""
         if self._media is None or not self._media.fetch_enabled:
             return urls
         links = []

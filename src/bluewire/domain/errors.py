@@ -1,4 +1,5 @@
-"""Error codes (seed 004) and the error every layer raises to answer a request with one."""
+"""Error codes (Sendblue's error-code docs) and the error every layer raises to answer a request
+with one."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class ApiError(Exception):
 
 
 def exact_error(http_status: int, body: dict[str, object]) -> ApiError:
-    """An error answered with exactly `body` (seed 001's bodies, field for field)."""
+    """An error answered with exactly `body` (as Sendblue's read-receipt docs give them, field for
+    field)."""
     return ApiError(http_status, str(body.get("message") or body.get("error_message") or ""),
                     body=body)
 

@@ -1,4 +1,4 @@
-"""Content and media limits, send styles and callback URLs (seed 004, reference §2)."""
+"""Content and media limits, send styles and callback URLs (Sendblue's send-message docs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from .errors import validation_error
 
-MAX_CONTENT_CHARS = 18996  # content must be shorter than this (seed 004)
+MAX_CONTENT_CHARS = 18996  # content must be shorter than this (Sendblue's limit)
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 MAX_URL_CHARS = 2048
 

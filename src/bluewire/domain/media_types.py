@@ -1,4 +1,5 @@
-"""Which content types a media file's extension allows (seed 004: the URL names the type)."""
+"""Which content types a media file's extension allows (in Sendblue's send-message docs, the URL
+names the type)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from .messages import MessageRecord
 from .statuses import Service, Status
 
 # The SDK's MessageResponse.status literal: an API answer never says more than these, except
-# READ, which the seeds make a real status (reference §6.1).
+# READ, which read receipts make a real status (Sendblue's read-receipt docs).
 _RESPONSE_STATUSES = {Status.QUEUED, Status.SENT, Status.DELIVERED, Status.ERROR, Status.READ}
 
 
@@ -110,8 +110,8 @@ def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[s
 
 def status_callback_payload(message: MessageRecord, account_email: str, plan: str,
                             opted_out: bool = False) -> dict[str, Any]:
-    """What a status callback and an `outbound` webhook carry (seed 004), with `message_id`
-    (seed 000's read receipt) and `updated_at` (what the event stream's readers use)."""
+    """What a status callback and an `outbound` webhook carry (Sendblue's status callback), with
+    `message_id` (of a read receipt) and `updated_at` (what the event stream's readers use)."""
     downgraded = message.service is Service.SMS or bool(message.was_downgraded)
     return {
         "accountEmail": account_email,
@@ -146,7 +146,8 @@ def status_callback_payload(message: MessageRecord, account_email: str, plan: st
 
 def receive_payload(message: MessageRecord, account_email: str, plan: str,
                     opted_out: bool = False) -> dict[str, Any]:
-    """What a `receive` webhook carries (seed 003), with the fields a status callback shares."""
+    """What a `receive` webhook carries (Sendblue's receive webhook), with the fields a status
+    callback shares."""
     return {
         "accountEmail": account_email,
         "content": message.content,

@@ -105,7 +105,7 @@ class ContactBook:
         store.mark_verified(tx, account_id, number, now_ms())
 
     def route(self, tx: Tx, line: str, number: str, candidates: list[int]) -> int | None:
-        """The account an inbound from `number` on `line` belongs to (seed 003): one of the
+        """The account an inbound from `number` on `line` belongs to (Sendblue's rule): one of the
         accounts that may use the line and have the sender as a contact; if several, the one
         that wrote to them last. None: a stranger to every account."""
         knowing = store.accounts_knowing(tx, number, candidates)

@@ -99,7 +99,7 @@ class NetworkReports:
 
     def record_inbound(self, tx: Tx, inbound: Inbound, handle: str) -> list[MessageRecord]:
         """Store an inbound message, one row per part (its text, then each attachment), and
-        route it (seed 003): to the account that has the sender as a contact, of those that
+        route it (Sendblue's rule): to the account that has the sender as a contact, of those that
         may use the line. A stranger's message is kept unrouted (no account), counted for the
         operator, and shown to no one. Returns the parts."""
         group = self._inbound_group(tx, inbound, handle)
@@ -165,8 +165,8 @@ class NetworkReports:
         return group_store.group_by_id(tx, inbound.group_id)
 
     def _auto_read_applies(self, tx: Tx, account_id: int, inbound: Inbound) -> bool:
-        """Seed 001: only an iMessage, only 1:1, only once for a multi-part inbound (the caller
-        asks once per inbound), and only while the account has it on."""
+        """Auto mark-read: only an iMessage, only 1:1, only once for a multi-part inbound (the
+        caller asks once per inbound), and only while the account has it on."""
         return (inbound.service is Service.IMESSAGE and inbound.group_id is None
                 and self._receipts.can_send(inbound.line)
                 and self._receipts.auto_enabled(tx, account_id))

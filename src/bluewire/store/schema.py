@@ -34,7 +34,7 @@ accounts = Table(
     Column("plan", String(32), nullable=False, server_default="blue"),
     Column("created_at", BigInteger, nullable=False),
     Column("webhook_secret", String(256)),  # the account's globalSecret
-    # Send a read receipt for every 1:1 iMessage inbound (seed 001).
+    # Send a read receipt for every 1:1 iMessage inbound (Sendblue's auto mark-read).
     Column("auto_mark_read", Boolean, nullable=False, server_default=false()),
 )
 

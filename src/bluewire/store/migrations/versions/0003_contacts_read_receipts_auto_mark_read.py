@@ -58,7 +58,7 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('auto_mark_read', sa.Boolean(), server_default=sa.false(), nullable=False))
 
-    # Everyone an account has written to is its contact (seed 003).
+    # Everyone an account has written to is its contact (as on Sendblue).
     op.execute(
         "INSERT INTO contacts (contact_id, account_id, number, sendblue_number, opted_out, "
         "verified, created_at, updated_at) "
