@@ -1,5 +1,6 @@
-"""Read receipts we send (seed 001): by hand with POST /api/mark-read, or automatically for
-every 1:1 iMessage inbound when the account turns auto mark-read on. Each one is recorded."""
+"""Read receipts we send, as Sendblue's read-receipt docs define them: by hand with
+POST /api/mark-read, or automatically for every 1:1 iMessage inbound when the account turns
+auto mark-read on. Each one is recorded."""
 
 from __future__ import annotations
 
