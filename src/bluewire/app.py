@@ -14,11 +14,13 @@ from .api.bluebubbles_routes import register_bluebubbles_routes
 from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
+from .api.docs_routes import register_docs_routes
 from .api.events import event_stream_handler
 from .api.group_routes import register_group_routes
 from .api.http import App, Request
 from .api.line_state_routes import register_line_state_routes
 from .api.media_routes import register_media_routes
+from .api.openapi import ApiDocument
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
@@ -242,6 +244,8 @@ class Gateway:
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
+        # The same document as /openapi.json, built at the first request: every route is in.
+        register_docs_routes(router, lambda: ApiDocument(router).document)
         app = App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
                   on_startup=self.start, on_shutdown=self.stop,
                   observe=self.metrics.http_request, explain=unavailable_error)

@@ -1,0 +1,8 @@
+"""Server-rendered pages: Jinja2 templates and the static files they use, both in the package
+(nothing from a CDN), written to fit a strict Content-Security-Policy (no script, no inline
+style). The API layer serves them; this package knows nothing of HTTP routing."""
+
+from .assets import Asset, asset, asset_url
+from .pages import HTML, PAGE_HEADERS, environment, render
+
+__all__ = ["HTML", "PAGE_HEADERS", "Asset", "asset", "asset_url", "environment", "render"]
