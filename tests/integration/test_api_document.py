@@ -121,3 +121,28 @@ def test_a_blank_query_parameter_is_as_if_absent(api: httpx.Client) -> None:
     response = api.get("/api/v2/messages?limit=&status=&number=")
     assert response.status_code == 200, response.text
     assert response.json()["pagination"]["limit"] == 100
+
+
+def form(api: httpx.Client, path: str, text: str) -> httpx.Response:
+    return api.post(path, content=text.replace("+", "%2B"),
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def test_group_sends_mark_read_and_typing_take_form_bodies(api: httpx.Client) -> None:
+    group = form(api, "/api/send-group-message", f"from_number={SANDBOX_LINE}"
+                 "&numbers[]=+14155550100&numbers[]=+14155550101&content=to%20both")
+    assert group.status_code == 200, group.text
+    assert group.json()["participants"] == ["+14155550100", "+14155550101"]
+
+    form(api, "/api/send-message", f"number=+13125550100&from_number={SANDBOX_LINE}"
+         "&content=hi")
+    marked = form(api, "/api/mark-read", f"number=+13125550100&from_number={SANDBOX_LINE}")
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["number"] == "+13125550100"
+    typing = form(api, "/api/send-typing-indicator",
+                  "number=+13125550100&state=stop&max_duration_ms=5000")
+    assert typing.status_code == 200, typing.text
+    assert typing.json() == {"status": "SENT", "number": "+13125550100"}
+    refused = form(api, "/api/send-typing-indicator", "number=+13125550100&max_duration_ms=0")
+    assert refused.status_code == 400
+    assert "`max_duration_ms`" in refused.json()["message"]

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from ..domain.errors import ApiError, ErrorCode
+from ..domain.errors import ApiError, ErrorCode, exact_error
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -28,7 +28,10 @@ class Endpoint:
     `body` is the JSON body's type (a msgspec Struct); `params` the path and query parameters'
     (fields named in `path` are path parameters, the others query parameters); `response` the
     type of a successful answer, `status` its HTTP status. `forms`: the body may also come as
-    `application/x-www-form-urlencoded`, as Sendblue's older docs allow.
+    `application/x-www-form-urlencoded`, as Sendblue's older docs allow. `raw_body`: the
+    body's type for the document alone, where the handler reads the body itself (a multipart
+    upload; a webhook whose secret is checked before its body is read). `answers`: other
+    answers than errors, as (status, description, type), e.g. a 503 with the 200's shape.
     """
 
     method: str
@@ -46,6 +49,10 @@ class Endpoint:
     forms: bool = False
     response_media: str = JSON
     request_media: str = JSON
+    # The exact body answered for a body that cannot be read, where the wire fixes one.
+    invalid: dict[str, Any] | None = None
+    raw_body: Any = None
+    answers: tuple[tuple[int, str, Any], ...] = ()
 
     @property
     def operation_id(self) -> str:
@@ -59,6 +66,14 @@ class Endpoint:
 
     def decode_body(self, raw: bytes, content_type: str | None) -> Any:
         """The body as `self.body`, or the 400 that names what is wrong with it."""
+        try:
+            return self._decode_body(raw, content_type)
+        except ApiError:
+            if self.invalid is None:
+                raise
+            raise exact_error(400, self.invalid) from None
+
+    def _decode_body(self, raw: bytes, content_type: str | None) -> Any:
         assert self.body is not None
         media = (content_type or JSON).split(";", 1)[0].strip().lower()
         if not raw.strip():
@@ -71,7 +86,7 @@ class Endpoint:
                 text = raw.decode()
             except UnicodeDecodeError:
                 raise _invalid("The form body is not UTF-8 text") from None
-            return convert(dict(parse_qsl(text, keep_blank_values=True)), self.body, "body")
+            return convert(_form_values(text, self.body), self.body, "body")
         try:
             return self._body_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -99,6 +114,24 @@ def convert(values: dict[str, str], kind: type, where: str) -> Any:
         raise _invalid(describe(exc, where, kind)) from None
 
 
+def _form_values(text: str, kind: type) -> dict[str, Any]:
+    """A form's fields; a field declared as a list takes every value given for it (`numbers`
+    or `numbers[]`, repeated)."""
+    lists = {info.encode_name for info in msgspec.structs.fields(kind) if _is_list(info.type)}
+    values: dict[str, Any] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        name = name.removesuffix("[]")
+        if name in lists:
+            values.setdefault(name, []).append(value)
+        elif value != "":  # an empty field is an absent one
+            values[name] = value
+    return values
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list or any(_is_list(a) for a in get_args(annotation))
+
+
 def _invalid(message: str) -> ApiError:
     return ApiError(400, message, error_code=ErrorCode.VALIDATION)
 
@@ -108,7 +141,7 @@ _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 _EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
 _BOUNDED = re.compile(r"^Expected `(?P<want>[^`]+)` (?P<bound>.+)$")
 _KINDS = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
-          "object": "an object", "array": "an array", "null": "null", "bytes": "text"}
+          "object": "an object", "array": "a list", "null": "null", "bytes": "text"}
 
 
 def describe(exc: msgspec.ValidationError, where: str, kind: type | None = None) -> str:
@@ -131,7 +164,8 @@ def describe(exc: msgspec.ValidationError, where: str, kind: type | None = None)
             return f"`{path}` must be one of: {', '.join(choices)}"
     expected = _EXPECTED.match(what)
     if expected:
-        want = " or ".join(_KINDS.get(k, k) for k in expected["want"].split(" | "))
+        want = " or ".join(_KINDS.get(k, k) for k in expected["want"].split(" | ")
+                           if k != "null")  # absent is always allowed where null is
         if where == "parameters":  # a query's values are all strings
             return f"`{path}` must be {want}"
         return f"`{path}` must be {want}, not {_KINDS.get(expected['got'], expected['got'])}"

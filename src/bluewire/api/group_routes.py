@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.wire.conversations import ModifyGroup, ModifyGroupAnswer, SendGroupMessage
+from ..domain.wire.messages import MessageResponse
 from ..services.groups import GroupService
+from .endpoint import Endpoint
 from .http import Request, Router
+
+TAG = "Groups"
+SEND_GROUP_MESSAGE = Endpoint(
+    "POST", "/api/send-group-message", "Send a message to a group", TAG,
+    body=SendGroupMessage, response=MessageResponse, errors=(400, 401, 404, 429, 503),
+    forms=True,
+    description="To `numbers` (a new group; the answer's `group_id` names it) or to an "
+                "existing `group_id`. Each participant's delivery and read is tracked: the "
+                "message is DELIVERED when every participant has it, and every participant's "
+                "read is its own READ webhook naming them in `number`.")
+MODIFY_GROUP = Endpoint(
+    "POST", "/api/modify-group", "Add or remove a group participant", TAG, body=ModifyGroup,
+    response=ModifyGroupAnswer, errors=(400, 401, 404))
 
 
 def register_group_routes(router: Router, groups: GroupService) -> None:
     async def send_group_message(request: Request) -> dict[str, Any]:
-        return await groups.send(request.account, request.json())
+        return await groups.send(request.account, request.data)
 
     async def modify_group(request: Request) -> dict[str, Any]:
-        return await groups.modify(request.account, request.json())
+        return await groups.modify(request.account, request.data)
 
-    router.add("POST", "/api/send-group-message", send_group_message)
-    router.add("POST", "/api/modify-group", modify_group)
+    router.endpoint(SEND_GROUP_MESSAGE, send_group_message)
+    router.endpoint(MODIFY_GROUP, modify_group)

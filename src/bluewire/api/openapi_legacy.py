@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..domain.account_events import EVENT_TYPES
 from ..domain.limits import MAX_CONTENT_CHARS, SEND_STYLES
-from .openapi_contacts import contact_paths, contact_schemas
-from .openapi_groups import group_paths, group_schemas
-from .openapi_media import media_paths, media_schemas
-from .openapi_ops import ops_paths
-from .openapi_webhooks import webhook_paths, webhook_schemas
 
 _STATUSES = ["REGISTERED", "PENDING", "DECLINED", "QUEUED", "ACCEPTED", "SENT", "DELIVERED",
              "READ", "ERROR", "RECEIVED"]
@@ -130,24 +124,6 @@ def legacy_document() -> dict[str, Any]:
                     "service": {"type": "string", "enum": ["iMessage", "SMS"]}}},
                     "The service the number is reachable on"), **_errors(400, 401)},
             }},
-            "/api/v2/events": {"get": {
-                "operationId": "streamEvents", "summary": "The account's live events (SSE)",
-                "description": "Server-Sent Events, live only (no replay): `: ready` first, "
-                               "then `event: <type>` and `data: <AccountEvent JSON>` frames, "
-                               "a `: heartbeat` comment every 15 s without events, and a "
-                               "clean end after at most 15 minutes (reconnect, and repair "
-                               "gaps over REST). Never `id:` or `retry:` lines.",
-                "parameters": [_query("types", "Comma-separated allowlist of event types: "
-                                      + ", ".join(EVENT_TYPES))],
-                "responses": {"200": {"description": "The event stream", "content": {
-                    "text/event-stream": {"schema": _ref("AccountEvent")}}},
-                    **_errors(400, 401)},
-            }},
-            **webhook_paths(),
-            **contact_paths(),
-            **group_paths(),
-            **media_paths(),
-            **ops_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -181,17 +157,6 @@ def legacy_document() -> dict[str, Any]:
                         "total": {"type": "integer"}, "limit": {"type": "integer"},
                         "offset": {"type": "integer"}, "hasMore": {"type": "boolean"}}},
                 }},
-                "AccountEvent": {
-                    "type": "object",
-                    "required": ["version", "id", "type", "occurred_at", "data"],
-                    "properties": {
-                        "version": {"type": "integer", "enum": [1]},
-                        "id": {"type": "string", "description": "Stable; dedupe on it"},
-                        "type": {"type": "string", "enum": list(EVENT_TYPES)},
-                        "occurred_at": {"type": "string", "format": "date-time"},
-                        "data": {"type": "object"},
-                    },
-                },
                 "Error": {"type": "object", "required": ["status", "message"], "properties": {
                     "status": {"type": "string", "enum": ["ERROR"]},
                     "message": {"type": "string"},
@@ -199,10 +164,6 @@ def legacy_document() -> dict[str, Any]:
                     "error_code": {"type": "integer"},
                     "error_key": {"type": "string"},
                 }},
-                **webhook_schemas(),
-                **contact_schemas(),
-                **group_schemas(),
-                **media_schemas(),
             },
         },
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ..domain import limits
@@ -13,6 +12,7 @@ from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response
 from ..domain.phones import require_number
 from ..domain.statuses import Status
+from ..domain.wire.conversations import ModifyGroup, SendGroupMessage
 from ..media.service import MediaService
 from ..store import groups as group_store
 from ..store import messages as message_store
@@ -26,7 +26,6 @@ from .lines import LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
 
-MODIFY_TYPES = ("add_recipient", "remove_recipient")
 # iMessage removes a member only from a group of four or more people (the line included).
 MIN_MEMBERS_TO_REMOVE = 3
 
@@ -47,26 +46,26 @@ class GroupService:
         self._outbox = outbox
         self._contacts = contacts
 
-    async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def send(self, account: Account, body: SendGroupMessage) -> dict[str, Any]:
         """POST /api/send-group-message: to `numbers` (a new group) or to `group_id`."""
-        content = limits.check_content(body.get("content"))
-        raw_media = body.get("media_url")
+        content = limits.check_content(body.content)
+        raw_media = body.media_url
         media_url = (self._media.precheck(raw_media) if self._media
                      else limits.check_media_url(raw_media))
         if not content and not media_url:
             raise validation_error("`content` is required (or `media_url`)")
-        status_callback = limits.check_status_callback(body.get("status_callback"))
+        status_callback = limits.check_status_callback(body.status_callback)
         if status_callback is not None:
             await self._targets.check(status_callback, "status_callback")
-        from_number = body.get("from_number")
-        if from_number is None or from_number == "":
+        from_number = body.from_number
+        if not from_number:
             raise validation_error("`from_number` is required: the line to send from")
         line_number = require_number(from_number, "from_number", recipient=False)
         line = self._lines.usable_by(account.id, line_number)
         if line is None:
             raise validation_error(f"`from_number` {line_number} is not a line of this account",
                                    error_key="LINE_NOT_FOUND")
-        group_id = body.get("group_id")
+        group_id = body.group_id
         group: ChatGroup | None = None
         if group_id not in (None, ""):
             group = await self._own_group(account, group_id)
@@ -79,9 +78,9 @@ class GroupService:
                 raise validation_error(f"group {group.group_id} has fewer than "
                                        f"{MIN_PARTICIPANTS} participants")
         else:
-            if body.get("numbers") is None:
+            if body.numbers is None:
                 raise validation_error("`numbers` (a new group) or `group_id` is required")
-            members = parse_participants(body.get("numbers"), line.number)
+            members = parse_participants(body.numbers, line.number)
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
         self._lines.require_send_slot(line)
@@ -112,18 +111,15 @@ class GroupService:
                           status_callback=message.status_callback)
         tx.notify(MESSAGES)
 
-    async def modify(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def modify(self, account: Account, body: ModifyGroup) -> dict[str, Any]:
         """POST /api/modify-group: add or remove one participant."""
-        raw_group = body.get("group_id")
-        if not isinstance(raw_group, str) or not raw_group.strip():
+        if not body.group_id.strip():
             raise validation_error("`group_id` is required")
-        modify_type = body.get("modify_type")
-        if modify_type not in MODIFY_TYPES:
-            raise validation_error(f"`modify_type` must be one of: {', '.join(MODIFY_TYPES)}")
-        number = require_number(body.get("number"), "number")
-        group = await self._own_group(account, raw_group)
-        from_number = body.get("from_number")
-        if from_number not in (None, ""):
+        modify_type = body.modify_type
+        number = require_number(body.number, "number")
+        group = await self._own_group(account, body.group_id)
+        from_number = body.from_number
+        if from_number:
             acting = require_number(from_number, "from_number", recipient=False)
             if acting != group.line:
                 raise validation_error(f"`from_number` {acting} is not in group "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,6 +13,7 @@ from sqlalchemy import select, update
 from ..domain.errors import ApiError, exact_error
 from ..domain.phones import parse_number_or_none
 from ..domain.statuses import Service
+from ..domain.wire.conversations import AutoMarkRead, MarkRead
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
 from ..store.schema import accounts, messages, read_receipts
@@ -40,12 +40,12 @@ class ReadReceipts:
         self._registry = registry
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def mark_read(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def mark_read(self, account: Account, body: MarkRead) -> dict[str, Any]:
         """POST /api/mark-read: tell the sender of a conversation we read it."""
-        number = parse_number_or_none(body.get("number"))
+        number = parse_number_or_none(body.number)
         if number is None:
             raise exact_error(400, MISSING_NUMBER)
-        line_number = parse_number_or_none(body.get("from_number"))
+        line_number = parse_number_or_none(body.from_number)
         if line_number is None:
             raise exact_error(400, BAD_FROM_NUMBER)
         line = self._lines.usable_by(account.id, line_number)
@@ -115,11 +115,9 @@ class ReadReceipts:
         rows = tx.query("SELECT auto_mark_read FROM accounts WHERE id = ?", (account_id,))
         return bool(rows and rows[0][0])
 
-    async def set_auto(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def set_auto(self, account: Account, body: AutoMarkRead) -> dict[str, Any]:
         """POST /accounts/settings/auto-mark-read."""
-        value = body.get("auto_mark_read")
-        if not isinstance(value, bool):
-            raise exact_error(400, NOT_A_BOOLEAN)
+        value = body.auto_mark_read
         await self._writer.submit(lambda tx: tx.execute(
             update(accounts).where(accounts.c.id == account.id).values(auto_mark_read=value)))
         return {"status": "OK", "auto_mark_read": value}

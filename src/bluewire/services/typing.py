@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import ApiError, exact_error
 from ..domain.phones import parse_number_or_none
+from ..domain.wire.conversations import TypingIndicator
 from ..store import contacts as contact_store
 from ..store.accounts import Account
 from ..store.database import Database
 from .lines import ConnectorRegistry, LineDirectory
 from .read_receipts import MISSING_NUMBER
-
-MAX_DURATION_MS = 300_000
 
 
 class TypingIndicators:
@@ -23,18 +21,11 @@ class TypingIndicators:
         self._lines = lines
         self._registry = registry
 
-    async def send(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        number = parse_number_or_none(body.get("number"))
+    async def send(self, account: Account, body: TypingIndicator) -> dict[str, Any]:
+        number = parse_number_or_none(body.number)
         if number is None:
             raise exact_error(400, MISSING_NUMBER)
-        state = body.get("state", "start")
-        if state not in ("start", "stop"):
-            raise _error(number, "`state` must be start or stop")
-        duration = body.get("max_duration_ms")
-        if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
-                                     or not 1 <= duration <= MAX_DURATION_MS):
-            raise _error(number, f"`max_duration_ms` must be a whole number from 1 to "
-                                 f"{MAX_DURATION_MS}")
+        state = body.state
         contact = await self._database.read_async(
             lambda conn: contact_store.contact_of(conn, account.id, number))
         if contact is None:
@@ -42,7 +33,7 @@ class TypingIndicators:
                 "status": "ERROR", "status_code": 400,
                 "error_message": "No route mapping found for number, have you messaged them "
                                  "before?", "number": number})
-        line_number = self._line(account, body.get("from_number"), contact.sendblue_number,
+        line_number = self._line(account, body.from_number, contact.sendblue_number,
                                  number)
         connector = self._registry.for_line(line_number)
         capabilities = self._registry.capabilities_for(line_number)

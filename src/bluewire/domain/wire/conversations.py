@@ -1,0 +1,80 @@
+"""Read receipts, typing indicators and group messages we send."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from .common import Content, Line, MediaUrl, Phone, StatusCallback
+
+
+class MarkRead(msgspec.Struct, kw_only=True):
+    """POST /api/mark-read: tell `number` we read their conversation with `from_number`."""
+
+    number: Annotated[Phone | None, Meta(description="The contact whose messages were read")] = None
+    from_number: Annotated[Line | None, Meta(description="The line they wrote to")] = None
+
+
+class MarkReadAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    message: str
+    number: str
+
+
+class AutoMarkRead(msgspec.Struct, kw_only=True):
+    """POST /accounts/settings/auto-mark-read."""
+
+    auto_mark_read: Annotated[bool, Meta(
+        description="Send a read receipt for every 1:1 iMessage as it arrives")]
+
+
+class AutoMarkReadAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    auto_mark_read: bool
+
+
+class TypingIndicator(msgspec.Struct, kw_only=True):
+    """POST /api/send-typing-indicator (1:1, best effort)."""
+
+    number: Annotated[Phone | None, Meta(description="A contact you have messaged")] = None
+    from_number: Annotated[Line | None, Meta(
+        description="The line to type from (default: the contact's line)")] = None
+    state: Literal["start", "stop"] = "start"
+    max_duration_ms: Annotated[int, Meta(ge=1, le=300_000)] | None = None
+
+
+class TypingAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["SENT"]
+    number: str
+
+
+class SendGroupMessage(msgspec.Struct, kw_only=True):
+    """POST /api/send-group-message: to `numbers` (a new group) or to an existing `group_id`;
+    `content` or `media_url` (or both)."""
+
+    from_number: Annotated[Line | None, Meta(description="The line to send from")] = None
+    numbers: Annotated[list[Phone] | None, Meta(
+        description="The participants of a new group",
+        extra_json_schema={"minItems": 2, "uniqueItems": True})] = None
+    group_id: Annotated[str | None, Meta(description="An existing group")] = None
+    content: Content | None = None
+    media_url: MediaUrl | None = None
+    status_callback: StatusCallback | None = None
+
+
+class ModifyGroup(msgspec.Struct, kw_only=True):
+    """POST /api/modify-group: add or remove one participant."""
+
+    group_id: str
+    modify_type: Literal["add_recipient", "remove_recipient"]
+    number: Annotated[Phone, Meta(description="The participant")]
+    from_number: Annotated[Line | None, Meta(description="The group's line, if given")] = None
+
+
+class ModifyGroupAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    group_id: str
+    modify_type: Literal["add_recipient", "remove_recipient"]
+    number: str
