@@ -83,6 +83,35 @@ def test_stop_opts_out_and_start_opts_back_in(hooked: ServerProcess, api: httpx.
                       "+14085550107") == [{"opted_out": True}]
 
 
+def test_opted_out_is_the_same_in_the_webhook_and_the_message_api(
+    hooked: ServerProcess, api: httpx.Client, receiver: ReceiverProcess,
+) -> None:
+    number = "+15035550107"  # 07 answers STOP after delivery
+
+    def heard(content: str) -> dict:
+        return wait_for(lambda: [r.json for r in receiver.received("/receive")
+                                 if r.json["number"] == number
+                                 and r.json["content"] == content])[0]
+
+    def shown(handle: str) -> tuple[bool, bool, bool]:
+        row = next(r for r in inbound_rows(api, number) if r["message_handle"] == handle)
+        one = api.get(f"/api/v2/messages/{handle}").json()["data"]
+        status = api.get("/api/status", params={"handle": handle}).json()
+        return row["opted_out"], one["opted_out"], status["opted_out"]
+
+    send(api, number, "hi")
+    stop = heard("STOP")
+    assert stop["opted_out"] is True
+    assert shown(stop["message_handle"]) == (True, True, True)
+
+    answer = api.post(f"/sandbox/phones/{number}/messages",
+                      json={"line": SANDBOX_LINE, "content": "START"})
+    assert answer.status_code == 200, answer.text
+    start = heard("START")
+    assert start["opted_out"] is False
+    assert shown(start["message_handle"]) == (False, False, False)
+
+
 def test_two_accounts_on_the_shared_line_never_see_each_others_inbound(
     hooked: ServerProcess, api: httpx.Client,
 ) -> None:

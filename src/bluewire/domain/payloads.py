@@ -43,8 +43,11 @@ def _from_number(message: MessageRecord) -> str:
     return message.line if message.is_outbound else message.number
 
 
-def message_response(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
-    """`MessageResponse`: what send-message and GET /api/status answer."""
+def message_response(message: MessageRecord, account_email: str, plan: str,
+                     opted_out: bool = False) -> dict[str, Any]:
+    """`MessageResponse`: what send-message and GET /api/status answer. `opted_out`, here and
+    in every shape below: whether the contact (`number`) is opted out of the account's
+    messages, as of when the shape is made."""
     return {
         "account_email": account_email,
         "accountEmail": account_email,
@@ -70,11 +73,12 @@ def message_response(message: MessageRecord, account_email: str, plan: str) -> d
         "plan": plan,
         "group_id": message.group_id,
         "participants": list(message.participants),
-        "opted_out": False,
+        "opted_out": opted_out,
     }
 
 
-def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[str, Any]:
+def message_row(message: MessageRecord, account_email: str, plan: str,
+                opted_out: bool = False) -> dict[str, Any]:
     """A row of GET /api/v2/messages and the `data` of GET /api/v2/messages/{id}."""
     return {
         "accountEmail": account_email,
@@ -94,7 +98,7 @@ def message_row(message: MessageRecord, account_email: str, plan: str) -> dict[s
         "message_handle": message.handle,
         "message_type": message.message_type,
         "number": message.number,
-        "opted_out": False,
+        "opted_out": opted_out,
         "participants": list(message.participants),
         "plan": plan,
         "send_style": message.send_style,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from ..domain.contacts import Contact, contact_event_data
 from ..domain.handles import new_handle
@@ -72,10 +73,15 @@ class ContactBook:
 
     async def is_opted_out_now(self, account_id: int, number: str) -> bool:
         """`is_opted_out`, for the event loop: a stale cache is refreshed without blocking it."""
+        return bool(await self.opted_out_among(account_id, (number,)))
+
+    async def opted_out_among(self, account_id: int, numbers: Iterable[str]) -> set[str]:
+        """Which of `numbers` are opted out, for the event loop (as `is_opted_out_now`)."""
         if self._stale_opt_outs(account_id):
             self._keep_opt_outs(account_id, await self._database.read_async(
                 lambda conn: store.opted_out_numbers(conn, account_id)))
-        return self.is_opted_out(account_id, number)
+        opted_out = self._opted_out[account_id][0]
+        return {number for number in numbers if number in opted_out}
 
     def _stale_opt_outs(self, account_id: int) -> bool:
         cached = self._opted_out.get(account_id)

@@ -105,11 +105,14 @@ class MessagingService:
 
     async def status(self, account: Account, query: StatusQuery) -> dict[str, Any]:
         message = await self._own_message(account, query.handle, "handle")
-        return message_response(message, account.email, account.plan)
+        opted_out = await self._contacts.is_opted_out_now(account.id, message.number)
+        return message_response(message, account.email, account.plan, opted_out)
 
     async def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
         message = await self._own_message(account, handle, "message_id")
-        return {"status": "OK", "data": message_row(message, account.email, account.plan)}
+        opted_out = await self._contacts.is_opted_out_now(account.id, message.number)
+        return {"status": "OK",
+                "data": message_row(message, account.email, account.plan, opted_out)}
 
     async def _own_message(self, account: Account, handle: object, field: str) -> MessageRecord:
         if not isinstance(handle, str) or not handle.strip():
@@ -127,9 +130,11 @@ class MessagingService:
             lambda conn: store.list_messages(conn, flt, order_by=order_by,
                                              descending=descending, limit=limit, offset=offset)
         )
+        opted_out = await self._contacts.opted_out_among(account.id, {m.number for m in found})
         return {
             "status": "OK",
-            "data": [message_row(m, account.email, account.plan) for m in found],
+            "data": [message_row(m, account.email, account.plan, m.number in opted_out)
+                     for m in found],
             "pagination": {"total": total, "limit": limit, "offset": offset,
                            "hasMore": offset + len(found) < total},
         }

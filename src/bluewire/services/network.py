@@ -87,11 +87,14 @@ class NetworkReports:
         return outcome.message_changed
 
     def _emit_message(self, tx: Tx, message: MessageRecord, type_: str, *,
-                      opted_out: bool = False) -> None:
+                      opted_out: bool | None = None) -> None:
+        """`opted_out`: the contact's state when this transaction changes it (the book learns
+        of the change only once it commits); None: as the book knows it."""
         if message.account_id is None:
             return
         account = self._outbox.account(tx, message.account_id)
-        opted_out = opted_out or self._contacts.is_opted_out(message.account_id, message.number)
+        if opted_out is None:
+            opted_out = self._contacts.is_opted_out(message.account_id, message.number)
         self._outbox.emit(tx, message.account_id, type_, message.updated_at,
                           event_message_data(message, account.email, account.plan, opted_out),
                           message_handle=message.handle, line=message.line,
@@ -130,7 +133,7 @@ class NetworkReports:
                 participants=() if group is None else group.members,
             )
             store.add_message(tx, message)
-            self._emit_message(tx, message, "message.received", opted_out=bool(opt_change))
+            self._emit_message(tx, message, "message.received", opted_out=opt_change)
             stored.append(message)
         if account_id is not None and self._auto_read_applies(tx, account_id, inbound):
             self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
