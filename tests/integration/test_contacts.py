@@ -619,11 +619,70 @@ def test_a_deleted_contact_is_made_again_by_the_next_message(
 
 def test_the_openapi_document_describes_the_contacts_api(server: ServerProcess) -> None:
     document = httpx.get(server.url + "/openapi.json").json()
-    paths = document["paths"]
+    paths, schemas = document["paths"], document["components"]["schemas"]
     assert set(paths[BASE]) == {"get", "post", "delete"}
     assert set(paths[f"{BASE}/{{phone_number}}"]) == {"get", "put", "delete"}
     for fixed in ("count", "opt-out", "verify", "bulk"):
         assert f"{BASE}/{fixed}" in paths
     assert "/accounts/shared-contacts" in paths
     assert "/accounts/verify-contact-on-shared-account" in paths
-    assert "Contact" in document["components"]["schemas"]
+
+    create = paths[BASE]["post"]
+    assert {"200", "400", "401", "409"} <= set(create["responses"])
+    new = schemas[create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                  .rsplit("/", 1)[1]]
+    assert new["properties"]["firstName"]["deprecated"] is True
+    assert new["properties"]["number"]["pattern"].startswith("^\\+")
+    assert new["properties"]["assigned_to_email"]["format"] == "email"
+    # The list answers a bare array of contacts, filtered and paged by its query.
+    listing = paths[BASE]["get"]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/Contact"}}
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    assert {"cid", "phone_number", "created_at_gte", "order_by", "order_direction", "limit",
+            "offset"} == set(parameters)
+    assert "createdAt" in parameters["order_by"]["schema"]["anyOf"][0]["enum"]
+    assert parameters["offset"]["schema"]["maximum"] == 10_000
+    one = paths[f"{BASE}/{{phone_number}}"]
+    assert one["get"]["parameters"][0]["in"] == "path"
+    assert one["put"]["requestBody"]["required"] is False
+    assert "requestBody" not in one["delete"]
+    bulk = schemas["BulkCreate"]["properties"]["contacts"]
+    assert bulk["maxItems"] == 1000
+    contact = schemas["Contact"]
+    assert set(contact["required"]) == set(contact["properties"])
+    assert contact["properties"]["first_name"]["anyOf"][1] == {"type": "null"}
+    route = schemas["SharedContacts"]["properties"]["contacts"]["items"]
+    assert route == {"$ref": "#/components/schemas/ContactRoute"}
+
+
+def test_every_contacts_answer_matches_its_documented_schema(
+        server: ServerProcess, api: httpx.Client) -> None:
+    """The answers of a round through every endpoint, checked against the document."""
+    jsonschema = pytest.importorskip("jsonschema")
+    document = httpx.get(server.url + "/openapi.json").json()
+
+    def check(method: str, path: str, answer: httpx.Response) -> None:
+        assert answer.status_code == 200, answer.text
+        content = document["paths"][path][method]["responses"]["200"]["content"]
+        schema = {**content["application/json"]["schema"],
+                  "components": document["components"]}
+        jsonschema.validate(answer.json(), schema)
+
+    number = fresh()
+    one = f"{BASE}/{{phone_number}}"
+    check("post", BASE, api.post(BASE, json={"number": number, "first_name": "Ada",
+                                             "custom_variables": {"a": "1"}}))
+    check("get", BASE, api.get(BASE, params={"limit": 5}))
+    check("get", one, api.get(f"{BASE}/{number}"))
+    check("put", one, api.put(f"{BASE}/{number}", json={"tags": ["x"]}))
+    check("get", f"{BASE}/count", api.get(f"{BASE}/count"))
+    check("post", f"{BASE}/opt-out", api.post(f"{BASE}/opt-out", json={"number": number}))
+    check("post", f"{BASE}/verify", api.post(f"{BASE}/verify", json={"number": number}))
+    check("post", f"{BASE}/bulk", api.post(f"{BASE}/bulk", json={"contacts": [
+        {"phone": fresh()}]}))
+    check("get", "/accounts/shared-contacts", api.get("/accounts/shared-contacts"))
+    check("post", "/accounts/verify-contact-on-shared-account", api.post(
+        "/accounts/verify-contact-on-shared-account", json={"recipient": fresh()}))
+    check("delete", one, api.delete(f"{BASE}/{number}"))
+    check("delete", BASE, api.request("DELETE", BASE, json={"contact_ids": [fresh()]}))

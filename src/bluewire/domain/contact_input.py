@@ -1,5 +1,6 @@
-"""What the Contacts API accepts: contact fields with their deprecated camelCase aliases,
-custom variables, tags and the list query, each checked with an error that names the field.
+"""What the Contacts API accepts, beyond what its wire types (`wire/contacts.py`) say: the
+deprecated camelCase aliases resolved, text trimmed (empty clears), emails, numbers, custom
+variables and tags checked with an error that names the field, and the list query's order.
 
 Pure: no I/O. Whether a `sendblue_number` is a line of the account is the service's check.
 """
@@ -11,13 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import UNSET
+
 from .contacts import Contact
 from .errors import validation_error
 from .phones import require_number
-from .query import parse_moment, parse_whole_number
+from .query import parse_moment
+from .wire.contacts import MAX_PAGE, ContactChange, ContactFields, ListContactsQuery, OrderBy
 
-# Text fields: the preferred snake_case name, then its deprecated camelCase alias (reference
-# §3.12; the SDK sends either).
+# Text fields: the preferred snake_case name, then its deprecated camelCase alias (Sendblue's
+# docs list both; the SDK sends either).
 TEXT_FIELDS: dict[str, str] = {
     "first_name": "firstName",
     "last_name": "lastName",
@@ -25,12 +29,6 @@ TEXT_FIELDS: dict[str, str] = {
     "assigned_to_email": "assignedToEmail",
     "sendblue_number": "sendblueNumber",
 }
-NUMBER_ALIASES = ("phone_number", "phoneNumber")
-
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
-MAX_OFFSET = 10_000
-MAX_BULK = 1000
 
 ORDER_BY = {
     "created_at": "created_at", "createdAt": "created_at",
@@ -39,6 +37,7 @@ ORDER_BY = {
     "first_name": "first_name", "firstName": "first_name",
     "last_name": "last_name", "lastName": "last_name",
 }
+assert set(ORDER_BY) == set(OrderBy.__args__)  # type: ignore[attr-defined]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -73,34 +72,32 @@ class ContactChanges:
             contact.tags = list(self.tags)
 
 
-def parse_changes(body: Mapping[str, Any], *, where: str = "",
-                  allow_opt_out: bool = False) -> ContactChanges:
-    """The contact fields of a request body (`where` prefixes field names in errors, e.g.
-    `contacts[2].`)."""
+def parse_changes(fields: ContactFields, *, where: str = "") -> ContactChanges:
+    """The contact fields a request sets (`where` prefixes field names in errors, e.g.
+    `contacts[2].`). `opt_out` is read only from a change of a contact (PUT)."""
     changes = ContactChanges()
     for name, alias in TEXT_FIELDS.items():
-        key = _aliased(body, name, alias)
+        key, value = _aliased(fields, name, alias)
         if key is not None:
-            changes.text[name] = _field(name, body[key], where + key)
-    if "custom_variables" in body:
-        changes.custom_variables = _custom_variables(body["custom_variables"],
+            changes.text[name] = _field(name, value, where + key)
+    if fields.custom_variables is not UNSET:
+        changes.custom_variables = _custom_variables(fields.custom_variables,
                                                      where + "custom_variables")
-    if "tags" in body:
-        changes.tags = _tags(body["tags"], where + "tags")
-    if allow_opt_out:
-        key = _aliased(body, "opt_out", "optOut")
-        if key is not None:
-            changes.opt_out = require_bool(body[key], where + key)
+    if fields.tags is not UNSET:
+        changes.tags = _tags(fields.tags)
+    if isinstance(fields, ContactChange):
+        opt_out = fields.optOut if fields.opt_out is UNSET else fields.opt_out
+        changes.opt_out = None if opt_out is UNSET else opt_out
     return changes
 
 
-def parse_number(body: Mapping[str, Any], name: str = "number",
-                 aliases: tuple[str, ...] = (), *, where: str = "") -> str:
-    """The contact's number: `name`, else the first alias present (deprecated names)."""
-    for key in (name, *aliases):
-        if body.get(key) is not None:
-            return require_number(body[key], where + key)
-    return require_number(None, where + name)
+def parse_number(given: Mapping[str, str | None], *, where: str = "") -> str:
+    """The contact's number: the first of `given` (its name, then its deprecated names) that is
+    present; an error names the key it was read from, or the first if none is."""
+    for key, value in given.items():
+        if value is not None:
+            return require_number(value, where + key)
+    return require_number(None, where + next(iter(given)))
 
 
 def path_number(raw: str) -> str:
@@ -109,20 +106,6 @@ def path_number(raw: str) -> str:
     if raw.startswith(" ") and raw.strip()[:1].isdigit():
         raw = "+" + raw.strip()
     return require_number(raw, "phone_number", recipient=False)
-
-
-def require_bool(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise validation_error(f"`{name}` must be true or false")
-    return value
-
-
-def require_list(value: object, name: str, *, limit: int = MAX_BULK) -> list[Any]:
-    if not isinstance(value, list):
-        raise validation_error(f"`{name}` is required and must be an array")
-    if len(value) > limit:
-        raise validation_error(f"`{name}` holds {len(value)} items; at most {limit} a request")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,40 +119,33 @@ class ListQuery:
     offset: int
 
 
-def parse_list_query(query: Mapping[str, str]) -> ListQuery:
-    order = query.get("order_by") or "created_at"
-    if order not in ORDER_BY:
-        raise validation_error("`order_by` must be one of: " + ", ".join(ORDER_BY))
-    direction = query.get("order_direction") or "desc"
-    if direction not in ("asc", "desc"):
-        raise validation_error("`order_direction` must be asc or desc")
-    phone = query.get("phone_number")
+def parse_list_query(query: ListContactsQuery) -> ListQuery:
+    phone = query.phone_number
     return ListQuery(
-        contact_id=query.get("cid") or None,
+        contact_id=query.cid or None,
         number=require_number(phone, "phone_number", recipient=False) if phone else None,
-        created_gte=parse_moment(query.get("created_at_gte"), "created_at_gte"),
-        order_by=ORDER_BY[order],
-        descending=direction == "desc",
+        created_gte=parse_moment(query.created_at_gte, "created_at_gte"),
+        order_by=ORDER_BY[query.order_by or "created_at"],
+        descending=query.order_direction != "asc",
         # "Defaults to 100, capped at 1000" (SDK): a larger limit is served as 1000.
-        limit=min(parse_whole_number(query, "limit", 1) or DEFAULT_PAGE, MAX_PAGE),
-        offset=parse_whole_number(query, "offset", 0, MAX_OFFSET) or 0,
+        limit=min(query.limit, MAX_PAGE),
+        offset=query.offset,
     )
 
 
-def _aliased(body: Mapping[str, Any], name: str, alias: str) -> str | None:
-    """The key the body gives a field under: its name, else its alias (None: neither)."""
-    if name in body:
-        return name
-    return alias if alias in body else None
+def _aliased(fields: ContactFields, name: str, alias: str) -> tuple[str | None, Any]:
+    """The key a field was given under and its value: its name, else its alias (None:
+    neither)."""
+    value = getattr(fields, name)
+    if value is not UNSET:
+        return name, value
+    value = getattr(fields, alias)
+    return (alias, value) if value is not UNSET else (None, None)
 
 
-def _field(field_name: str, value: object, name: str) -> str | None:
+def _field(field_name: str, value: str | None, name: str) -> str | None:
     """A text field's value (None: cleared); `name` is how errors call it."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise validation_error(f"`{name}` must be a string")
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
     if field_name == "assigned_to_email" and not _EMAIL.match(text):
@@ -179,9 +155,7 @@ def _field(field_name: str, value: object, name: str) -> str | None:
     return text
 
 
-def _custom_variables(value: object, name: str) -> dict[str, str | None]:
-    if not isinstance(value, dict):
-        raise validation_error(f"`{name}` must be an object of string values")
+def _custom_variables(value: dict[str, Any], name: str) -> dict[str, str | None]:
     variables: dict[str, str | None] = {}
     for key, item in value.items():
         if not key.strip():
@@ -192,14 +166,6 @@ def _custom_variables(value: object, name: str) -> dict[str, str | None]:
     return variables
 
 
-def _tags(value: object, name: str) -> list[str]:
-    if not isinstance(value, list):
-        raise validation_error(f"`{name}` must be an array of strings")
-    tags: list[str] = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            raise validation_error(f"`{name}[{index}]` must be a string")
-        tag = item.strip()
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+def _tags(value: list[str]) -> list[str]:
+    """Trimmed, without empty or repeated ones, in the order given."""
+    return list(dict.fromkeys(tag for tag in (item.strip() for item in value) if tag))

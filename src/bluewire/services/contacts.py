@@ -1,5 +1,6 @@
-"""The Contacts API (`/api/v2/contacts`, reference §3.12) and the CLI's shared-line contacts
-(§3.16): one account's contacts, created, read, changed, opted out, verified and deleted.
+"""The Contacts API (`/api/v2/contacts`, as Sendblue's docs describe it) and the CLI's
+shared-line contacts: one account's contacts, created, read, changed, opted out, verified
+and deleted.
 
 Every new contact is announced (a `contact.created` event and `contact_created` webhooks) in the
 transaction that adds it; a deleted one is forgotten by the ContactBook after commit, so the
@@ -8,7 +9,6 @@ next message to the number makes it a contact again. Every query is scoped to th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ..domain import contact_input as wire
@@ -17,6 +17,17 @@ from ..domain.contacts import Contact, contact_payload
 from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
 from ..domain.payloads import iso
 from ..domain.phones import require_number
+from ..domain.wire.contacts import (
+    BulkCreate,
+    BulkDelete,
+    ContactChange,
+    ContactFields,
+    ListContactsQuery,
+    NewContact,
+    OptOut,
+    SharedContact,
+    VerifyContact,
+)
 from ..store import contacts as store
 from ..store.accounts import Account
 from ..store.contacts import ContactFilter
@@ -39,12 +50,11 @@ class ContactService:
 
     # -- one contact ----------------------------------------------------------------------------
 
-    async def create(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        number = wire.parse_number(body, "number", wire.NUMBER_ALIASES)
+    async def create(self, account: Account, body: NewContact) -> dict[str, Any]:
+        number = wire.parse_number({"number": body.number, "phone_number": body.phone_number,
+                                    "phoneNumber": body.phoneNumber})
         changes = self._changes(account, body)
-        update_if_exists = body.get("update_if_exists")
-        update_if_exists = (False if update_if_exists is None
-                            else wire.require_bool(update_if_exists, "update_if_exists"))
+        update_if_exists = bool(body.update_if_exists)
 
         def op(tx: Tx) -> tuple[Contact, str]:
             contact = store.contact_of(tx, account.id, number)
@@ -76,9 +86,9 @@ class ContactService:
         return {"status": OK, "contact": contact_payload(contact)}
 
     async def update(self, account: Account, raw_number: str,
-                     body: Mapping[str, Any]) -> dict[str, Any]:
+                     body: ContactChange) -> dict[str, Any]:
         number = wire.path_number(raw_number)
-        changes = self._changes(account, body, allow_opt_out=True)
+        changes = self._changes(account, body)
 
         def op(tx: Tx) -> Contact | None:
             contact = store.contact_of(tx, account.id, number)
@@ -98,12 +108,11 @@ class ContactService:
             raise _no_contact(number)
         return {"status": OK}
 
-    async def opt_out(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def opt_out(self, account: Account, body: OptOut) -> dict[str, Any]:
         """Opt a number out (a number that is not yet a contact becomes one, opted out), or
         back in with `opted_out: false`."""
-        number = wire.parse_number(body)
-        opted_out = body.get("opted_out")
-        opted_out = True if opted_out is None else wire.require_bool(opted_out, "opted_out")
+        number = require_number(body.number, "number")
+        opted_out = body.opted_out is not False
 
         def op(tx: Tx) -> None:
             if self._book.set_opted_out(tx, account.id, number, opted_out) or not opted_out:
@@ -114,15 +123,15 @@ class ContactService:
         await self._writer.submit(op)
         return {"status": OK, "number": number, "opted_out": opted_out}
 
-    async def verify(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def verify(self, account: Account, body: VerifyContact) -> dict[str, Any]:
         """Mark a contact verified (a number that is not yet a contact becomes one)."""
-        number = wire.parse_number(body)
+        number = require_number(body.number, "number")
         contact = await self._writer.submit(lambda tx: self._verify(tx, account.id, number))
         return {"status": OK, "contact": contact_payload(contact)}
 
     # -- many -----------------------------------------------------------------------------------
 
-    async def list(self, account: Account, query: Mapping[str, str]) -> list[dict[str, Any]]:
+    async def list(self, account: Account, query: ListContactsQuery) -> list[dict[str, Any]]:
         q = wire.parse_list_query(query)
         flt = ContactFilter(account_id=account.id, contact_id=q.contact_id, number=q.number,
                             created_gte=q.created_gte)
@@ -135,16 +144,14 @@ class ContactService:
         total = await self._database.read_async(lambda conn: store.count_contacts(conn, account.id))
         return {"status": OK, "count": total}
 
-    async def bulk_create(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def bulk_create(self, account: Account, body: BulkCreate) -> dict[str, Any]:
         """Create every contact given; one that exists already is updated with the fields
         given (custom variables merged). All or nothing."""
-        items = wire.require_list(body.get("contacts"), "contacts")
         wanted: list[tuple[str, ContactChanges]] = []
-        for index, item in enumerate(items):
+        for index, item in enumerate(body.contacts):
             where = f"contacts[{index}]."
-            if not isinstance(item, dict):
-                raise validation_error(f"`contacts[{index}]` must be an object")
-            number = wire.parse_number(item, "phone", ("number",), where=where)
+            number = wire.parse_number({"phone": item.phone, "number": item.number},
+                                       where=where)
             wanted.append((number, self._changes(account, item, where=where)))
 
         def op(tx: Tx) -> tuple[list[Contact], int]:
@@ -167,14 +174,13 @@ class ContactService:
         return {"status": OK, "contacts": [contact_payload(c) for c in contacts],
                 "created": created, "updated": len(contacts) - created}
 
-    async def bulk_delete(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def bulk_delete(self, account: Account, body: BulkDelete) -> dict[str, Any]:
         """Delete contacts by number (E.164), or by contact id (`ct_…`); unknown ones are
         skipped, so `amount` says how many were deleted."""
-        items = wire.require_list(body.get("contact_ids"), "contact_ids")
         numbers: list[str] = []
         contact_ids: list[str] = []
-        for index, item in enumerate(items):
-            if isinstance(item, str) and item.startswith("ct_"):
+        for index, item in enumerate(body.contact_ids):
+            if item.startswith("ct_"):
                 contact_ids.append(item)
             else:
                 numbers.append(require_number(item, f"contact_ids[{index}]", recipient=False))
@@ -191,10 +197,9 @@ class ContactService:
         return {"status": OK, "sharedNumber": self._shared_line(account),
                 "contacts": [_route(contact) for contact in reversed(newest)]}
 
-    async def add_shared_contact(self, account: Account,
-                                 body: Mapping[str, Any]) -> dict[str, Any]:
+    async def add_shared_contact(self, account: Account, body: SharedContact) -> dict[str, Any]:
         """Add a contact to talk to over the shared line (kept as it is if it exists)."""
-        number = wire.parse_number(body, "recipient", ("number",))
+        number = wire.parse_number({"recipient": body.recipient, "number": body.number})
         line = self._shared_line(account)
 
         def op(tx: Tx) -> Contact:
@@ -242,9 +247,9 @@ class ContactService:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _changes(self, account: Account, body: Mapping[str, Any], *, where: str = "",
-                 allow_opt_out: bool = False) -> ContactChanges:
-        changes = wire.parse_changes(body, where=where, allow_opt_out=allow_opt_out)
+    def _changes(self, account: Account, body: ContactFields, *,
+                 where: str = "") -> ContactChanges:
+        changes = wire.parse_changes(body, where=where)
         line = changes.sendblue_number
         if line is not None and self._lines.usable_by(account.id, line) is None:
             raise validation_error(f"`{where}sendblue_number` {line} is not a line this "
