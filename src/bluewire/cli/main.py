@@ -73,6 +73,13 @@ def serve(
         err.print("--workers needs PostgreSQL (BLUEWIRE_DATABASE_URL=postgresql://…): a SQLite "
                   "file is written by one process")
         raise typer.Exit(2)
+    from ..store.server_lock import AlreadyServed, serve_alone
+
+    try:  # one server per SQLite file: held for as long as this process lives
+        _lock = serve_alone(gateway.database, f"bluewire serve on {host}:{port}")
+    except AlreadyServed as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     gateway.prepare()
     if not worker:
         boot = gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line,
