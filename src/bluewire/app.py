@@ -15,7 +15,7 @@ from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
 from .api.docs_routes import register_docs_routes
-from .api.events import event_stream_handler
+from .api.events import STREAM_EVENTS, event_stream_handler
 from .api.group_routes import register_group_routes
 from .api.http import App, Request
 from .api.line_state_routes import register_line_state_routes
@@ -24,6 +24,7 @@ from .api.openapi import ApiDocument
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
+from .api.webhook_routes import register_webhook_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
 from .connectors.bluebubbles import BlueBubblesConnector
@@ -228,7 +229,8 @@ class Gateway:
         self.database.dispose()
 
     def asgi(self) -> App:
-        router = build_router(self.messaging, self.lookup, self.webhooks)
+        router = build_router(self.messaging, self.lookup)
+        register_webhook_routes(router, self.webhooks)
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
         register_group_routes(router, self.groups)
@@ -237,7 +239,7 @@ class Gateway:
         register_media_routes(router, self.media)
         register_conversation_routes(router, self.read_receipts, self.typing)
         register_bluebubbles_routes(router, self.bluebubbles)
-        router.add("GET", "/api/v2/events", event_stream_handler(
+        router.endpoint(STREAM_EVENTS, event_stream_handler(
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
             max_seconds=self.settings.sse_max_seconds))
         register_ops_routes(router, Readiness(self.database, self.claim_loops,

@@ -224,6 +224,9 @@ def test_filters_narrow_the_log(api: httpx.Client, receiver: Receiver, hook: Add
     ({"limit": "ten"}, "`limit`"),
     ({"offset": "-1"}, "`offset`"),
     ({"endpoint_id": "abc"}, "`endpoint_id`"),
+    ({"endpoint_id": "0"}, "`endpoint_id`"),
+    ({"endpoint_id": "99999999999999999999"}, "`endpoint_id`"),  # beyond 64 bits
+    ({"offset": "9223372036854775808"}, "`offset`"),
     ({"since": "yesterday"}, "`since`"),
     ({"until": "2024-01-01T00:00:00"}, "`until`"),  # no time zone
 ])
@@ -244,6 +247,8 @@ def test_bad_filters_are_400_naming_the_parameter(api: httpx.Client, params: dic
     ({"url": "http://127.0.0.1:9/nowhere", "since": "2024-01-01T00:00:00Z"},
      "not a webhook endpoint of this account"),
     ({"endpoint_id": "7", "since": "2024-01-01T00:00:00Z"}, "`endpoint_id`"),
+    ({"endpoint_id": 99999999999999999999, "since": "2024-01-01T00:00:00Z"}, "`endpoint_id`"),
+    ({"endpoint_id": True, "since": "2024-01-01T00:00:00Z"}, "`endpoint_id`"),
     ({"url": "http://127.0.0.1:9/x", "since": "soon"}, "`since`"),
     ({"url": "http://127.0.0.1:9/x", "since": "2024-01-02T00:00:00Z",
       "until": "2024-01-01T00:00:00Z"}, "`until`"),
@@ -257,11 +262,28 @@ def test_bad_replay_requests_are_400(api: httpx.Client, body: dict[str, Any],
 
 
 def test_unknown_deliveries_are_404_json(api: httpx.Client) -> None:
-    for method, path in (("GET", f"{BASE}/987654"), ("GET", f"{BASE}/nope"),
-                         ("POST", f"{BASE}/987654/resend"), ("POST", f"{BASE}/nope/resend")):
+    for method, path in (("GET", f"{BASE}/987654"), ("POST", f"{BASE}/987654/resend"),
+                         ("GET", f"{BASE}/9223372036854775807")):
         answer = api.request(method, path)
         assert answer.status_code == 404, (method, path)
         assert answer.json()["status"] == "ERROR"
+
+
+@pytest.mark.parametrize("delivery_id", ["nope", "0", "-1", "99999999999999999999"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_delivery_id_that_is_not_one_is_400_naming_it(api: httpx.Client, method: str,
+                                                        delivery_id: str) -> None:
+    path = f"{BASE}/{delivery_id}" + ("/resend" if method == "POST" else "")
+    answer = api.request(method, path)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error_code"] == 4000
+    assert "`delivery_id`" in answer.json()["message"]
+
+
+def test_the_largest_offset_is_an_empty_page(api: httpx.Client) -> None:
+    answer = api.get(BASE, params={"offset": str(2**63 - 1), "endpoint_id": str(2**63 - 1)})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] == [] and answer.json()["pagination"]["hasMore"] is False
 
 
 def test_resend_delivers_again_with_the_same_webhook_id(api: httpx.Client, receiver: Receiver,
@@ -424,10 +446,32 @@ def test_the_webhooks_and_deliveries_commands(server: ServerProcess, api: httpx.
 
 def test_openapi_describes_the_webhook_routes(server: ServerProcess) -> None:
     document = httpx.get(server.url + "/openapi.json").json()
-    paths = document["paths"]
+    paths, schemas = document["paths"], document["components"]["schemas"]
     assert set(paths["/api/account/webhooks"]) == {"get", "post", "put", "delete"}
     assert "get" in paths[BASE] and "get" in paths[f"{BASE}/{{delivery_id}}"]
-    assert "post" in paths[f"{BASE}/{{delivery_id}}/resend"]
     assert "post" in paths[f"{BASE}/replay"]
-    delivery = document["components"]["schemas"]["Delivery"]["properties"]
-    assert "attempts_log" in delivery and "secret" not in delivery
+    resend = paths[f"{BASE}/{{delivery_id}}/resend"]["post"]
+    assert set(resend["responses"]) == {"201", "400", "401", "404"}
+    (delivery_id,) = resend["parameters"]
+    assert delivery_id["in"] == "path" and delivery_id["schema"]["maximum"] == 2**63 - 1
+    delivery = schemas["Delivery"]
+    assert "attempts_log" in delivery["properties"] and "secret" not in delivery["properties"]
+    assert set(delivery["required"]) == set(delivery["properties"])
+    assert delivery["properties"]["state"]["enum"] == ["cancelled", "delivered", "failed",
+                                                       "pending"]
+    query = {p["name"]: p for p in paths[BASE]["get"]["parameters"]}
+    assert query["limit"]["schema"]["maximum"] == 500 and not query["limit"]["required"]
+    assert schemas["ReplayRequest"]["required"] == ["since"]
+
+    added = paths["/api/account/webhooks"]["post"]["requestBody"]["content"]["application/json"]
+    assert added["schema"]["$ref"].endswith("/AddWebhooks")
+    body = schemas["AddWebhooks"]
+    assert body["required"] == ["webhooks"]
+    assert "outbound" in body["properties"]["type"]["enum"]
+    entry = body["properties"]["webhooks"]["items"]["anyOf"]
+    assert entry[0] == {"type": "string"} and entry[1]["$ref"].endswith("/WebhookEntry")
+    assert schemas["WebhookEntry"]["required"] == ["url"]
+    # The answer's keys are the types; a type without endpoints is left out.
+    shown = schemas["WebhooksByType"]
+    assert shown["additionalProperties"] is False and not shown.get("required")
+    assert "globalSecret" not in shown["properties"]

@@ -1,4 +1,4 @@
-"""The live event stream, GET /api/v2/events (reference §3.14), against a real server.
+"""The live event stream, GET /api/v2/events (as in Sendblue's docs), against a real server.
 
 The server of this module sends a heartbeat every 200 ms, so every stream here sees several
 heartbeats between its events, and logs at INFO, so a test can see a stream being closed.
@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import pytest
 from sendblue_api import AsyncSendblueAPI, AuthenticationError, BadRequestError, SendblueAPI
+
+from bluewire.domain.account_events import EVENT_TYPES
 
 from ..databases import Engine
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
@@ -508,6 +510,10 @@ def test_open_streams_end_cleanly_and_promptly_when_the_server_stops(tmp_path: P
 def test_the_endpoint_is_in_the_openapi_document(server: ServerProcess) -> None:
     document = httpx.get(server.url + "/openapi.json").json()
     operation = document["paths"]["/api/v2/events"]["get"]
-    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    stream = operation["responses"]["200"]["content"]["text/event-stream"]
+    assert stream["schema"]["$ref"].endswith("/AccountEvent")
     assert [p["name"] for p in operation["parameters"]] == ["types"]
     assert {"400", "401"} <= set(operation["responses"])
+    event = document["components"]["schemas"]["AccountEvent"]
+    assert event["required"] == ["version", "id", "type", "occurred_at", "data"]
+    assert sorted(event["properties"]["type"]["enum"]) == sorted(EVENT_TYPES)

@@ -157,7 +157,7 @@ def wait_statuses(receiver: ReceiverProcess, path: str, handle: str,
     return wait_for(heard, timeout=WAIT_S, interval=0.05)
 
 
-# -- the config API (reference §3.13) ----------------------------------------------------------
+# -- the config API (as in Sendblue's docs) ----------------------------------------------------
 
 
 def test_get_with_nothing_configured_has_no_keys(client: httpx.Client) -> None:
@@ -229,6 +229,26 @@ def test_put_replaces_everything_and_an_empty_object_clears(client: httpx.Client
     assert client.get(WEBHOOKS).json()["webhooks"] == {}
 
 
+def test_post_keeps_the_global_secret_unless_it_names_one_and_put_always_sets_it(
+        client: httpx.Client, hooks_server: ServerProcess) -> None:
+    def global_secret() -> str | None:
+        return Store(hooks_server).value(
+            "SELECT a.webhook_secret FROM accounts a JOIN api_keys k ON k.account_id = a.id "
+            "WHERE k.key_id = ?", KEY_ID)
+
+    configure(client, {"globalSecret": "g1"})
+    assert global_secret() == "g1"
+    client.post(WEBHOOKS, json={"webhooks": ["https://hooks.example/kept"]})
+    assert global_secret() == "g1"  # left out: unchanged
+    client.post(WEBHOOKS, json={"webhooks": [], "globalSecret": "g2"})
+    assert global_secret() == "g2"
+    client.post(WEBHOOKS, json={"webhooks": [], "globalSecret": None})
+    assert global_secret() is None
+    configure(client, {"globalSecret": "g3"})
+    configure(client, {"receive": ["https://hooks.example/kept"]})
+    assert global_secret() is None  # a replacement without one has none
+
+
 def test_delete_removes_by_url_and_by_type(client: httpx.Client) -> None:
     shared = "https://hooks.example/shared"
     configure(client, {"receive": [shared, "https://hooks.example/keep"],
@@ -261,9 +281,17 @@ def test_delete_removes_by_url_and_by_type(client: httpx.Client) -> None:
     ("POST", {"webhooks": [{"url": "https://ok.example", "sendblue_numbers": "+14155550199"}]},
      "webhooks[0].sendblue_numbers"),
     ("PUT", {"webhooks": {"receive": ["https://ok.example", "nope"]}}, "webhooks.receive[1]"),
-    ("PUT", {"webhooks": {"bogus": ["https://ok.example"]}}, "type"),
+    ("PUT", {"webhooks": {"bogus": ["https://ok.example"]}}, "bogus"),
+    ("PUT", {"webhooks": {"receive": None}}, "webhooks.receive"),
+    ("PUT", {"webhooks": ["https://ok.example"]}, "webhooks"),
+    ("PUT", {}, "webhooks"),
+    ("POST", {"webhooks": ["https://ok.example"], "globalSecret": "s" * 257}, "globalSecret"),
+    ("POST", {"webhooks": [{"url": "https://ok.example", "secret": 7}]}, "webhooks[0].secret"),
+    ("POST", {"type": "receive"}, "webhooks"),
     ("DELETE", {"webhooks": "https://ok.example"}, "webhooks"),
     ("DELETE", {"webhooks": ["https://ok.example"], "type": "bogus"}, "type"),
+    ("DELETE", {"webhooks": []}, "webhooks"),
+    ("DELETE", {"webhooks": [7]}, "webhooks[0]"),
 ])
 def test_invalid_configuration_is_a_400_naming_the_entry(
     client: httpx.Client, method: str, body: dict[str, Any], named: str,

@@ -8,11 +8,13 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import func, insert, select
 
 from bluewire.domain.errors import ApiError
-from bluewire.services.delivery_log import MAX_REPLAY_EVENTS, DeliveryLog
+from bluewire.domain.wire.webhooks import MAX_REPLAY_EVENTS, ReplayRequest
+from bluewire.services.delivery_log import DeliveryLog
 from bluewire.store.accounts import Account
 from bluewire.store.database import Database
 from bluewire.store.notifications import DELIVERIES
@@ -24,7 +26,7 @@ from ..databases import Engine
 
 ACCOUNT = Account(1, "a@x.com", "blue")
 URL = "https://hooks.example.com/late"
-RANGE = {"url": URL, "since": "1970-01-01T00:00:01Z", "until": "1970-01-01T00:00:09Z"}
+RANGE = ReplayRequest(url=URL, since="1970-01-01T00:00:01Z", until="1970-01-01T00:00:09Z")
 
 
 class Store:
@@ -84,5 +86,6 @@ async def test_a_replay_above_the_bound_is_refused_whole(store: Store) -> None:
     assert refused.value.http_status == 400 and refused.value.error_code == 4000
     assert f"more than {MAX_REPLAY_EVENTS} events" in refused.value.message
     assert store.deliveries() == 0 and store.woken == 0
-    narrower = await store.log.replay(ACCOUNT, {**RANGE, "until": "1970-01-01T00:00:04Z"})
+    earlier = msgspec.structs.replace(RANGE, until="1970-01-01T00:00:04Z")
+    narrower = await store.log.replay(ACCOUNT, earlier)
     assert narrower["queued"] == 0  # the events occurred at 5 s

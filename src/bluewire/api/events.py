@@ -1,4 +1,4 @@
-"""GET /api/v2/events: the account's live events as Server-Sent Events (reference §3.14)."""
+"""GET /api/v2/events: the account's live events as Server-Sent Events, as in Sendblue's docs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ import logging
 import time
 
 from ..domain.account_events import HEARTBEAT, READY, parse_types
+from ..domain.wire.events import AccountEvent, EventsQuery
 from ..services.event_feed import EventFeed, Subscription
+from .endpoint import Endpoint
 from .http import Handler, Request, StreamingResponse
 
 log = logging.getLogger(__name__)
+
+STREAM_EVENTS = Endpoint(
+    "GET", "/api/v2/events", "The account's live events (SSE)", "Events", params=EventsQuery,
+    response=AccountEvent, response_media="text/event-stream",
+    description="Server-Sent Events, live only (no replay): `: ready` first, then "
+                "`event: <type>` and `data: <AccountEvent JSON>` frames, a `: heartbeat` "
+                "comment after 15 s without events, and a clean end after 15 minutes (both by "
+                "default; reconnect, and repair gaps over REST). Never `id:` or `retry:` lines. An "
+                "unknown type in `types` is a 400 before the stream starts.")
 
 _HEADERS = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
 
@@ -64,7 +75,7 @@ class EventStream:
 
 def event_stream_handler(feed: EventFeed, *, heartbeat_ms: int, max_seconds: int) -> Handler:
     async def stream_events(request: Request) -> StreamingResponse:
-        types = parse_types(request.query.get("types"))
+        types = parse_types(request.args.types)
         subscription = feed.subscribe(request.account.id, types)
         body = EventStream(subscription, heartbeat_s=heartbeat_ms / 1000,
                            max_seconds=max_seconds)

@@ -18,7 +18,6 @@ from ..domain.wire.messages import (
 )
 from ..services.lookup import LookupService
 from ..services.messaging import MessagingService
-from ..services.webhooks import WebhookConfig
 from .endpoint import Endpoint
 from .http import Request, Router
 from .openapi import register_openapi_route
@@ -41,8 +40,7 @@ EVALUATE_SERVICE = Endpoint(
     description="Answers 503 with `error_code` 5003 when the lookup was inconclusive: retry.")
 
 
-def build_router(messaging: MessagingService, lookup: LookupService,
-                 webhooks: WebhookConfig) -> Router:
+def build_router(messaging: MessagingService, lookup: LookupService) -> Router:
     router = Router()
     register_openapi_route(router)
 
@@ -69,21 +67,4 @@ def build_router(messaging: MessagingService, lookup: LookupService,
     router.endpoint(LIST_MESSAGES, list_messages)
     router.endpoint(RETRIEVE_MESSAGE, retrieve_message)
     router.endpoint(EVALUATE_SERVICE, evaluate_service)
-
-    async def get_webhooks(request: Request) -> dict[str, Any]:
-        return await webhooks.get(request.account)
-
-    async def add_webhooks(request: Request) -> dict[str, Any]:
-        return await webhooks.append(request.account, request.json())
-
-    async def replace_webhooks(request: Request) -> dict[str, Any]:
-        return await webhooks.replace(request.account, request.json(allow_empty=True))
-
-    async def remove_webhooks(request: Request) -> dict[str, Any]:
-        return await webhooks.remove(request.account, request.json())
-
-    router.add("GET", "/api/account/webhooks", get_webhooks)
-    router.add("POST", "/api/account/webhooks", add_webhooks)
-    router.add("PUT", "/api/account/webhooks", replace_webhooks)
-    router.add("DELETE", "/api/account/webhooks", remove_webhooks)
     return router

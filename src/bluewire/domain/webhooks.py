@@ -17,11 +17,12 @@ import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-# Every type the reference names is accepted and stored; these are the ones bluewire fires.
+# Every type Sendblue's docs name is accepted and stored; TYPE_FOR_EVENT says which are fired.
 ENDPOINT_TYPES: tuple[str, ...] = (
     "receive", "outbound", "typing_indicator", "contact_created", "line_blocked",
     "line_assigned", "call_log", "call_completed", "inbound_call", "contact_profile",
 )
+MAX_SECRET_CHARS = 256  # an endpoint's secret, and the account's global one
 
 # Which endpoint type hears which event type.
 TYPE_FOR_EVENT: dict[str, str] = {

@@ -3,20 +3,26 @@
 Resend makes a new pending delivery of the same event to the same URL; replay makes one for
 every event of a time range that an endpoint hears, whether or not it was ever sent there (so
 events from before the endpoint existed are delivered too). Both keep the event's id as the
-`webhook-id`, so receivers dedupe what they had already seen (DESIGN §8).
+`webhook-id`, so receivers dedupe what they had already seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
+from msgspec import UNSET
 
 from ..domain.errors import not_found, validation_error
 from ..domain.payloads import iso
-from ..domain.query import parse_moment, parse_whole_number
+from ..domain.query import parse_moment
 from ..domain.webhooks import TYPE_FOR_EVENT
+from ..domain.wire.webhooks import (
+    MAX_REPLAY_EVENTS,
+    DeliveryQuery,
+    DeliveryState,
+    ReplayRequest,
+)
 from ..store import deliveries as store
 from ..store import webhooks as webhook_store
 from ..store.accounts import Account
@@ -26,9 +32,7 @@ from ..store.notifications import DELIVERIES
 from ..store.webhooks import Endpoint
 from ..store.writer import Tx, Writer
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 500
-MAX_REPLAY_EVENTS = 10_000
+assert get_args(DeliveryState) == STATES
 
 _decode = msgspec.json.Decoder().decode
 
@@ -38,18 +42,17 @@ class DeliveryLog:
         self._database = database
         self._writer = writer
 
-    async def list(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+    async def list(self, account: Account, query: DeliveryQuery) -> dict[str, Any]:
         flt = DeliveryFilter(
             account_id=account.id,
-            message_handle=query.get("message") or None,
-            endpoint_id=parse_whole_number(query, "endpoint_id", 1, None),
-            url=query.get("url") or None,
-            state=_state(query.get("state")),
-            since=parse_moment(query.get("since"), "since"),
-            until=parse_moment(query.get("until"), "until"),
+            message_handle=query.message or None,
+            endpoint_id=None if query.endpoint_id is UNSET else query.endpoint_id,
+            url=query.url or None,
+            state=query.state,
+            since=parse_moment(query.since, "since"),
+            until=parse_moment(query.until, "until"),
         )
-        limit = parse_whole_number(query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
-        offset = parse_whole_number(query, "offset", 0, None) or 0
+        limit, offset = query.limit, query.offset
         rows, attempts = await self._database.read_async(
             lambda conn: store.list_deliveries(conn, flt, limit + 1, offset))
         return {
@@ -58,23 +61,19 @@ class DeliveryLog:
             "pagination": {"limit": limit, "offset": offset, "hasMore": len(rows) > limit},
         }
 
-    async def get(self, account: Account, raw_id: str) -> dict[str, Any]:
-        delivery_id = _delivery_id(raw_id)
-
+    async def get(self, account: Account, delivery_id: int) -> dict[str, Any]:
         def read(conn: Any) -> tuple[Any, list[Any]] | None:
             row = store.delivery_of(conn, account.id, delivery_id)
             return None if row is None else (row, store.attempts_of(conn, delivery_id))
 
         found = await self._database.read_async(read)
         if found is None:
-            raise not_found(f"No webhook delivery {raw_id}")
+            raise not_found(f"No webhook delivery {delivery_id}")
         row, attempts = found
         return {"status": "OK",
                 "data": {**delivery_view(row, attempts), "payload": _decode(row.payload)}}
 
-    async def resend(self, account: Account, raw_id: str) -> dict[str, Any]:
-        delivery_id = _delivery_id(raw_id)
-
+    async def resend(self, account: Account, delivery_id: int) -> dict[str, Any]:
         def op(tx: Tx) -> Any | None:
             source = store.delivery_of(tx, account.id, delivery_id)
             if source is None:
@@ -85,15 +84,15 @@ class DeliveryLog:
 
         row = await self._writer.submit(op)
         if row is None:
-            raise not_found(f"No webhook delivery {raw_id}")
+            raise not_found(f"No webhook delivery {delivery_id}")
         return {"status": "OK", "message": f"Delivery {delivery_id} queued again as {row.id}",
                 "resent_from": delivery_id, "data": delivery_view(row, [])}
 
-    async def replay(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        since = parse_moment(body.get("since"), "since")
+    async def replay(self, account: Account, body: ReplayRequest) -> dict[str, Any]:
+        since = parse_moment(body.since, "since")
         if since is None:
             raise validation_error("`since` is required: the ISO 8601 start of the time range")
-        until = parse_moment(body.get("until"), "until")
+        until = parse_moment(body.until, "until")
         until = now_ms() if until is None else until
         if until < since:
             raise validation_error("`until` must not be before `since`")
@@ -153,20 +152,18 @@ def delivery_view(row: Any, attempts: list[Any]) -> dict[str, Any]:
     }
 
 
-def _targets(endpoints: list[Endpoint], body: Mapping[str, Any]) -> list[Endpoint]:
+def _targets(endpoints: list[Endpoint], body: ReplayRequest) -> list[Endpoint]:
     """The account's endpoints a replay goes to: the one with `endpoint_id`, or every one with
     `url` (one per type; an event goes to the URL once, as the outbox sends it)."""
-    endpoint_id, url = body.get("endpoint_id"), body.get("url")
+    endpoint_id, url = body.endpoint_id, body.url
     if (endpoint_id is None) == (url is None):
         raise validation_error("Give either `url` or `endpoint_id`: the webhook endpoint to "
                                "replay to")
     if endpoint_id is not None:
-        if not isinstance(endpoint_id, int) or isinstance(endpoint_id, bool):
-            raise validation_error("`endpoint_id` must be a whole number")
         targets = [endpoint for endpoint in endpoints if endpoint.id == endpoint_id]
         where = f"`endpoint_id` {endpoint_id}"
     else:
-        if not isinstance(url, str) or not url:
+        if not url:
             raise validation_error("`url` must be the URL of a webhook endpoint")
         targets = [endpoint for endpoint in endpoints if endpoint.url == url]
         where = f"`url` {url}"
@@ -205,19 +202,3 @@ def _line_of(data: str) -> str | None:
     decoded = _decode(data)
     line = decoded.get("sendblue_number") if isinstance(decoded, dict) else None
     return line if isinstance(line, str) and line else None
-
-
-def _delivery_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise not_found(f"No webhook delivery {raw}")
-    return int(raw)
-
-
-def _state(value: str | None) -> str | None:
-    if value in (None, ""):
-        return None
-    if value not in STATES:
-        raise validation_error(f"`state` must be one of: {', '.join(STATES)}")
-    return value
-
-

@@ -1,14 +1,22 @@
-"""`/api/account/webhooks`: an account's webhook endpoints, as the reference shapes them."""
+"""`/api/account/webhooks`: an account's webhook endpoints, as Sendblue's docs shape them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from msgspec import UNSET
 
 from ..domain.errors import validation_error
 from ..domain.limits import check_http_url
 from ..domain.phones import InvalidNumber, parse_e164
 from ..domain.webhooks import ENDPOINT_TYPES
+from ..domain.wire.webhooks import (
+    AddWebhooks,
+    Entry,
+    RemoveWebhooks,
+    ReplaceWebhooks,
+    WebhookEntry,
+)
 from ..store import webhooks as store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
@@ -16,8 +24,6 @@ from ..store.webhooks import Endpoint, NewEndpoint
 from ..store.writer import Tx, Writer
 from .outbox import WebhookDirectory
 from .webhook_targets import WebhookTargets
-
-MAX_SECRET_CHARS = 256
 
 
 class WebhookConfig:
@@ -33,54 +39,45 @@ class WebhookConfig:
             lambda conn: store.endpoints_of(conn, account.id))
         return {"status": "OK", "webhooks": _shape(endpoints)}
 
-    async def append(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        type_ = _type(body.get("type", "receive"))
-        if "webhooks" not in body:
-            raise validation_error("`webhooks` is required: a list of URLs or {url, secret, "
-                                   "sendblue_numbers} objects")
-        new = _entries(body["webhooks"], type_, "webhooks")
-        secret = _global_secret(body)
-        await self._targets.check_all(_url_fields(new, body["webhooks"], "webhooks"))
+    async def append(self, account: Account, body: AddWebhooks) -> dict[str, Any]:
+        type_ = body.type
+        new = _entries(body.webhooks, type_, "webhooks")
+        secret = body.globalSecret
+        await self._targets.check_all(_url_fields(new, body.webhooks, "webhooks"))
 
         def op(tx: Tx) -> None:
             store.add_endpoints(tx, account.id, new, now_ms())
-            if secret is not _UNSET:
-                store.set_global_secret(tx, account.id, secret)  # type: ignore[arg-type]
+            if secret is not UNSET:  # null or "" removes it
+                store.set_global_secret(tx, account.id, secret or None)
 
         await self._write(account, op)
         return {"status": "OK", "message": f"Added {len(new)} {type_} webhook(s)",
                 **(await self.get(account))}
 
-    async def replace(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        config = body.get("webhooks")
-        if not isinstance(config, dict):
-            raise validation_error("`webhooks` is required: an object of webhook lists by "
-                                   "type, e.g. {\"receive\": [\"https://…\"]}; {} clears all")
+    async def replace(self, account: Account, body: ReplaceWebhooks) -> dict[str, Any]:
+        config = body.webhooks
         new: list[NewEndpoint] = []
         fields: list[tuple[str, str]] = []
-        for key, entries in config.items():
-            if key == "globalSecret":
+        for type_ in ENDPOINT_TYPES:
+            entries = getattr(config, type_)
+            if entries is UNSET:
                 continue
-            added = _entries(entries, _type(key), f"webhooks.{key}")
+            added = _entries(entries, type_, f"webhooks.{type_}")
             new.extend(added)
-            fields.extend(_url_fields(added, entries, f"webhooks.{key}"))
-        secret = _global_secret(config)
+            fields.extend(_url_fields(added, entries, f"webhooks.{type_}"))
+        secret = config.globalSecret or None
         await self._targets.check_all(fields)
 
         def op(tx: Tx) -> None:
             store.remove_all_endpoints(tx, account.id)
             store.add_endpoints(tx, account.id, new, now_ms())
-            store.set_global_secret(tx, account.id,
-                                    None if secret is _UNSET else secret)  # type: ignore[arg-type]
+            store.set_global_secret(tx, account.id, secret)
 
         await self._write(account, op)
         return {"status": "OK", "message": "Webhooks replaced", **(await self.get(account))}
 
-    async def remove(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        urls = body.get("webhooks")
-        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
-            raise validation_error("`webhooks` is required: the list of URLs to remove")
-        type_ = _type(body["type"]) if body.get("type") is not None else None
+    async def remove(self, account: Account, body: RemoveWebhooks) -> dict[str, Any]:
+        urls, type_ = body.webhooks, body.type
         removed = await self._write(
             account, lambda tx: store.remove_endpoints(tx, account.id, urls, type_))
         return {"status": "OK", "message": f"Removed {removed} webhook(s)"}
@@ -92,65 +89,34 @@ class WebhookConfig:
             self._directory.forget(account.id)
 
 
-_UNSET = object()
-
-
-def _global_secret(body: Mapping[str, Any]) -> object:
-    if "globalSecret" not in body:
-        return _UNSET
-    secret = body["globalSecret"]
-    if secret is None or secret == "":
-        return None
-    if not isinstance(secret, str) or len(secret) > MAX_SECRET_CHARS:
-        raise validation_error(f"`globalSecret` must be a string of at most {MAX_SECRET_CHARS} "
-                               "characters")
-    return secret
-
-
-def _type(value: object) -> str:
-    if value not in ENDPOINT_TYPES:
-        raise validation_error(f"`type` must be one of: {', '.join(ENDPOINT_TYPES)}")
-    return value  # type: ignore[return-value]
-
-
-def _entries(entries: object, type_: str, where: str) -> list[NewEndpoint]:
-    if not isinstance(entries, list):
-        raise validation_error(f"`{where}` must be a list of URLs or {{url, secret, "
-                               "sendblue_numbers}} objects")
+def _entries(entries: list[Entry], type_: str, where: str) -> list[NewEndpoint]:
     return [_entry(entry, type_, f"{where}[{index}]") for index, entry in enumerate(entries)]
 
 
-def _entry(entry: object, type_: str, where: str) -> NewEndpoint:
+def _entry(entry: Entry, type_: str, where: str) -> NewEndpoint:
     if isinstance(entry, str):
         return NewEndpoint(type_, _url(entry, where))
-    if not isinstance(entry, dict):
-        raise validation_error(f"`{where}` must be a URL string or an object with a `url`")
-    url = _url(entry.get("url"), f"{where}.url")
-    secret = entry.get("secret")
-    if secret is not None and (not isinstance(secret, str) or len(secret) > MAX_SECRET_CHARS):
-        raise validation_error(f"`{where}.secret` must be a string of at most "
-                               f"{MAX_SECRET_CHARS} characters")
-    numbers = entry.get("sendblue_numbers")
+    url = _url(entry.url, f"{where}.url")
     lines: tuple[str, ...] | None = None
-    if numbers is not None:
-        if not isinstance(numbers, list):
-            raise validation_error(f"`{where}.sendblue_numbers` must be a list of E.164 numbers")
+    if entry.sendblue_numbers is not None:
         parsed = []
-        for index, number in enumerate(numbers):
+        for index, number in enumerate(entry.sendblue_numbers):
             try:
-                parsed.append(parse_e164(number) if isinstance(number, str) else "")
+                parsed.append(parse_e164(number))
             except InvalidNumber:
                 parsed.append("")
             if not parsed[-1]:
                 raise validation_error(f"`{where}.sendblue_numbers[{index}]` is not an E.164 "
                                        "phone number")
         lines = tuple(parsed) or None
-    return NewEndpoint(type_, url, secret or None, lines)
+    return NewEndpoint(type_, url, entry.secret or None, lines)
 
 
-def _url_fields(new: list[NewEndpoint], entries: Any, where: str) -> list[tuple[str, str]]:
+def _url_fields(new: list[NewEndpoint], entries: list[Entry],
+                where: str) -> list[tuple[str, str]]:
     """Each accepted entry's URL, and the field that named it."""
-    return [(endpoint.url, f"{where}[{index}]{'.url' if isinstance(entry, dict) else ''}")
+    return [(endpoint.url,
+             f"{where}[{index}]{'.url' if isinstance(entry, WebhookEntry) else ''}")
             for index, (endpoint, entry) in enumerate(zip(new, entries, strict=True))]
 
 
