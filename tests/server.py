@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from . import databases
+from .child_signals import default_sigint
 
 KEY_ID = "test-key-id"
 SECRET = "test-secret-key"
@@ -77,6 +78,7 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bluewire", "serve", "--port", str(self.port)],
             cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=default_sigint,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,7 +116,8 @@ class ServerProcess:
         """Run a `bluewire` command against this server's store and URL."""
         env = {**self.env, "BLUEWIRE_URL": self.url, "COLUMNS": "200"}
         result = subprocess.run([sys.executable, "-m", "bluewire", *args], cwd=self.workdir,
-                                env=env, capture_output=True, text=True, timeout=60)
+                                env=env, capture_output=True, text=True, timeout=60,
+                                preexec_fn=default_sigint)
         if check and result.returncode != 0:
             raise AssertionError(f"bluewire {' '.join(args)} failed:\n{result.stdout}\n"
                                  f"{result.stderr}")

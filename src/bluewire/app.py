@@ -23,7 +23,7 @@ from .api.media_routes import register_media_routes
 from .api.openapi import ApiDocument
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
-from .api.sandbox_routes import SandboxPhones, register_sandbox_routes
+from .api.sandbox_routes import register_sandbox_routes
 from .api.webhook_routes import register_webhook_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
@@ -54,6 +54,7 @@ from .services.network import NetworkReports
 from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
 from .services.read_receipts import ReadReceipts
+from .services.sandbox_phones import SandboxPhones
 from .services.typing import TypingIndicators
 from .services.webhook_targets import WebhookTargets
 from .services.webhooks import WebhookConfig

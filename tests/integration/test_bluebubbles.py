@@ -9,6 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from bluewire.domain.wire.lines import LineStates
+
+from ..answers import assert_answer
 from ..bluebubbles_standin import FILE_BYTES, BlueBubblesStandin
 from ..databases import Engine
 from ..server import ServerProcess, free_port, wait_for
@@ -267,6 +270,36 @@ def test_a_webhook_with_a_wrong_or_missing_secret_is_forbidden(
     other = httpx.post(bb_server.url + "/connectors/bluebubbles/%2B14155550111/webhook"
                        f"?secret={secret}", json=event)
     assert other.status_code == 403  # one line's secret does not open another's
+
+
+def test_a_webhook_body_is_read_only_once_its_secret_is_right(
+    bb_server: ServerProcess, private: BlueBubblesStandin,
+) -> None:
+    path = "/connectors/bluebubbles/%2B14155550110/webhook"
+    assert httpx.post(bb_server.url + path, content=b"[1]").status_code == 403
+    secret = parse_qs(urlsplit(private.webhooks[0]).query)["secret"][0]
+    answer = httpx.post(bb_server.url + path + f"?secret={secret}", content=b"[1]")
+    assert answer.status_code == 400 and answer.json()["error_code"] == 4000
+    ignored = httpx.post(bb_server.url + path + f"?secret={secret}",
+                         json={"type": "chat-read-status-changed", "data": {}})
+    assert ignored.status_code == 200 and ignored.json() == {"status": "OK"}
+
+
+def test_the_openapi_document_describes_the_webhook_and_line_states(
+    bb_server: ServerProcess, api: httpx.Client,
+) -> None:
+    document = httpx.get(bb_server.url + "/openapi.json").json()
+    webhook = document["paths"]["/connectors/bluebubbles/{line}/webhook"]["post"]
+    assert webhook["security"] == [] and webhook["tags"] == ["Connectors"]
+    assert {(p["name"], p["in"]) for p in webhook["parameters"]} == {
+        ("line", "path"), ("secret", "query")}
+    assert webhook["requestBody"]["content"]["application/json"]["schema"]["type"] == "object"
+    assert "403" in webhook["responses"]
+    states = api.get("/api/v2/lines/state").json()
+    assert_answer(states, LineStates)
+    served = {entry["number"]: entry for entry in states["data"]}
+    assert served[PRIVATE_LINE] == {"number": PRIVATE_LINE, "connector": "bluebubbles",
+                                    "state": "online"}
 
 
 def test_a_send_the_server_refuses_ends_in_error_10001(

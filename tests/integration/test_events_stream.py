@@ -27,6 +27,7 @@ from sendblue_api import AsyncSendblueAPI, AuthenticationError, BadRequestError,
 
 from bluewire.domain.account_events import EVENT_TYPES
 
+from ..child_signals import default_sigint
 from ..databases import Engine
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
@@ -420,7 +421,7 @@ def start_cli(server: ServerProcess, *args: str) -> subprocess.Popen[bytes]:
     env = {**server.env, "BLUEWIRE_URL": server.url, "COLUMNS": "200"}
     return subprocess.Popen([sys.executable, "-m", "bluewire", "events", *args],
                             cwd=server.workdir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, bufsize=0)
+                            stderr=subprocess.PIPE, bufsize=0, preexec_fn=default_sigint)
 
 
 def test_cli_prints_events_as_json_lines_and_stops_on_ctrl_c(server: ServerProcess) -> None:

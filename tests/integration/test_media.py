@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bluewire.domain.wire.media import FileUploaded, MediaObjectUploaded
+
+from ..answers import assert_answer
 from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
@@ -167,6 +170,7 @@ def test_upload_media_object_then_send_it(api: httpx.Client, server: ServerProce
     upload = api.post("/api/upload-media-object", json={"media_url": f"{files}/signed?sig=abc"})
     assert upload.status_code == 200, upload.text
     body = upload.json()
+    assert_answer(body, MediaObjectUploaded)
     assert body["status"] == "OK" and body["message"]
     media_id = body["mediaObjectId"]
     assert media_id.startswith("mo_")
@@ -231,9 +235,32 @@ def test_upload_file_and_cli_send_media(api: httpx.Client, server: ServerProcess
     assert "QUEUED" in by_url.stdout
     upload = api.post("/api/upload-file", files={"file": ("notes.exe", b"MZ")})
     assert upload.status_code == 400 and "extension" in upload.json()["message"]
+    upload = api.post("/api/upload-file", files={"file": ("Welcome.png", picture.read_bytes())})
+    assert upload.status_code == 200, upload.text
+    assert_answer(upload.json(), FileUploaded)
+    assert httpx.get(upload.json()["media_url"]).content == picture.read_bytes()
 
 
-def test_openapi_lists_the_media_endpoints(server: ServerProcess) -> None:
-    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
-    assert {"/api/upload-media-object", "/api/upload-file",
-            "/media/{media_id}/{filename}"} <= set(paths)
+def test_upload_media_object_needs_a_media_url(api: httpx.Client) -> None:
+    for body in ({}, {"media_url": 5}, {"media_url": "ftp://example.com/a.png"}):
+        answer = api.post("/api/upload-media-object", json=body)
+        assert answer.status_code == 400 and answer.json()["error_code"] == 4000, answer.text
+        assert "`media_url`" in answer.json()["message"]
+
+
+def test_openapi_describes_the_media_endpoints(server: ServerProcess) -> None:
+    document = httpx.get(server.url + "/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    by_url = paths["/api/upload-media-object"]["post"]
+    assert by_url["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/UploadMediaObject"}
+    assert schemas["UploadMediaObject"]["required"] == ["media_url"]
+    upload = paths["/api/upload-file"]["post"]["requestBody"]["content"]
+    assert list(upload) == ["multipart/form-data"]
+    form = schemas[upload["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert form["required"] == ["file"] and form["properties"]["file"]["format"] == "binary"
+    download = paths["/media/{media_id}/{filename}"]["get"]
+    assert download["security"] == []  # the id is the secret
+    assert [p["name"] for p in download["parameters"]] == ["media_id", "filename"]
+    assert download["responses"]["200"]["content"]["*/*"]["schema"]["format"] == "binary"
+    assert {"404", "410"} <= set(download["responses"])

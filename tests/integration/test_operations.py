@@ -18,6 +18,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bluewire.domain.wire.operations import Alive, Readiness
+
+from ..answers import assert_answer
 from ..databases import Engine
 from ..receiver import ReceiverProcess
 from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
@@ -56,12 +59,14 @@ def test_healthz_answers_without_credentials(server: ServerProcess) -> None:
     response = httpx.get(server.url + "/healthz", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert_answer(response.json(), Alive)
 
 
 def test_a_fresh_server_is_ready_and_lists_its_checks(server: ServerProcess) -> None:
     response = httpx.get(server.url + "/readyz", timeout=10)
     assert response.status_code == 200, response.text
     body = response.json()
+    assert_answer(body, Readiness)
     assert body["status"] == "ready"
     assert [check["name"] for check in body["checks"]] == [
         "database", "migrations", "dispatcher", "delivery"]
@@ -158,6 +163,7 @@ def test_a_stalled_worker_makes_the_server_not_ready(
             return response.json() if response.status_code == 503 else None
 
         body = wait_for(not_ready, timeout=WAIT_S, interval=0.1)
+        assert_answer(body, Readiness)
         failed = {check["name"]: check for check in body["checks"] if not check["ok"]}
         assert "delivery" in failed, body
         assert "no round completed" in failed["delivery"]["detail"]
@@ -170,6 +176,17 @@ def test_a_stalled_worker_makes_the_server_not_ready(
 
 
 def test_the_openapi_document_lists_the_operations_paths(server: ServerProcess) -> None:
-    paths = httpx.get(server.url + "/openapi.json", timeout=10).json()["paths"]
+    document = httpx.get(server.url + "/openapi.json", timeout=10).json()
+    paths = document["paths"]
     for path in ("/healthz", "/readyz", "/metrics"):
         assert paths[path]["get"]["security"] == []  # unauthenticated
+    ready = paths["/readyz"]["get"]["responses"]
+    for status in ("200", "503"):  # not ready answers the same shape, not an error
+        assert ready[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Readiness"}
+    check = document["components"]["schemas"]["ReadinessCheck"]
+    assert set(check["properties"]["name"]["enum"]) == {
+        "database", "migrations", "dispatcher", "delivery"}
+    metrics = paths["/metrics"]["get"]["responses"]["200"]["content"]
+    served = httpx.get(server.url + "/metrics", timeout=10).headers["content-type"]
+    assert list(metrics) == [served] and served.startswith("text/plain; version=0.0.4")

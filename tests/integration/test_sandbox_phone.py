@@ -14,6 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
+from bluewire.domain.wire.sandbox import (
+    PhoneDelivered,
+    PhoneRead,
+    PhoneSent,
+    PhoneTyped,
+    PhoneView,
+)
+
+from ..answers import assert_answer
 from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 
@@ -79,6 +88,7 @@ def inbound(api: httpx.Client, number: str) -> list[dict[str, Any]]:
 def view(api: httpx.Client, number: str) -> dict[str, Any]:
     answer = api.get(f"/sandbox/phones/{number}")
     assert answer.status_code == 200, answer.text
+    assert_answer(answer.json(), PhoneView)
     return answer.json()
 
 
@@ -113,6 +123,7 @@ def test_a_phone_reply_is_an_inbound_message_of_the_account_that_wrote_to_it(
     answer = api.post(f"/sandbox/phones/{number}/messages", json={"content": "hello line"})
     assert answer.status_code == 200, answer.text
     sent = answer.json()
+    assert_answer(sent, PhoneSent)
     assert sent["number"] == number and sent["line"] == SANDBOX_LINE
     assert sent["content"] == "hello line" and sent["service"] == "iMessage"
     assert sent["media_urls"] == [] and sent["sent_at"].endswith("Z")
@@ -140,6 +151,7 @@ def test_text_with_several_media_is_one_inbound_recorded_in_parts(api: httpx.Cli
     only_media = api.post(f"/sandbox/phones/{number}/messages",
                           json={"media_url": "https://cdn.example.com/c.mov"}).json()
     assert only_media["content"] is None and len(only_media["message_handles"]) == 1
+    assert_answer(only_media, PhoneSent)
 
 
 @pytest.mark.parametrize(("suffix", "service"), [("02", "SMS"), ("03", "RCS"), ("01", "iMessage")])
@@ -179,6 +191,7 @@ def test_reading_turns_our_delivered_messages_read(api: httpx.Client) -> None:
     answer = api.post(f"/sandbox/phones/{number}/read")
     assert answer.status_code == 200, answer.text
     read = answer.json()
+    assert_answer(read, PhoneRead)
     assert read == {"status": "OK", "number": number, "line": SANDBOX_LINE, "read": 2,
                     "receipts_reported": True, "message_handles": [first, second],
                     "read_receipts": True}
@@ -220,6 +233,7 @@ def test_a_manual_phone_is_delivered_and_read_by_hand(api: httpx.Client) -> None
     assert view(api, number)["manual"] is True
     assert api.post(f"/sandbox/phones/{number}/read").json()["read"] == 0  # not there yet
     delivered = api.post(f"/sandbox/phones/{number}/deliver").json()
+    assert_answer(delivered, PhoneDelivered)
     assert delivered == {"status": "OK", "number": number, "line": SANDBOX_LINE,
                          "delivered": 1, "message_handles": [handle]}
     assert status(api, handle) == "DELIVERED"
@@ -242,6 +256,7 @@ def test_typing_is_a_typing_changed_event(server: ServerProcess, api: httpx.Clie
     send(api, number, "are you there?")
     started = api.post(f"/sandbox/phones/{number}/typing", json={})
     assert started.status_code == 200, started.text
+    assert_answer(started.json(), PhoneTyped)
     assert started.json()["is_typing"] is True and started.json()["reported"] is True
     stopped = api.post(f"/sandbox/phones/{number}/typing", json={"typing": False}).json()
     assert stopped["is_typing"] is False
@@ -391,6 +406,23 @@ def test_the_sandbox_api_needs_the_key_pair(server: ServerProcess) -> None:
         answer = httpx.request(method, f"{server.url}/sandbox/phones/{number}{path}",
                                json={"content": "hi"})
         assert answer.status_code == 401, (method, path, answer.text)
+
+
+def test_the_openapi_document_describes_the_sandbox_phones(server: ServerProcess) -> None:
+    document = httpx.get(server.url + "/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    for action in ("messages", "read", "typing", "deliver"):
+        operation = paths[f"/sandbox/phones/{{number}}/{action}"]["post"]
+        [number] = operation["parameters"]
+        assert number["in"] == "path" and number["schema"]["pattern"].startswith("^\\+")
+        assert "security" not in operation  # the account's key pair
+        # Only a message needs a body; the other actions default to the first sandbox line.
+        assert operation["requestBody"]["required"] is (action == "messages")
+    sends = schemas["PhoneSends"]["properties"]
+    assert sends["media_urls"]["maxItems"] == 10
+    assert schemas["PhoneTypes"]["properties"]["typing"]["default"] is True
+    behaviour = schemas["PhoneView"]["properties"]["behaviour"]["enum"]
+    assert "manual" in behaviour and "SMS only" in behaviour
 
 
 # -- the CLI --------------------------------------------------------------------------------

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..domain.wire.lines import LineStates
 from ..services.lines import ConnectorRegistry, LineDirectory
+from .endpoint import Endpoint
 from .http import Request, Router
+
+LINE_STATES = Endpoint(
+    "GET", "/api/v2/lines/state", "The account's lines: online or offline", "Lines",
+    response=LineStates, errors=(401,),
+    description="Each line the account may use, the connector serving it, and whether that "
+                "connector reaches it now (a Mac's agent can be away; other connectors always "
+                "serve).")
 
 
 def register_line_state_routes(router: Router, lines: LineDirectory,
@@ -26,4 +35,4 @@ def register_line_state_routes(router: Router, lines: LineDirectory,
             {"number": number, "connector": line.connector,
              "state": "online" if number in online else "offline"} for number, line in known]}
 
-    router.add("GET", "/api/v2/lines/state", state)
+    router.endpoint(LINE_STATES, state)

@@ -8,17 +8,51 @@ from email.policy import HTTP
 from typing import Any
 
 from ..domain.errors import validation_error
-from ..domain.limits import MAX_MEDIA_BYTES, check_http_url
+from ..domain.limits import MAX_MEDIA_BYTES
+from ..domain.wire.media import (
+    Binary,
+    FileUploaded,
+    MediaObjectUploaded,
+    MediaPath,
+    UploadFile,
+    UploadMediaObject,
+)
 from ..media.service import MediaService
+from .endpoint import Endpoint
 from .http import Request, Response, Router
 
 UPLOAD_BODY_BYTES = MAX_MEDIA_BYTES + 64 * 1024  # the file and its multipart envelope
+MULTIPART = "multipart/form-data"
+
+TAG = "Media"
+UPLOAD_MEDIA_OBJECT = Endpoint(
+    "POST", "/api/upload-media-object",
+    "Fetch a file by URL (e.g. a signed URL) and keep it as a media object", TAG,
+    body=UploadMediaObject, response=MediaObjectUploaded,
+    description="The id names the file in send-message's `media_url` (as the id, "
+                "`bluewire-media://<id>`, or the returned download URL). A 400 (`error_code` "
+                "4000) when the URL cannot be fetched, the file is too large, its content type "
+                "does not fit its extension, or it resolves to a refused (private, loopback, "
+                "metadata) address.")
+# The endpoint reads its multipart body itself: `raw_body` only describes it.
+UPLOAD_FILE = Endpoint(
+    "POST", "/api/upload-file", "Upload a file (multipart field `file`) and get its media URL",
+    TAG, raw_body=UploadFile, request_media=MULTIPART, response=FileUploaded,
+    description="A 400 when there is no file, its name has no media extension, or it is too "
+                "large.")
+DOWNLOAD = Endpoint(
+    "GET", "/media/{media_id}/{filename}",
+    "Download a stored media file (no credentials: the id is unguessable)", TAG,
+    params=MediaPath, response=Binary, response_media="*/*", errors=(404, 410),
+    authenticated=False,
+    description="The file, with its own content type. Links of media that phones sent expire "
+                "(410).")
 
 
 def _multipart_file(request: Request, field: str) -> tuple[str, bytes]:
     content_type = request.header("content-type") or ""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise validation_error("send the file as multipart/form-data in the field `file`")
+    if not content_type.lower().startswith(MULTIPART):
+        raise validation_error(f"send the file as {MULTIPART} in the field `{field}`")
     envelope = BytesParser(policy=HTTP).parsebytes(
         b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request.body)
     assert isinstance(envelope, EmailMessage)
@@ -38,25 +72,20 @@ def _multipart_file(request: Request, field: str) -> tuple[str, bytes]:
 
 def register_media_routes(router: Router, media: MediaService) -> None:
     async def upload_media_object(request: Request) -> dict[str, Any]:
-        url = check_http_url(request.json().get("media_url"), "media_url")
-        stored = await media.fetch(request.account.id, url, by_type=True)
-        return {"status": "OK", "message": "Media object uploaded",
-                "mediaObjectId": stored.media_id, "media_url": media.download_url(stored)}
+        return await media.upload_by_url(request.account.id, request.data)
 
     async def upload_file(request: Request) -> dict[str, Any]:
         filename, data = _multipart_file(request, "file")
-        stored = await media.put(request.account.id, filename, data)
-        return {"status": "OK", "media_url": media.download_url(stored),
-                "mediaObjectId": stored.media_id}
+        return await media.upload_file(request.account.id, filename, data)
 
     async def download(request: Request) -> Response:
-        stored, data = await media.download(request.params["media_id"])
+        stored, data = await media.download(request.args.media_id)
         return Response(data, content_type=stored.content_type.encode(), headers=[
             (b"cache-control", b"private, max-age=3600"),
             (b"x-content-type-options", b"nosniff"),
             (b"content-disposition", f'inline; filename="{stored.filename}"'.encode()),
         ])
 
-    router.add("POST", "/api/upload-media-object", upload_media_object)
-    router.add("POST", "/api/upload-file", upload_file, max_body=UPLOAD_BODY_BYTES)
-    router.add("GET", "/media/{media_id}/{filename}", download, authenticated=False)
+    router.endpoint(UPLOAD_MEDIA_OBJECT, upload_media_object)
+    router.endpoint(UPLOAD_FILE, upload_file, max_body=UPLOAD_BODY_BYTES)
+    router.endpoint(DOWNLOAD, download)

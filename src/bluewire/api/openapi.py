@@ -22,6 +22,7 @@ _ERROR_TEXT = {
     404: "Not found",
     405: "Method not allowed here",
     409: "Conflicts with the current state",
+    410: "Gone: the link has expired, or its file is no longer stored",
     413: "The body is too large",
     422: "Cannot be processed as sent",
     429: "Rate limit exceeded (`error_code` 4001); retry after the Retry-After header",
@@ -34,7 +35,8 @@ _ERROR_TEXT = {
 def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     endpoints = list(endpoints)
     answers = {e.response for e in endpoints if e.response is not None}
-    bodies = {e.body for e in endpoints if e.body is not None}
+    answers |= {kind for e in endpoints for _, _, kind in e.answers}
+    bodies = {b for e in endpoints if (b := _body(e)) is not None}
     kinds = sorted(answers | bodies | {Error}, key=repr)
     _, schemas = msgspec.json.schema_components(kinds, ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
@@ -71,8 +73,9 @@ def _operation(endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Any]]:
     extra: dict[str, Any] = {}
     if endpoint.params is not None:
         operation["parameters"], extra = _parameters(endpoint)
-    if endpoint.body is not None:
-        ref = {"$ref": REF.format(name=endpoint.body.__name__)}
+    body = _body(endpoint)
+    if body is not None:
+        ref = _schema(body)
         content = {endpoint.request_media: {"schema": ref}}
         if endpoint.forms:
             content[FORM] = {"schema": ref}
@@ -101,12 +104,25 @@ def _parameters(endpoint: Endpoint) -> tuple[list[dict[str, Any]], dict[str, Any
     return parameters, components
 
 
+def _body(endpoint: Endpoint) -> Any:
+    """The body's type, whether the App reads it or the handler does."""
+    return endpoint.body if endpoint.body is not None else endpoint.raw_body
+
+
+def _schema(kind: Any) -> dict[str, Any]:
+    """`kind`'s schema: a reference to its component for a Struct, else inline."""
+    (schema,), _ = msgspec.json.schema_components([kind], ref_template=REF)
+    return schema
+
+
 def _responses(endpoint: Endpoint) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": endpoint.summary}
     if endpoint.response is not None:
-        (schema,), _ = msgspec.json.schema_components([endpoint.response], ref_template=REF)
-        answer["content"] = {endpoint.response_media: {"schema": schema}}
+        answer["content"] = {endpoint.response_media: {"schema": _schema(endpoint.response)}}
     responses = {str(endpoint.status): answer}
+    for code, description, kind in endpoint.answers:
+        responses[str(code)] = {"description": description,
+                                "content": {endpoint.response_media: {"schema": _schema(kind)}}}
     error = {"$ref": REF.format(name="Error")}
     for code in endpoint.errors:
         responses[str(code)] = {"description": _ERROR_TEXT[code],

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..domain import limits
 from ..domain.errors import ApiError, not_found, validation_error
 from ..domain.media_types import content_type_for, extension_of
+from ..domain.wire.media import UploadMediaObject
 from ..store import media as media_store
 from ..store.database import Database, now_ms
 from ..store.media import MediaObject
@@ -54,6 +56,21 @@ class MediaService:
 
     def download_url(self, media: MediaObject) -> str:
         return f"{self._public_url}{DOWNLOAD_PREFIX}{media.media_id}/{quote(media.filename)}"
+
+    # -- the upload endpoints -------------------------------------------------------------------
+
+    async def upload_by_url(self, account_id: int, request: UploadMediaObject) -> dict[str, Any]:
+        """POST /api/upload-media-object: fetch the URL and keep the file as a media object."""
+        url = limits.check_http_url(request.media_url, "media_url")
+        stored = await self.fetch(account_id, url, by_type=True)
+        return {"status": "OK", "message": "Media object uploaded",
+                "mediaObjectId": stored.media_id, "media_url": self.download_url(stored)}
+
+    async def upload_file(self, account_id: int, filename: str, data: bytes) -> dict[str, Any]:
+        """POST /api/upload-file: keep the file sent as a media object."""
+        stored = await self.put(account_id, filename, data)
+        return {"status": "OK", "media_url": self.download_url(stored),
+                "mediaObjectId": stored.media_id}
 
     # -- storing --------------------------------------------------------------------------------
 

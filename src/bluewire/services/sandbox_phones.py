@@ -1,0 +1,294 @@
+"""Acting as a simulated phone of the sandbox network (/sandbox/phones/{number}).
+
+A test, the CLI or the dashboard sends a message from the phone to a line, reads the phone's
+conversation with a line (READ receipts for our messages), types, delivers by hand (a manual
+phone), and sees the conversation as the phone sees it. An account acts only towards lines it
+may use, and the view shows it only its own messages and what its lines sent the phone.
+
+Each action answers once what it reported is recorded, so a status, message or event it caused
+can be read at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..connectors.sandbox import (
+    Behaviour,
+    PhoneActionRefused,
+    PhoneMessage,
+    PhoneSent,
+    SandboxConnector,
+    TypingSeen,
+    behaviour_of,
+    service_of,
+)
+from ..domain import limits
+from ..domain.errors import validation_error
+from ..domain.payloads import iso
+from ..domain.phones import require_number
+from ..domain.wire.sandbox import (
+    MAX_PHONE_MEDIA_URLS,
+    BehaviourName,
+    PhoneAction,
+    PhoneSends,
+    PhoneTypes,
+)
+from ..media.service import MediaService
+from ..store.accounts import Account, Line
+from ..store.database import Database
+from ..store.schema import messages
+from .lines import LineDirectory
+
+assert set(BehaviourName.__args__) == {b.value for b in Behaviour}  # type: ignore[attr-defined]
+
+_CHUNK = 500  # handles or times in one IN (...) list
+
+
+class SandboxPhones:
+    """The sandbox API's work: validation, the phone's actions, and scoping to the account."""
+
+    def __init__(self, sandbox: SandboxConnector, lines: LineDirectory, database: Database,
+                 drain: Callable[[], Awaitable[None]], *,
+                 media: MediaService | None = None) -> None:
+        self._media = media
+        self._sandbox = sandbox
+        self._lines = lines
+        self._database = database
+        self._drain = drain
+
+    # -- actions ------------------------------------------------------------------------------
+
+    async def send(self, account: Account, raw_number: str,
+                   request: PhoneSends) -> dict[str, Any]:
+        number = self._phone(raw_number)
+        line = self._line(account, request.line)
+        content = limits.check_content(request.content)
+        media_urls = _media_urls(request)
+        if not content and not media_urls:
+            raise validation_error("`content` or `media_url` is required")
+        media_urls = await self._received_media(account, media_urls)
+        group_id = request.group_id
+        if group_id is not None and not group_id.strip():
+            raise validation_error("`group_id` must be the id of a group the phone is in")
+        sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
+                                        group_id=group_id.strip() if group_id else None)
+        await self._drain()
+        handles = await self._database.read_async(lambda conn: _inbound_handles(
+            conn, account.id, number, line.number, sent.at_ms))
+        return {"status": "OK", "number": number, **_sent_json(sent),
+                "message_handles": handles}
+
+    async def read(self, account: Account, raw_number: str,
+                   request: PhoneAction) -> dict[str, Any]:
+        number = self._phone(raw_number)
+        line = self._line(account, request.line)
+        outcome = self._sandbox.phone_read(number, line.number)
+        await self._drain()
+        own = await self._own_handles(account, outcome.read)
+        told = set(outcome.reported)
+        reported = [handle for handle in own if handle in told]
+        return {"status": "OK", "number": number, "line": line.number, "read": len(own),
+                "receipts_reported": bool(reported), "message_handles": own,
+                "read_receipts": self._phone_reports_reads(number)}
+
+    async def typing(self, account: Account, raw_number: str,
+                     request: PhoneTypes) -> dict[str, Any]:
+        number = self._phone(raw_number)
+        line = self._line(account, request.line)
+        state = self._sandbox.phone_type(number, line.number, request.typing)
+        await self._drain()
+        return {"status": "OK", "number": number, **_typing_json(state),
+                "reported": behaviour_of(number) is not Behaviour.SMS}
+
+    async def deliver(self, account: Account, raw_number: str,
+                      request: PhoneAction) -> dict[str, Any]:
+        number = self._phone(raw_number)
+        line = self._line(account, request.line)
+        try:
+            delivered = self._sandbox.phone_deliver(number, line.number)
+        except PhoneActionRefused as exc:
+            raise validation_error(f"`number` {exc}") from None
+        await self._drain()
+        own = await self._own_handles(account, delivered)
+        return {"status": "OK", "number": number, "line": line.number, "delivered": len(own),
+                "message_handles": own}
+
+    async def view(self, account: Account, raw_number: str) -> dict[str, Any]:
+        number = self._phone(raw_number)
+        usable = set(self._lines.numbers_of(account.id))
+        seen = self._sandbox.view(number)
+        received = [m for m in seen.received if m.line in usable]
+        own = set(await self._own_handles(account, [m.handle for m in received]))
+        sent = [s for s in seen.sent if s.line in usable]
+        recorded = await self._database.read_async(lambda conn: _inbound_times(
+            conn, account.id, number, {s.line for s in sent}, {s.at_ms for s in sent}))
+        conversations: dict[str, dict[str, Any]] = {}
+
+        def conversation(line: str) -> dict[str, Any]:
+            found = conversations.get(line)
+            if found is None:
+                found = conversations[line] = {"line": line, "received": [], "sent": [],
+                                               "read_receipts": [], "typing": None,
+                                               "phone_typing": None}
+            return found
+
+        for message in received:
+            if message.handle in own:
+                conversation(message.line)["received"].append(_received_json(message))
+        for message in sent:
+            if (message.line, message.at_ms) in recorded:
+                conversation(message.line)["sent"].append(_sent_json(message))
+        for receipt in seen.receipts:
+            if receipt.line in usable:
+                conversation(receipt.line)["read_receipts"].append(
+                    {"line": receipt.line, "received_at": iso(receipt.at_ms)})
+        for state in seen.typing_seen:
+            if state.line in usable:
+                conversation(state.line)["typing"] = _typing_json(state)
+        for state in seen.typing:
+            if state.line in usable:
+                conversation(state.line)["phone_typing"] = _typing_json(state)
+        return {"status": "OK", **self._phone_json(number),
+                "conversations": [conversations[line] for line in sorted(conversations)]}
+
+    async def _received_media(self, account: Account,
+                              urls: tuple[str, ...]) -> tuple[str, ...]:
+        """The phone's pictures, fetched as a network would and stored: our download links,
+        which expire as inbound media links do."""
+        if self._media is None or not self._media.fetch_enabled:
+            return urls
+        links = []
+        for index, url in enumerate(urls):
+            field = "media_url" if len(urls) == 1 else f"media_urls[{index}]"
+            stored = await self._media.fetch(account.id, url, field=field, expires=True,
+                                             by_type=True)
+            links.append(self._media.download_url(stored))
+        return tuple(links)
+
+    # -- validation and scoping -----------------------------------------------------------------
+
+    def _phone(self, raw: str) -> str:
+        """The path's number as E.164 (a literal `+` or `%2B`; a `+` a client turned into a
+        space is taken back), which must not be one of our lines."""
+        if raw.startswith(" "):
+            raw = "+" + raw[1:]
+        number = require_number(raw, "number", recipient=False)
+        if self._lines.line(number) is not None:
+            raise validation_error(f"`number` {number} is one of our lines, not a sandbox phone")
+        return number
+
+    def _line(self, account: Account, raw: str | None) -> Line:
+        """The line the phone talks to: `line`, or the account's first sandbox line."""
+        if raw is None or raw == "":
+            for number in self._lines.numbers_of(account.id):
+                line = self._lines.line(number)
+                if line is not None and line.connector == "sandbox":
+                    return line
+            raise validation_error("`line` is required: this account has no sandbox line")
+        number = require_number(raw, "line", recipient=False)
+        line = self._lines.usable_by(account.id, number)
+        if line is None:
+            raise validation_error(f"`line` {number} is not a line of this account",
+                                   error_key="LINE_NOT_FOUND")
+        if line.connector != "sandbox":
+            raise validation_error(f"`line` {number} is served by the {line.connector} "
+                                   "connector; only sandbox lines have simulated phones")
+        return line
+
+    async def _own_handles(self, account: Account, handles: Sequence[str]) -> list[str]:
+        """`handles` that are messages of `account`, in their order."""
+        if not handles:
+            return []
+        own = await self._database.read_async(
+            lambda conn: _account_handles(conn, account.id, handles))
+        return [handle for handle in handles if handle in own]
+
+    def _phone_reports_reads(self, number: str) -> bool:
+        return behaviour_of(number) not in (Behaviour.NO_READ_RECEIPTS, Behaviour.SMS)
+
+    def _phone_json(self, number: str) -> dict[str, Any]:
+        behaviour = behaviour_of(number)
+        return {"number": number, "behaviour": behaviour.value,
+                "service": service_of(behaviour).value,
+                "read_receipts": self._phone_reports_reads(number),
+                "manual": behaviour is Behaviour.MANUAL}
+
+
+def _media_urls(request: PhoneSends) -> tuple[str, ...]:
+    single, many = request.media_url, request.media_urls
+    if single not in (None, "") and many not in (None, []):
+        raise validation_error("give `media_url` or `media_urls`, not both")
+    if single is not None and single != "":
+        return (limits.check_http_url(single, "media_url"),)
+    if many is None:
+        return ()
+    if len(many) > MAX_PHONE_MEDIA_URLS:
+        raise validation_error(f"`media_urls` holds at most {MAX_PHONE_MEDIA_URLS} URLs")
+    return tuple(limits.check_http_url(url, f"media_urls[{i}]") for i, url in enumerate(many))
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def _account_handles(conn: Connection, account_id: int, handles: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(handles)):
+        found.update(conn.execute(
+            select(messages.c.handle)
+            .where(messages.c.handle.in_(chunk), messages.c.account_id == account_id)
+        ).scalars())
+    return found
+
+
+def _inbound_handles(conn: Connection, account_id: int, number: str, line: str,
+                     at_ms: int) -> list[str]:
+    """The inbound messages of `account_id` that one phone message was recorded as."""
+    return list(conn.execute(
+        select(messages.c.handle)
+        .where(messages.c.account_id == account_id, messages.c.number == number,
+               messages.c.line == line, messages.c.is_outbound.is_(False),
+               messages.c.created_at == at_ms)
+        .order_by(messages.c.id)
+    ).scalars())
+
+
+def _inbound_times(conn: Connection, account_id: int, number: str, lines: set[str],
+                   times: set[int]) -> set[tuple[str, int]]:
+    """(line, time) of the inbound messages of `account_id` from `number` at those times: the
+    phone's sent messages that became messages of this account."""
+    found: set[tuple[str, int]] = set()
+    if not lines:
+        return found
+    for chunk in _chunks(sorted(times)):
+        for line, at in conn.execute(
+            select(messages.c.line, messages.c.created_at)
+            .where(messages.c.account_id == account_id, messages.c.number == number,
+                   messages.c.line.in_(lines), messages.c.is_outbound.is_(False),
+                   messages.c.created_at.in_(chunk))
+        ):
+            found.add((line, at))
+    return found
+
+
+def _received_json(message: PhoneMessage) -> dict[str, Any]:
+    return {"message_handle": message.handle, "line": message.line, "content": message.content,
+            "media_url": message.media_url, "status": message.status.value,
+            "received_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
+            "group_id": message.group_id}
+
+
+def _sent_json(message: PhoneSent) -> dict[str, Any]:
+    return {"line": message.line, "content": message.content,
+            "media_urls": list(message.media_urls), "service": message.service.value,
+            "sent_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
+            "group_id": message.group_id}
+
+
+def _typing_json(state: TypingSeen) -> dict[str, Any]:
+    return {"line": state.line, "is_typing": state.is_typing, "updated_at": iso(state.at_ms)}
