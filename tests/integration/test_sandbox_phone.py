@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -464,3 +465,29 @@ def test_manual_delivery_and_errors_through_the_cli(server: ServerProcess,
     assert "4000" in refused.stderr and "one of our lines" in refused.stderr
     stranger = server.cli("sandbox", "reply", phone(252), "hello?").stdout
     assert "not received by this account" in stranger
+
+
+def test_without_a_line_the_phone_answers_the_line_it_last_talked_with(tmp_path: Path) -> None:
+    """An account with two sandbox lines: the phone's last message says which one it talks to,
+    whichever of them the account got last."""
+    own = ServerProcess(tmp_path, env={"BLUEWIRE_SANDBOX_READ_MS": "600000"}).start()
+    second = "+14155550198"
+    number = phone(253)
+    try:
+        own.cli("lines", "add", second, "--account", "admin@bluewire.local")
+        with own.client() as api:
+            for line in (SANDBOX_LINE, second, SANDBOX_LINE):
+                answer = api.post("/api/send-message", json={
+                    "number": number, "content": f"from {line}", "from_number": line})
+                assert answer.status_code == 200, answer.text
+                handle = answer.json()["message_handle"]
+                wait_for(lambda handle=handle: status(api, handle) == "DELIVERED")
+                replied = own.cli("sandbox", "reply", number, f"to {line}").stdout
+                assert f"→ {line}" in replied, replied
+                assert inbound(api, number)[-1]["sendblue_number"] == line
+                # The phone's own reply is now its last message: the same line again.
+                read = own.cli("sandbox", "read", number).stdout
+                assert f"from {line}" in read and "read 1 message" in read, read
+                assert status(api, handle) == "READ"
+    finally:
+        own.stop()

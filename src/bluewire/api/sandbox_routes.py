@@ -22,7 +22,8 @@ from .http import Request, Router
 
 BASE = "/sandbox/phones"
 TAG = "Sandbox"
-_SCOPE = ("Only towards the account's own sandbox lines (`line`, by default its first), and "
+_SCOPE = ("Only towards the account's own sandbox lines (`line`, by default the one the phone "
+          "last talked with), and "
           "answered once what it caused is recorded.")
 
 PHONE_SENDS = Endpoint(

@@ -17,7 +17,8 @@ from .client import DEFAULT_URL, KeyId, Secret, Url, _call, _status_style, local
 console = Console(highlight=False)
 
 Line = Annotated[str | None, typer.Option(
-    "--line", help="The line the phone talks to (default: the account's first sandbox line).")]
+    "--line", help="The line the phone talks to (default: the account's sandbox line the phone "
+                   "last talked with, else its first).")]
 
 
 def _path(number: str, action: str = "") -> str:

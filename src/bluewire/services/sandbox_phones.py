@@ -65,7 +65,7 @@ class SandboxPhones:
     async def send(self, account: Account, raw_number: str,
                    request: PhoneSends) -> dict[str, Any]:
         number = self._phone(raw_number)
-        line = self._line(account, request.line)
+        line = await self._line(account, number, request.line)
         content = limits.check_content(request.content)
         media_urls = _media_urls(request)
         if not content and not media_urls:
@@ -85,7 +85,7 @@ class SandboxPhones:
     async def read(self, account: Account, raw_number: str,
                    request: PhoneAction) -> dict[str, Any]:
         number = self._phone(raw_number)
-        line = self._line(account, request.line)
+        line = await self._line(account, number, request.line)
         outcome = self._sandbox.phone_read(number, line.number)
         await self._drain()
         own = await self._own_handles(account, outcome.read)
@@ -98,7 +98,7 @@ class SandboxPhones:
     async def typing(self, account: Account, raw_number: str,
                      request: PhoneTypes) -> dict[str, Any]:
         number = self._phone(raw_number)
-        line = self._line(account, request.line)
+        line = await self._line(account, number, request.line)
         state = self._sandbox.phone_type(number, line.number, request.typing)
         await self._drain()
         return {"status": "OK", "number": number, **_typing_json(state),
@@ -107,7 +107,7 @@ class SandboxPhones:
     async def deliver(self, account: Account, raw_number: str,
                       request: PhoneAction) -> dict[str, Any]:
         number = self._phone(raw_number)
-        line = self._line(account, request.line)
+        line = await self._line(account, number, request.line)
         try:
             delivered = self._sandbox.phone_deliver(number, line.number)
         except PhoneActionRefused as exc:
@@ -181,14 +181,20 @@ class SandboxPhones:
             raise validation_error(f"`number` {number} is one of our lines, not a sandbox phone")
         return number
 
-    def _line(self, account: Account, raw: str | None) -> Line:
-        """The line the phone talks to: `line`, or the account's first sandbox line."""
+    async def _line(self, account: Account, phone: str, raw: str | None) -> Line:
+        """The line the phone talks to: `line`; without it, the account's sandbox line that the
+        phone last talked with (its last message with the account, either way), or the
+        account's first sandbox line if it never did."""
         if raw is None or raw == "":
-            for number in self._lines.numbers_of(account.id):
-                line = self._lines.line(number)
-                if line is not None and line.connector == "sandbox":
-                    return line
-            raise validation_error("`line` is required: this account has no sandbox line")
+            sandbox = [line for line in map(self._lines.line, self._lines.numbers_of(account.id))
+                       if line is not None and line.connector == "sandbox"]
+            if not sandbox:
+                raise validation_error("`line` is required: this account has no sandbox line")
+            if len(sandbox) == 1:
+                return sandbox[0]
+            last = await self._database.read_async(lambda conn: _last_line(
+                conn, account.id, phone, [line.number for line in sandbox]))
+            return next((line for line in sandbox if line.number == last), sandbox[0])
         number = require_number(raw, "line", recipient=False)
         line = self._lines.usable_by(account.id, number)
         if line is None:
@@ -244,6 +250,16 @@ def _account_handles(conn: Connection, account_id: int, handles: Sequence[str]) 
             .where(messages.c.handle.in_(chunk), messages.c.account_id == account_id)
         ).scalars())
     return found
+
+
+def _last_line(conn: Connection, account_id: int, number: str, lines: list[str]) -> str | None:
+    """Which of `lines` the last message between `number` and `account_id` went through."""
+    return conn.execute(
+        select(messages.c.line)
+        .where(messages.c.account_id == account_id, messages.c.number == number,
+               messages.c.line.in_(lines))
+        .order_by(messages.c.id.desc()).limit(1)
+    ).scalar()
 
 
 def _inbound_handles(conn: Connection, account_id: int, number: str, line: str,

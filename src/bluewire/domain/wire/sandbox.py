@@ -19,7 +19,8 @@ BehaviourName = Literal[
     "reads after a long delay"]
 
 _PhoneLine = Annotated[str, e164("The line the phone talks to, one of the account's sandbox "
-                                 "lines; by default its first")]
+                                 "lines; by default the one the phone last talked with, or "
+                                 "the account's first")]
 _PhoneMediaUrl = Annotated[str, Meta(
     description="An http(s) URL of a picture or file the phone sends",
     extra_json_schema={"format": "uri", "maxLength": MAX_URL_CHARS})]
