@@ -47,6 +47,7 @@ from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
 from .services.groups import GroupService
 from .services.health import Readiness
+from .services.key_revocation import RevocationCheck
 from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
@@ -102,7 +103,10 @@ class Gateway:
         self.feed = EventFeed(self.database)
         self.writer.listen(notifications.EVENTS, self.feed.wake)
         self.accounts = AccountService(self.database, self.writer)
-        self.authenticator = Authenticator(self.database)
+        # A key revoked by another process stops working at its next request.
+        self.authenticator = Authenticator(self.database, revocations=RevocationCheck(
+            self.database, listening=lambda: self.listener is not None and self.listener.connected))
+        self.writer.listen(notifications.KEYS, self.authenticator.forget_all)
         self.lines = LineDirectory(self.database, settings.line_rate_limit)
         self.sandbox = SandboxConnector(SandboxTiming(
             deliver_ms=settings.sandbox_deliver_ms,
@@ -227,6 +231,7 @@ class Gateway:
         await self.webhook_sender.stop()
         await self.media.stop()
         self.writer.stop()
+        self.authenticator.close()
         self.database.dispose()
 
     def asgi(self) -> App:

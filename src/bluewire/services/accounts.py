@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -15,9 +15,11 @@ from sqlalchemy import Connection
 from ..domain.errors import ApiError, unauthorized
 from ..domain.phones import InvalidNumber, parse_e164
 from ..store import accounts as store
-from ..store.accounts import Account, Line
+from ..store import notifications
+from ..store.accounts import Account, AccountRow, ApiKey, Line
 from ..store.database import Database, now_ms
 from ..store.writer import Tx, Writer
+from .key_revocation import RevocationCheck
 from .secrets import hash_secret, new_key_id, new_secret, verify_secret
 
 CONNECTORS = ("sandbox", "bluebubbles", "agent")
@@ -75,6 +77,38 @@ class AccountService:
         self._writer.run(op)
         return pair
 
+    def accounts(self) -> list[AccountRow]:
+        return self._database.read(store.all_accounts)
+
+    def keys(self, email: str | None = None) -> list[ApiKey]:
+        """Every API key, or the account's; revoked ones too. Never their secrets."""
+        def query(conn: Connection) -> list[ApiKey]:
+            if email is None:
+                return store.api_keys_of(conn)
+            account = store.account_by_email(conn, email)
+            if account is None:
+                raise AdminError(f"no account {email}")
+            return store.api_keys_of(conn, account.id)
+
+        return self._database.read(query)
+
+    def revoke_key(self, key_id: str) -> tuple[ApiKey, bool]:
+        """Revoke the key in every process at once; the key, and whether it was revoked before.
+
+        On PostgreSQL the commit notifies every server (services/key_revocation.py)."""
+        def op(tx: Tx) -> tuple[ApiKey, bool]:
+            found = next(iter(store.api_keys_of(tx, key_id=key_id)), None)
+            if found is None:
+                raise AdminError(f"no API key {key_id} (`bluewire keys list` shows them)")
+            if found.revoked_at is not None:
+                return found, True
+            now = now_ms()
+            store.revoke_api_key(tx, key_id, now)
+            tx.notify(notifications.KEYS)
+            return replace(found, revoked_at=now), False
+
+        return self._writer.run(op)
+
     def add_line(self, number: str, email: str, connector: str = "sandbox", *,
                  shared: bool = False, rate_limit: float | None = None,
                  settings: dict[str, Any] | None = None) -> Line:
@@ -94,7 +128,7 @@ class AccountService:
             line = store.line_by_number(tx, number)
             if line is None:
                 line = store.insert_line(tx, number, connector, shared, rate_limit, now_ms(),
-                                         _connector_settings(connector, settings or {}))
+                                         connector_settings(connector, settings or {}))
             elif not line.shared:
                 owners = store.line_owner_ids(tx, line.id)
                 if owners and account.id not in owners:
@@ -115,19 +149,21 @@ class AccountService:
         return Bootstrap(account, keys, line.number)
 
 
-def _connector_settings(connector: str, settings: dict[str, Any]) -> dict[str, Any]:
+def connector_settings(connector: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Check a new line's connector settings; a BlueBubbles line gets its webhook secret."""
     given = {key for key, value in settings.items() if value not in (None, "")}
     if connector != "bluebubbles":
         if given & {"url", "password"}:
-            raise AdminError(f"--url and --password are for bluebubbles lines, not {connector}")
+            raise AdminError("--bluebubbles-url and --bluebubbles-password are for bluebubbles "
+                             f"lines, not {connector}")
         return settings
     if not settings.get("url") or not settings.get("password"):
-        raise AdminError("a bluebubbles line needs --url (its BlueBubbles server, e.g. "
-                         "http://mac.local:1234) and --password (the server password)")
+        raise AdminError("a bluebubbles line needs --bluebubbles-url (its BlueBubbles server, "
+                         "e.g. http://mac.local:1234) and --bluebubbles-password (the server "
+                         "password)")
     url = str(settings["url"]).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise AdminError(f"--url {url} must be an http:// or https:// URL")
+        raise AdminError(f"--bluebubbles-url {url} must be an http:// or https:// URL")
     return {**settings, "url": url,
             "webhook_secret": settings.get("webhook_secret") or secrets.token_urlsafe(24)}
 
@@ -139,14 +175,23 @@ class Authenticator:
     path releases the GIL, which would hand the core away in the middle of a request.)"""
 
     def __init__(self, database: Database, ttl_seconds: float = 60.0,
-                 failure_ttl_seconds: float = 5.0) -> None:
+                 failure_ttl_seconds: float = 5.0,
+                 revocations: RevocationCheck | None = None) -> None:
         self._database = database
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
+        self._revocations = revocations
         self._pepper = secrets.token_bytes(32)
         self._verified: dict[str, tuple[bytes, Account, float]] = {}  # key id: secret, …
         self._refused: dict[tuple[str, bytes], float] = {}
         self._checking: dict[tuple[str, bytes], asyncio.Future[Account | None]] = {}
+        self._forgotten = 0  # how many times `forget_all` ran
+
+    def forget_all(self) -> None:
+        """Verify every key again (a key was revoked somewhere)."""
+        self._verified.clear()
+        self._checking.clear()  # checks in flight may have read the key before it was revoked
+        self._forgotten += 1
 
     async def authenticate(self, key_id: str | None, secret: str | None) -> Account:
         if not key_id or not secret:
@@ -157,16 +202,18 @@ class Authenticator:
         now = time.monotonic()
         cached = self._verified.get(key_id)
         if cached is not None and now < cached[2] and hmac.compare_digest(cached[0], given):
+            if self._revocations is not None and await self._revocations.revoked(key_id):
+                self._verified.pop(key_id, None)
+                raise _bad_credentials()
             return cached[1]
         attempt = (key_id, hmac.digest(self._pepper, given, hashlib.sha256))
         if self._refused.get(attempt, 0.0) > now:
             raise _bad_credentials()
-        check = self._checking.get(attempt)
-        if check is None:
-            check = asyncio.ensure_future(asyncio.to_thread(self._verify, key_id, secret))
-            self._checking[attempt] = check
-            check.add_done_callback(lambda _: self._checking.pop(attempt, None))
-        account = await asyncio.shield(check)
+        while True:
+            forgotten = self._forgotten
+            account = await asyncio.shield(self._check(attempt, key_id, secret))
+            if self._forgotten == forgotten:
+                break  # else a key was revoked while this one was read: read it again
         if account is None:
             self._refused[attempt] = time.monotonic() + self._failure_ttl
             if len(self._refused) > 10_000:
@@ -174,6 +221,21 @@ class Authenticator:
             raise _bad_credentials()
         self._verified[key_id] = (given, account, time.monotonic() + self._ttl)
         return account
+
+    def _check(self, attempt: tuple[str, bytes], key_id: str,
+               secret: str) -> asyncio.Future[Account | None]:
+        """The check of this key pair in flight, or a new one."""
+        check = self._checking.get(attempt)
+        if check is None:
+            check = asyncio.ensure_future(asyncio.to_thread(self._verify, key_id, secret))
+            self._checking[attempt] = check
+            check.add_done_callback(lambda done: self._checking.pop(attempt, None)
+                                    if self._checking.get(attempt) is done else None)
+        return check
+
+    def close(self) -> None:
+        if self._revocations is not None:
+            self._revocations.close()
 
     def _verify(self, key_id: str, secret: str) -> Account | None:
         found = self._database.read(lambda conn: _load_key(conn, key_id))

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, func, select, update
 
 from .schema import accounts, api_keys, line_accounts, lines
 from .writer import Tx
@@ -27,6 +27,28 @@ class Line:
     shared: bool
     rate_limit: float | None
     settings: dict[str, Any] = field(default_factory=dict)  # its connector's (JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """An account as the operator lists it."""
+
+    id: int
+    email: str
+    plan: str
+    created_at: int
+    active_keys: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key without its secret (only the secret's hash is stored)."""
+
+    key_id: str
+    account_id: int
+    account_email: str
+    created_at: int
+    revoked_at: int | None
 
 
 def insert_account(tx: Tx, email: str, plan: str, now: int) -> Account:
@@ -96,6 +118,42 @@ def key_by_id(conn: Connection, key_id: str) -> tuple[int, str] | None:
     return (row.account_id, row.secret_hash) if row else None
 
 
+def all_accounts(conn: Connection) -> list[AccountRow]:
+    active = (select(api_keys.c.account_id, func.count().label("n"))
+              .where(api_keys.c.revoked_at.is_(None))
+              .group_by(api_keys.c.account_id).subquery())
+    rows = conn.execute(
+        select(accounts.c.id, accounts.c.email, accounts.c.plan, accounts.c.created_at,
+               func.coalesce(active.c.n, 0).label("active_keys"))
+        .outerjoin(active, active.c.account_id == accounts.c.id)
+        .order_by(accounts.c.id)
+    )
+    return [AccountRow(row.id, row.email, row.plan, row.created_at, row.active_keys)
+            for row in rows]
+
+
+def api_keys_of(conn: Connection | Tx, account_id: int | None = None, *,
+                key_id: str | None = None) -> list[ApiKey]:
+    """Every API key (of one account, or the one key, if given), oldest first; revoked ones
+    too."""
+    query = (select(api_keys.c.key_id, api_keys.c.account_id, accounts.c.email,
+                    api_keys.c.created_at, api_keys.c.revoked_at)
+             .join(accounts, accounts.c.id == api_keys.c.account_id)
+             .order_by(api_keys.c.id))
+    if account_id is not None:
+        query = query.where(api_keys.c.account_id == account_id)
+    if key_id is not None:
+        query = query.where(api_keys.c.key_id == key_id)
+    return [ApiKey(row.key_id, row.account_id, row.email, row.created_at, row.revoked_at)
+            for row in conn.execute(query)]
+
+
+def revoke_api_key(tx: Tx, key_id: str, now: int) -> None:
+    tx.execute(update(api_keys).where(api_keys.c.key_id == key_id,
+                                      api_keys.c.revoked_at.is_(None))
+               .values(revoked_at=now))
+
+
 def key_exists(conn: Connection | Tx, key_id: str) -> bool:
     query = select(api_keys.c.id).where(api_keys.c.key_id == key_id)
     return conn.execute(query).first() is not None
@@ -105,6 +163,24 @@ def line_owner_ids(conn: Connection | Tx, line_id: int) -> set[int]:
     query = select(line_accounts.c.account_id).where(line_accounts.c.line_id == line_id)
     rows = conn.execute(query)
     return {row.account_id for row in rows}
+
+
+def ungrant_line(tx: Tx, line_id: int, account_id: int) -> None:
+    tx.execute(delete(line_accounts).where(line_accounts.c.line_id == line_id,
+                                           line_accounts.c.account_id == account_id))
+
+
+def delete_line(tx: Tx, line_id: int) -> None:
+    """The line and its grants (its messages keep its number)."""
+    tx.execute(delete(line_accounts).where(line_accounts.c.line_id == line_id))
+    tx.execute(delete(lines).where(lines.c.id == line_id))
+
+
+def update_line(tx: Tx, line_id: int, *, shared: bool, rate_limit: float | None,
+                settings: dict[str, Any]) -> None:
+    tx.execute(update(lines).where(lines.c.id == line_id)
+               .values(shared=shared, rate_limit=rate_limit,
+                       settings=json.dumps(settings) if settings else None))
 
 
 def line_by_number(conn: Connection | Tx, number: str) -> Line | None:

@@ -24,7 +24,8 @@ MESSAGES = "bluewire_messages"  # messages are due for dispatch
 DELIVERIES = "bluewire_deliveries"  # webhook deliveries are due
 EVENTS = "bluewire_events"  # events were written (the live event stream)
 QUESTIONS = "bluewire_line_questions"  # a line's agent was asked something, or answered
-CHANNELS = (MESSAGES, DELIVERIES, EVENTS, QUESTIONS)
+KEYS = "bluewire_api_keys"  # an API key was revoked: forget the verified ones
+CHANNELS = (MESSAGES, DELIVERIES, EVENTS, QUESTIONS, KEYS)
 
 RECONNECT_S = 1.0
 
