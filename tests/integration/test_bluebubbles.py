@@ -327,7 +327,7 @@ def test_a_send_error_webhook_ends_in_error_10001(
 def test_lines_add_checks_the_bluebubbles_options(bb_server: ServerProcess) -> None:
     missing = bb_server.cli("lines", "add", "+14155550112", "--account", EMAIL,
                             "--connector", "bluebubbles", check=False)
-    assert missing.returncode == 2 and "--url" in missing.stderr
+    assert missing.returncode == 2 and "--bluebubbles-url" in missing.stderr
     refused = bb_server.cli("lines", "add", "+14155550113", "--account", EMAIL,
                             "--url", "http://mac:1234", "--password", "pw", check=False)
     assert refused.returncode == 2 and "bluebubbles" in refused.stderr

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..agents.tokens import AgentTokens
-from .admin import open_gateway, run_admin
+from .admin import open_store, run_admin
+from .flags import Typer
+from .output import Json, key, ms_iso, print_json, print_table, text
+from .output import console as stdout
+
+if TYPE_CHECKING:
+    from ..agents.tokens import AgentTokens
 
 console = Console()
 err = Console(stderr=True)
@@ -23,8 +26,9 @@ EXIT_REFUSED = 3
 
 
 def _tokens() -> AgentTokens:
-    gateway = open_gateway()
-    return AgentTokens(gateway.database, gateway.writer)
+    from ..agents.tokens import AgentTokens
+
+    return AgentTokens(*open_store())
 
 
 def _engine(name: str, lines: list[str], state_dir: Path, chat_db: Path) -> Any:
@@ -51,7 +55,7 @@ def _when(ms: int | None) -> str:
 
 
 def agent_commands(app: typer.Typer) -> None:
-    agents_app = typer.Typer(help="Manage agent tokens (Macs serving lines).",
+    agents_app = Typer(help="Manage agent tokens (Macs serving lines).",
                              no_args_is_help=True)
     app.add_typer(agents_app, name="agents")
 
@@ -65,13 +69,19 @@ def agent_commands(app: typer.Typer) -> None:
                       soft_wrap=True, highlight=False)
 
     @agents_app.command("list")
-    def agents_list() -> None:
+    def agents_list(as_json: Json = False) -> None:
         """List agent tokens."""
-        table = Table("token id", "lines", "created", "revoked")
-        for token in _tokens().all():
+        tokens = _tokens().all()
+        if as_json:
+            print_json([{"token_id": token.token_id, "lines": list(token.lines),
+                         "created_at": ms_iso(token.created_at),
+                         "revoked_at": ms_iso(token.revoked_at)} for token in tokens])
+            return
+        table = Table(key("token id"), text("lines"), key("created"), key("revoked"))
+        for token in tokens:
             table.add_row(token.token_id, " ".join(token.lines), _when(token.created_at),
                           _when(token.revoked_at))
-        console.print(table)
+        print_table(stdout(), table)
 
     @agents_app.command("revoke")
     def agents_revoke(token_id: str) -> None:
@@ -96,6 +106,9 @@ def agent_commands(app: typer.Typer) -> None:
         = "messages-app",
     ) -> None:
         """Serve lines of a gateway from this Mac: connects out over a WebSocket."""
+        import asyncio
+        import logging
+
         from ..connectors.agent.client import Agent, Refused
         from ..connectors.agent.state import AgentState
 

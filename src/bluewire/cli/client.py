@@ -6,60 +6,32 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-err = Console(stderr=True)
+from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+from .http import call
+from .output import Json, console, key, print_json, print_table, short, text
 
-Url = Annotated[str, typer.Option("--url", envvar="BLUEWIRE_URL",
-                                  help="The server's base URL.")]
-KeyId = Annotated[str, typer.Option("--key-id", envvar="BLUEWIRE_API_KEY_ID",
-                                    help="sb-api-key-id (or BLUEWIRE_API_KEY_ID).")]
-Secret = Annotated[str, typer.Option("--secret", envvar="BLUEWIRE_API_SECRET_KEY",
-                                     help="sb-api-secret-key (or BLUEWIRE_API_SECRET_KEY).")]
-DEFAULT_URL = "http://127.0.0.1:8080"
+err = Console(stderr=True, highlight=False)
 
 
-def _call(url: str, key_id: str, secret: str, method: str, path: str,
-          **kwargs: Any) -> dict[str, Any]:
-    headers = {"sb-api-key-id": key_id, "sb-api-secret-key": secret}
-    try:
-        response = httpx.request(method, url.rstrip("/") + path, headers=headers,
-                                 timeout=30, **kwargs)
-    except httpx.HTTPError as exc:
-        err.print(f"[red]error:[/red] cannot reach {url}: {exc}")
-        raise typer.Exit(1) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"message": response.text}
-    if response.status_code >= 400:
-        code = body.get("error_code")
-        err.print(f"[red]error {response.status_code}[/red]"
-                  f"{f' ({code})' if code else ''}: {body.get('message') or body}")
-        raise typer.Exit(1)
-    return body
-
-
-def _media_url(url: str, key_id: str, secret: str, media: str) -> str:
+def _media_url(server: str, key_id: str, secret: str, media: str) -> str:
     """`media` itself if it is a URL or media object id; a local file is uploaded first."""
     if media.startswith(("http://", "https://", "bluewire-media://", "mo_")) \
             and not Path(media).exists():
         return media
     path = Path(media)
     if not path.is_file():
-        err.print(f"[red]error:[/red] {media} is neither a file nor an http(s) URL")
+        err.print(f"[red]error:[/red] {escape(media)} is neither a file nor an http(s) URL")
         raise typer.Exit(2)
-    with path.open("rb") as file:
-        answer = _call(url, key_id, secret, "POST", "/api/upload-file",
-                       files={"file": (path.name, file)})
+    answer = call(server, key_id, secret, "POST", "/api/upload-file", upload=path)
     return str(answer["media_url"])
 
 
-def _status_style(status: str | None) -> str:
+def status_style(status: str | None) -> str:
     return {"READ": "green", "DELIVERED": "green", "SENT": "cyan", "QUEUED": "yellow",
             "ERROR": "red", "RECEIVED": "magenta"}.get(status or "", "white")
 
@@ -73,7 +45,9 @@ def client_app(app: typer.Typer) -> None:
              media: Annotated[str | None, typer.Option(
                  "--media", help="A file to attach (uploaded first) or a media URL.",
              )] = None,
-             url: Url = DEFAULT_URL, key_id: KeyId = "", secret: Secret = "") -> None:
+             as_json: Json = False,
+             server: Server = DEFAULT_URL, api_key_id: ApiKeyId = "",
+             api_secret_key: ApiSecretKey = "") -> None:
         """Send a message (text, a picture or file, or both)."""
         if not text and not media:
             err.print("[red]error:[/red] give a text, --media, or both")
@@ -82,49 +56,66 @@ def client_app(app: typer.Typer) -> None:
         if text:
             body["content"] = text
         if media:
-            body["media_url"] = _media_url(url, key_id, secret, media)
+            body["media_url"] = _media_url(server, api_key_id, api_secret_key, media)
         if from_line:
             body["from_number"] = from_line
-        result = _call(url, key_id, secret, "POST", "/api/send-message", json=body)
+        result = call(server, api_key_id, api_secret_key, "POST", "/api/send-message", payload=body)
+        if as_json:
+            print_json(result)
+            return
         status = result.get("status")
-        console.print(f"[{_status_style(status)}]{status}[/]  {result.get('message_handle')}"
-                      f"  {result.get('from_number')} → {result.get('number')}")
+        console().print(f"[{status_style(status)}]{status}[/]  {result.get('message_handle')}"
+                        f"  {result.get('from_number')} → {result.get('number')}")
 
     @app.command()
-    def status(handle: str, url: Url = DEFAULT_URL, key_id: KeyId = "",
-               secret: Secret = "") -> None:
+    def status(handle: str, as_json: Json = False, server: Server = DEFAULT_URL,
+               api_key_id: ApiKeyId = "", api_secret_key: ApiSecretKey = "") -> None:
         """Show a message's status."""
-        result = _call(url, key_id, secret, "GET", "/api/status", params={"handle": handle})
-        table = Table(show_header=False, box=None)
+        result = call(server, api_key_id, api_secret_key, "GET", "/api/status",
+                      params={"handle": handle})
+        if as_json:
+            print_json(result)
+            return
+        table = Table(key("field"), text("value"), show_header=False, box=None)
         for field in ("message_handle", "status", "service", "from_number", "number",
                       "content", "date_created", "date_updated", "error_code",
                       "error_message"):
             value = result.get(field)
-            if value is not None:
-                style = _status_style(value) if field == "status" else ""
-                table.add_row(field, f"[{style}]{value}[/]" if style else str(value))
-        console.print(table)
+            if value is None:
+                continue
+            if field == "status":
+                table.add_row(field, f"[{status_style(value)}]{escape(str(value))}[/]")
+            else:
+                table.add_row(field, escape(str(value)))
+        print_table(console(), table)
 
     @app.command()
     def messages(number: Annotated[str | None, typer.Option(
                      help="Only the conversation with this number.")] = None,
                  limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
-                 url: Url = DEFAULT_URL, key_id: KeyId = "", secret: Secret = "") -> None:
+                 as_json: Json = False,
+                 server: Server = DEFAULT_URL, api_key_id: ApiKeyId = "",
+                 api_secret_key: ApiSecretKey = "") -> None:
         """List recent messages."""
         params: dict[str, Any] = {"limit": limit, "order_by": "createdAt",
                                   "order_direction": "desc"}
         if number:
             params["number"] = number
-        result = _call(url, key_id, secret, "GET", "/api/v2/messages", params=params)
-        table = Table("sent", "dir", "number", "status", "content", "handle")
+        result = call(server, api_key_id, api_secret_key, "GET", "/api/v2/messages", params=params)
+        if as_json:
+            print_json(result)
+            return
+        table = Table(key("sent"), key("dir"), key("number"), key("status"), text("content"),
+                      key("handle"))
         for row in result.get("data", []):
             table.add_row(row.get("date_sent") or "", "→" if row.get("is_outbound") else "←",
                           row.get("number") or "",
-                          f"[{_status_style(row.get('status'))}]{row.get('status')}[/]",
-                          (row.get("content") or "")[:60], row.get("message_handle") or "")
-        console.print(table)
+                          f"[{status_style(row.get('status'))}]{row.get('status')}[/]",
+                          escape(short(row.get("content"))), row.get("message_handle") or "")
+        out = console()
+        print_table(out, table)
         total = result.get("pagination", {}).get("total")
-        console.print(f"{len(result.get('data', []))} of {total}")
+        out.print(f"{len(result.get('data', []))} of {total}")
 
 
 def local_time(value: str | None) -> str:

@@ -7,21 +7,23 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..domain.account_events import ALL_TYPES
-from .client import DEFAULT_URL, KeyId, Secret, Url, _status_style
+from .client import status_style
+from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+
+if TYPE_CHECKING:
+    import httpx
 
 console = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True)
 
 # The server sends a heartbeat every 15 s: a minute of silence means the connection is dead.
-_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+_CONNECT_TIMEOUT_S, _READ_TIMEOUT_S = 10.0, 60.0
 _MAX_DELAY_S = 30.0
 # A stream that ends sooner than this was not rotated: wait before connecting again.
 _SHORT_LIVED_S = 5.0
@@ -41,11 +43,11 @@ def events_command(app: typer.Typer) -> None:
         jsonl: Annotated[bool, typer.Option(
             "--jsonl", help="Print each event as one line of JSON (the AccountEvent).",
         )] = False,
-        url: Url = DEFAULT_URL, key_id: KeyId = "", secret: Secret = "",
+        server: Server = DEFAULT_URL, api_key_id: ApiKeyId = "", api_secret_key: ApiSecretKey = "",
     ) -> None:
         """Follow the account's live events; reconnects when the stream ends. Ctrl-C stops."""
         try:
-            _follow(url, key_id, secret, types, jsonl)
+            _follow(server, api_key_id, api_secret_key, types, jsonl)
         except _Refused as exc:
             err.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1) from None
@@ -54,6 +56,8 @@ def events_command(app: typer.Typer) -> None:
 
 
 def _follow(url: str, key_id: str, secret: str, types: str | None, jsonl: bool) -> None:
+    import httpx  # here: the commands that need no stream start faster without it
+
     endpoint = url.rstrip("/") + "/api/v2/events"
     headers = {"sb-api-key-id": key_id, "sb-api-secret-key": secret,
                "accept": "text/event-stream"}
@@ -64,7 +68,8 @@ def _follow(url: str, key_id: str, secret: str, types: str | None, jsonl: bool) 
         opened = time.monotonic()
         try:
             with httpx.stream("GET", endpoint, params=params, headers=headers,
-                              timeout=_TIMEOUT) as response:
+                              timeout=httpx.Timeout(_CONNECT_TIMEOUT_S,
+                                                    read=_READ_TIMEOUT_S)) as response:
                 _check(response)
                 err.print(f"[dim]{'reconnected' if connected_before else 'connected'} to "
                           f"{escape(url)}; waiting for events (Ctrl-C to stop)[/dim]")
@@ -84,6 +89,8 @@ def _follow(url: str, key_id: str, secret: str, types: str | None, jsonl: bool) 
 
 
 def _check(response: httpx.Response) -> None:
+    import httpx
+
     if response.status_code < 400:
         return
     response.read()
@@ -114,6 +121,8 @@ def _frames(lines: Iterable[str]) -> Iterator[str]:
 
 def _events(frames: Iterable[str]) -> Iterator[dict[str, Any]]:
     """The frames that are account events (anything else is not shown)."""
+    from ..domain.account_events import ALL_TYPES
+
     for frame in frames:
         try:
             event = json.loads(frame)
@@ -146,7 +155,7 @@ def _summary(type_: str, data: dict[str, Any]) -> str:
         content = escape((data.get("content") or "")[:60])
         error = f" [red]{field('error_code')} {field('error_message')}[/red]" \
             if data.get("error_code") else ""
-        return (f"[{_status_style(status)}]{escape(str(status)):<9}[/]  {field('sendblue_number')} "
+        return (f"[{status_style(status)}]{escape(str(status)):<9}[/]  {field('sendblue_number')} "
                 f"{arrow} {field('number')}  {content}{error}  [dim]{field('message_id')}[/dim]")
     if type_ == "typing.changed":
         doing = "typing" if data.get("is_typing") else "stopped typing"

@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from .client import DEFAULT_URL, KeyId, Secret, Url, _call, _status_style, console, err
+from .client import err, status_style
+from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+from .http import call
+from .output import console
 
 
 def group_app(app: typer.Typer) -> None:
@@ -17,7 +20,8 @@ def group_app(app: typer.Typer) -> None:
                        "--from", help="The line to send from (required).")] = None,
                    media: Annotated[str | None, typer.Option(
                        "--media", help="A media URL to attach.")] = None,
-                   url: Url = DEFAULT_URL, key_id: KeyId = "", secret: Secret = "") -> None:
+                   server: Server = DEFAULT_URL, api_key_id: ApiKeyId = "",
+                   api_secret_key: ApiSecretKey = "") -> None:
         """Send a message to a new group of NUMBER NUMBER… (the last argument is the text)."""
         *numbers, text = args
         if len(numbers) < 2:
@@ -29,8 +33,9 @@ def group_app(app: typer.Typer) -> None:
         body: dict[str, Any] = {"numbers": numbers, "content": text, "from_number": from_line}
         if media:
             body["media_url"] = media
-        result = _call(url, key_id, secret, "POST", "/api/send-group-message", json=body)
+        result = call(server, api_key_id, api_secret_key, "POST", "/api/send-group-message",
+                      payload=body)
         status = result.get("status")
-        console.print(f"[{_status_style(status)}]{status}[/]  {result.get('message_handle')}"
-                      f"  group {result.get('group_id')}  {result.get('from_number')} → "
-                      f"{', '.join(result.get('participants') or numbers)}")
+        console().print(f"[{status_style(status)}]{status}[/]  {result.get('message_handle')}"
+                        f"  group {result.get('group_id')}  {result.get('from_number')} → "
+                        f"{', '.join(result.get('participants') or numbers)}")

@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ..config import Settings
-from ..domain.payloads import iso
-from ..store.database import Database
-from ..store.messages import unrouted_inbound
-
-console = Console()
+from .admin import open_store
+from .output import Json, console, key, ms_iso, print_json, print_table, short, text
 
 
 def inbound_command(app: typer.Typer) -> None:
@@ -23,23 +19,33 @@ def inbound_command(app: typer.Typer) -> None:
             "--unrouted", help="Messages from strangers: senders no account of the line knows.",
         )] = False,
         limit: Annotated[int, typer.Option(help="How many of the latest to list.")] = 20,
+        as_json: Json = False,
     ) -> None:
         """Inbound messages kept for the operator. Only --unrouted is listed here; routed ones
         belong to their accounts (GET /api/v2/messages)."""
         if not unrouted:
-            console.print("Routed inbound messages belong to their accounts: list them with "
-                          "`bluewire messages` or GET /api/v2/messages. Use --unrouted for the "
-                          "ones that reached no account.")
+            console().print("Routed inbound messages belong to their accounts: list them with "
+                            "`bluewire messages` or GET /api/v2/messages. Use --unrouted for "
+                            "the ones that reached no account.")
             raise typer.Exit(0)
-        settings = Settings.from_env()
-        database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-        database.migrate()
+        from ..store.messages import unrouted_inbound
+
+        database, _ = open_store()
         total, latest = database.read(lambda conn: unrouted_inbound(conn, limit))
-        table = Table("received", "line", "from", "service", "content", "handle")
+        if as_json:
+            print_json({"total": total, "data": [
+                {"message_handle": m.handle, "received_at": ms_iso(m.created_at),
+                 "line": m.line, "number": m.number,
+                 "service": m.service.value if m.service else None,
+                 "content": m.content, "media_url": m.media_url} for m in latest]})
+            return
+        table = Table(key("received"), key("line"), key("from"), key("service"), text("content"),
+                      key("handle"))
         for message in latest:
-            table.add_row(iso(message.created_at) or "", message.line, message.number,
+            table.add_row(ms_iso(message.created_at) or "", message.line, message.number,
                           message.service.value if message.service else "",
-                          (message.content or message.media_url or "")[:60], message.handle)
-        console.print(table)
-        console.print(f"{total} unrouted inbound message{'s' if total != 1 else ''} "
-                      "(from senders that are no account's contact)")
+                          escape(short(message.content or message.media_url)), message.handle)
+        out = console()
+        print_table(out, table)
+        out.print(f"{total} unrouted inbound message{'s' if total != 1 else ''} "
+                  "(from senders that are no account's contact)")

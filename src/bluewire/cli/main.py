@@ -1,35 +1,35 @@
-"""`bluewire`: run the server, manage accounts, keys and lines, and use the API."""
+"""`bluewire`: run the server, manage accounts, keys and lines, and use the API.
+
+This module and the command modules it loads import only typer and rich: the server, the store
+(SQLAlchemy) and the services are imported inside the commands that use them, so a command that
+only talks HTTP starts fast (tests/integration/test_cli_operator.py keeps SQLAlchemy out).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import gc
 import shlex
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from ..config import Settings
-from ..services.accounts import Bootstrap
-from .admin import open_gateway, run_admin
 from .agent import agent_commands
 from .client import client_app
 from .events import events_command
+from .flags import Typer
 from .groups import group_app
 from .inbound import inbound_command
+from .manage import manage_commands
 from .sandbox import sandbox_commands
 from .webhooks import webhooks_commands
 
-app = typer.Typer(help="bluewire: a self-hosted iMessage and SMS messaging API.",
-                  no_args_is_help=True, add_completion=False)
-accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
-keys_app = typer.Typer(help="Manage API key pairs.", no_args_is_help=True)
-lines_app = typer.Typer(help="Manage lines (phone numbers).", no_args_is_help=True)
-app.add_typer(accounts_app, name="accounts")
-app.add_typer(keys_app, name="keys")
-app.add_typer(lines_app, name="lines")
+if TYPE_CHECKING:
+    from ..services.accounts import Bootstrap
+
+app = Typer(help="bluewire: a self-hosted iMessage and SMS messaging API.",
+            no_args_is_help=True, add_completion=False)
+manage_commands(app)
 agent_commands(app)
 client_app(app)
 group_app(app)
@@ -55,6 +55,10 @@ def serve(
     worker: Annotated[bool, typer.Option(hidden=True)] = False,  # one of --workers N
 ) -> None:
     """Run the gateway: migrate the store, create the first account on first start, serve."""
+    import dataclasses
+    import gc
+
+    from ..config import Settings
     from .uvicorn_runner import run_uvicorn
     from .workers import Supervisor, reuse_port_socket, worker_command
 
@@ -124,50 +128,6 @@ def _print_welcome(boot: Bootstrap, host: str, port: int) -> None:
     console.print(curl, soft_wrap=True, markup=False, highlight=False)
     console.print(f"export BLUEWIRE_API_KEY_ID={shlex.quote(boot.keys.key_id)} "
                   f"BLUEWIRE_API_SECRET_KEY={shlex.quote(boot.keys.secret)}", soft_wrap=True)
-
-
-@accounts_app.command("create")
-def accounts_create(
-    email: str,
-    plan: Annotated[str, typer.Option(help="Plan name shown in payloads.")] = "blue",
-) -> None:
-    """Create an account."""
-    account = run_admin(lambda: open_gateway().accounts.create_account(email, plan))
-    console.print(f"account {account.email} created (id {account.id})")
-
-
-@keys_app.command("create")
-def keys_create(
-    account: Annotated[str, typer.Option(help="The account's email.")],
-    key_id: Annotated[str | None, typer.Option(help="Use this key id (default: random).")] = None,
-    secret: Annotated[str | None, typer.Option(help="Use this secret (default: random).")] = None,
-) -> None:
-    """Create an API key pair for an account. The secret is shown once."""
-    pair = run_admin(lambda: open_gateway().accounts.create_key(account, key_id, secret))
-    console.print(f"sb-api-key-id:     {pair.key_id}\nsb-api-secret-key: {pair.secret}",
-                  soft_wrap=True)
-
-
-@lines_app.command("add")
-def lines_add(
-    number: str,
-    account: Annotated[str, typer.Option(help="The account's email.")],
-    connector: Annotated[str, typer.Option(help="The network serving the line.")] = "sandbox",
-    shared: Annotated[bool, typer.Option(help="Other accounts may be granted it too.")] = False,
-    rate_limit: Annotated[float | None, typer.Option(
-        help="Sends a second allowed (default: 10 on real networks, none on the sandbox).",
-    )] = None,
-    url: Annotated[str | None, typer.Option(
-        help="bluebubbles: the BlueBubbles server, e.g. http://mac.local:1234.")] = None,
-    password: Annotated[str | None, typer.Option(
-        help="bluebubbles: the BlueBubbles server password.")] = None,
-) -> None:
-    """Add a line (or grant a shared line) to an account."""
-    settings = {"url": url, "password": password} if url or password else None
-    line = run_admin(lambda: open_gateway().accounts.add_line(number, account, connector,
-                                                       shared=shared, rate_limit=rate_limit,
-                                                       settings=settings))
-    console.print(f"line {line.number} ({line.connector}) granted to {account}")
 
 
 def main() -> None:  # pragma: no cover
