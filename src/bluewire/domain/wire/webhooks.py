@@ -23,6 +23,7 @@ Secret = Annotated[str, Meta(max_length=MAX_SECRET_CHARS,
 GlobalSecret = Annotated[str, Meta(max_length=MAX_SECRET_CHARS)]
 _GLOBAL = "The secret of every endpoint without one of its own"
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+EndpointId = Annotated[int, Meta(ge=1, le=2**31 - 1)]  # a 32-bit column in PostgreSQL
 
 
 class WebhookEntry(msgspec.Struct, kw_only=True):
@@ -137,7 +138,8 @@ DeliveryState = Literal["pending", "delivered", "failed", "cancelled"]
 
 
 # Absent rather than null: a query has no null, and the error for `abc` says "a whole number".
-_EndpointFilter = Annotated[Id, Meta(description="Only deliveries to this endpoint")] | UnsetType
+_EndpointFilter = Annotated[EndpointId, Meta(
+    description="Only deliveries to this endpoint")] | UnsetType
 
 
 class DeliveryQuery(msgspec.Struct, kw_only=True):
@@ -167,7 +169,7 @@ class ReplayRequest(msgspec.Struct, kw_only=True):
         description="… and at or before this (default: now)")] = None
     url: Annotated[str | None, Meta(
         description="A configured endpoint's URL (its endpoints of every type)")] = None
-    endpoint_id: Annotated[Id | None, Meta(description="Or one endpoint's id")] = None
+    endpoint_id: Annotated[EndpointId | None, Meta(description="Or one endpoint's id")] = None
 
 
 class DeliveryAttempt(msgspec.Struct, kw_only=True):
