@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bluewire.api.http import Route
 from bluewire.app import Gateway
 from bluewire.config import Settings
 
@@ -20,14 +21,24 @@ PAGES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/static/{name
 
 
 @pytest.fixture(scope="module")
-def routed(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
-    """(method, path) of every HTTP route the gateway serves, read off its router."""
+def routes(tmp_path_factory: pytest.TempPathFactory) -> list[Route]:
+    """Every HTTP route the gateway serves, read off its router."""
     folder: Path = tmp_path_factory.mktemp("routes")
     gateway = Gateway(Settings.from_env(database_url=f"sqlite:///{folder / 'b.db'}"))
     try:
-        return {(route.method, route.path) for route in gateway.asgi().router.routes}
+        return gateway.asgi().router.routes
     finally:
         gateway.database.dispose()
+
+
+@pytest.fixture(scope="module")
+def routed(routes: list[Route]) -> set[tuple[str, str]]:
+    return {(route.method, route.path) for route in routes}
+
+
+def test_every_route_but_the_pages_is_a_declared_endpoint(routes: list[Route]) -> None:
+    undeclared = {(r.method, r.path) for r in routes if r.endpoint is None}
+    assert undeclared == PAGES
 
 
 def documented(server: ServerProcess) -> dict[tuple[str, str], dict[str, Any]]:

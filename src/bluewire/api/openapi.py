@@ -138,27 +138,11 @@ class ApiDocument:
 
     @cached_property
     def document(self) -> dict[str, Any]:
-        document = openapi_document(self._router.endpoints)
-        _merge_undeclared(document, self._router)
-        return document
+        return openapi_document(self._router.endpoints)
 
     @cached_property
     def response(self) -> Response:
         return json_response(self.document)
-
-
-def _merge_undeclared(document: dict[str, Any], router: Router) -> None:
-    """While endpoints move to declarations: the hand-written words of those that have none."""
-    from .openapi_legacy import legacy_document
-
-    legacy = legacy_document()
-    declared = {(e.path, e.method.lower()) for e in router.endpoints}
-    for path, operations in legacy["paths"].items():
-        for method, operation in operations.items():
-            if (path, method) not in declared:
-                document["paths"].setdefault(path, {})[method] = operation
-    for name, schema in legacy["components"]["schemas"].items():
-        document["components"]["schemas"].setdefault(name, schema)
 
 
 def register_openapi_route(router: Router) -> ApiDocument:
