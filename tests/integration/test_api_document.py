@@ -16,6 +16,7 @@ from bluewire.config import Settings
 from ..server import SANDBOX_LINE, ServerProcess
 
 PHONE = "+14155550100"
+FORM = "application/x-www-form-urlencoded"
 # Routes that are pages for people, not API operations.
 PAGES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/static/{name}")}
 
@@ -157,3 +158,18 @@ def test_group_sends_mark_read_and_typing_take_form_bodies(api: httpx.Client) ->
     refused = form(api, "/api/send-typing-indicator", "number=+13125550100&max_duration_ms=0")
     assert refused.status_code == 400
     assert "`max_duration_ms`" in refused.json()["message"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("POST", "/api/send-message", {"json": {"number": PHONE, "content": "a\u0000b"}}),
+    ("POST", "/api/account/webhooks", {"json": {"webhooks": ["https://x.example/\u0000"]}}),
+    ("GET", "/api/v2/messages", {"params": {"number": "+1415\u00005550100"}}),
+    ("POST", "/api/mark-read", {"content": "number=%2B14155550100%00",
+                                "headers": {"content-type": FORM}}),
+])
+def test_a_nul_character_is_refused_on_every_engine(api: httpx.Client, method: str,
+                                                    path: str, kwargs: Any) -> None:
+    response = api.request(method, path, **kwargs)
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.json()["message"]
+    assert response.json()["error_code"] == 4000

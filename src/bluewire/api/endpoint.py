@@ -87,6 +87,8 @@ class Endpoint:
             except UnicodeDecodeError:
                 raise _invalid("The form body is not UTF-8 text") from None
             return convert(_form_values(text, self.body), self.body, "body")
+        if _ESCAPED_NUL.search(raw):
+            raise _invalid(f"Text in the body {_NUL_TEXT}")
         try:
             return self._body_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -108,6 +110,10 @@ class Endpoint:
 
 def convert(values: dict[str, str], kind: type, where: str) -> Any:
     """`values` (strings, from a query or a form) as `kind`, or the 400 naming the field."""
+    for name, value in values.items():
+        if "\x00" in name or any("\x00" in v for v in (value if isinstance(value, list)
+                                                        else [value])):
+            raise _invalid(f"`{name}` {_NUL_TEXT}")
     try:
         return msgspec.convert(values, kind, strict=False)
     except msgspec.ValidationError as exc:
@@ -136,6 +142,10 @@ def _invalid(message: str) -> ApiError:
     return ApiError(400, message, error_code=ErrorCode.VALIDATION)
 
 
+# `\u0000` in a JSON string (an escaped backslash before it is text, not an escape): no store
+# keeps a NUL character in text (PostgreSQL refuses it), so no field may hold one.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_TEXT = "may not contain the NUL character (\\u0000)"
 _AT = re.compile(r"^(?P<what>.*?) - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 _EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
