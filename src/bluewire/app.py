@@ -20,7 +20,7 @@ from .api.group_routes import register_group_routes
 from .api.http import App, Request
 from .api.line_state_routes import register_line_state_routes
 from .api.media_routes import register_media_routes
-from .api.openapi import ApiDocument
+from .api.openapi import register_openapi_route
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import register_sandbox_routes
@@ -252,8 +252,9 @@ class Gateway:
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
-        # The same document as /openapi.json, built at the first request: every route is in.
-        register_docs_routes(router, lambda: ApiDocument(router).document)
+        # Made at the first request, when every route is in; /docs reads the same document.
+        document = register_openapi_route(router)
+        register_docs_routes(router, lambda: document.document)
         app = App(router, self._authenticate, max_body_bytes=self.settings.max_body_bytes,
                   on_startup=self.start, on_shutdown=self.stop,
                   observe=self.metrics.http_request, explain=unavailable_error)

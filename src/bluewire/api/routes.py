@@ -20,7 +20,6 @@ from ..services.lookup import LookupService
 from ..services.messaging import MessagingService
 from .endpoint import Endpoint
 from .http import Request, Router
-from .openapi import register_openapi_route
 
 TAG = "Messages"
 SEND_MESSAGE = Endpoint(
@@ -42,7 +41,6 @@ EVALUATE_SERVICE = Endpoint(
 
 def build_router(messaging: MessagingService, lookup: LookupService) -> Router:
     router = Router()
-    register_openapi_route(router)
 
     async def send_message(request: Request) -> dict[str, Any]:
         return await messaging.send(request.account, request.data)
