@@ -28,8 +28,11 @@ EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture(scope="module")
-def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("fuzz"), engine=databases.SQLITE, env={
+def fuzzed_server(tmp_path_factory: pytest.TempPathFactory,
+                  engine: databases.Engine) -> Iterator[ServerProcess]:
+    """On each engine: PostgreSQL refuses some values that SQLite stores (NUL in text, ids
+    beyond 32 bits), so each is fuzzed."""
+    process = ServerProcess(tmp_path_factory.mktemp("fuzz"), engine=engine, env={
         "BLUEWIRE_SSE_MAX_SECONDS": "1",  # the event stream ends instead of holding a case
         "BLUEWIRE_WEBHOOK_TIMEOUT_MS": "500",
     }).start()
