@@ -29,6 +29,7 @@ _decoder = msgspec.json.Decoder()
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Request:
@@ -203,6 +204,14 @@ class App:
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         self.websockets: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {}
+        self._mounts: list[tuple[str, ASGIApp]] = []
+
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        """Hand the HTTP requests for `prefix` and the paths below it to `app` (the console),
+        when no route of the router takes them. `app` gets the scope with `prefix` appended to
+        `root_path` and `path` whole (the ASGI convention Starlette's Mount follows too); it is
+        sent no lifespan or websocket events: it has no start-up or shutdown of its own."""
+        self._mounts.append(("/" + prefix.strip("/"), app))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -239,6 +248,12 @@ class App:
         started = time.perf_counter()
         method = scope["method"]
         route, params, path_known = self.router.match(method, scope["path"])
+        if route is None and self._mounts:  # never on a routed path: the API's cost is one test
+            for prefix, mounted in self._mounts:
+                path = scope["path"]
+                if path == prefix or path.startswith(prefix + "/"):
+                    await self._forward(prefix, mounted, scope, receive, send, started)
+                    return
         try:
             if route is None:
                 if path_known:
@@ -272,6 +287,21 @@ class App:
         await send({"type": "http.response.body", "body": response.body})
         if observe is not None:
             observe(method, template, response.status, time.perf_counter() - started)
+
+    async def _forward(self, prefix: str, app: ASGIApp, scope: Scope, receive: Receive,
+                       send: Send, started: float) -> None:
+        child = {**scope, "root_path": scope.get("root_path", "") + prefix}
+        observe = self.observe
+        if observe is None:
+            await app(child, receive, send)
+            return
+
+        async def observed(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":  # timed to its start, as a stream is
+                observe(scope["method"], prefix, message["status"], time.perf_counter() - started)
+            await send(message)
+
+        await app(child, receive, observed)
 
     async def _respond(self, route: Route, params: dict[str, str], scope: Scope,
                        receive: Receive) -> Response | StreamingResponse:
