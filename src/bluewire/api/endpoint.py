@@ -111,8 +111,8 @@ class Endpoint:
 def convert(values: dict[str, str], kind: type, where: str) -> Any:
     """`values` (strings, from a query or a form) as `kind`, or the 400 naming the field."""
     for name, value in values.items():
-        if "\x00" in name or any("\x00" in v for v in (value if isinstance(value, list)
-                                                        else [value])):
+        texts = value if isinstance(value, list) else [value]
+        if "\x00" in name or any(isinstance(t, str) and "\x00" in t for t in texts):
             raise _invalid(f"`{name}` {_NUL_TEXT}")
     try:
         return msgspec.convert(values, kind, strict=False)
