@@ -308,3 +308,15 @@ line_questions = Table(
     Column("asked_at", BigInteger, nullable=False),
     Column("answered_at", BigInteger),
 )
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    # sha256 of the session cookie's token, hex: the token itself is never stored.
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("key_id", String(128), nullable=False),  # the API key signed in with
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False, index=True),
+)
