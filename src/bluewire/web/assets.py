@@ -1,4 +1,5 @@
-"""The static files of the server-rendered pages, shipped in the package and read once."""
+"""The static files of the server-rendered pages, shipped in a package's `static` folder and
+read once: this package's (the /docs page's), and the console's (bluewire.console)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
     ".ico": "image/x-icon",
@@ -28,14 +31,29 @@ class Asset:
         return hashlib.sha256(self.body).hexdigest()[:12]
 
 
-@cache
 def assets() -> dict[str, Asset]:
-    """Every file of the package's `static` folder that has a known type, by name."""
+    """This package's static files."""
+    return package_assets(__package__)
+
+
+@cache
+def package_assets(package: str) -> dict[str, Asset]:
+    """Every file of `package`'s `static` folder (and its subfolders) that has a known type, by
+    its path in the folder (`vendor/htmx.min.js`). Files of other types (licenses, notes) are
+    not served."""
     found: dict[str, Asset] = {}
-    for entry in (resources.files(__package__) / "static").iterdir():
-        suffix = "." + entry.name.rpartition(".")[2]
-        if entry.is_file() and suffix in CONTENT_TYPES:
-            found[entry.name] = Asset(entry.name, entry.read_bytes(), CONTENT_TYPES[suffix])
+
+    def walk(folder: Traversable, prefix: str) -> None:
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                walk(entry, f"{prefix}{entry.name}/")
+                continue
+            suffix = "." + entry.name.rpartition(".")[2]
+            if entry.is_file() and suffix in CONTENT_TYPES:
+                name = prefix + entry.name
+                found[name] = Asset(name, entry.read_bytes(), CONTENT_TYPES[suffix])
+
+    walk(resources.files(package) / "static", "")
     return found
 
 
