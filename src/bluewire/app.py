@@ -17,6 +17,7 @@ from .api.delivery_routes import register_delivery_routes
 from .api.docs_routes import register_docs_routes
 from .api.events import STREAM_EVENTS, event_stream_handler
 from .api.group_routes import register_group_routes
+from .api.home_routes import register_home_route
 from .api.http import App, Request
 from .api.line_state_routes import register_line_state_routes
 from .api.media_routes import register_media_routes
@@ -31,6 +32,8 @@ from .connectors.bluebubbles import BlueBubblesConnector
 from .connectors.protocol import Connector
 from .connectors.sandbox import SandboxConnector, SandboxTiming
 from .connectors.sandbox_ledger import Ledger
+from .console import PATH as CONSOLE_PATH
+from .console import ConsoleServices, ConsoleSessions, build_console
 from .delivery.clock import SystemClock
 from .delivery.sender import WebhookSender
 from .delivery.worker import DeliveryWorker
@@ -166,6 +169,8 @@ class Gateway:
                                    self.contacts_book, self.webhook_targets,
                                    media=self.media)
         self.lookup = LookupService(self.lines, self.registry)
+        self.console_sessions = ConsoleSessions(
+            self.database, self.writer, idle_ms=settings.console_idle_minutes * 60_000)
         self.contacts = ContactService(self.database, self.writer, self.contacts_book,
                                        self.lines)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -240,8 +245,9 @@ class Gateway:
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
         register_group_routes(router, self.groups)
-        register_sandbox_routes(router, SandboxPhones(self.sandbox, self.lines, self.database,
-                                                      self.sink.drain, media=self.media))
+        sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
+                                       self.sink.drain, media=self.media)
+        register_sandbox_routes(router, sandbox_phones)
         register_media_routes(router, self.media)
         register_conversation_routes(router, self.read_receipts, self.typing)
         register_bluebubbles_routes(router, self.bluebubbles)
@@ -259,6 +265,15 @@ class Gateway:
                   on_startup=self.start, on_shutdown=self.stop,
                   observe=self.metrics.http_request, explain=unavailable_error)
         app.websockets[AGENT_PATH] = self.agents.handle
+        register_home_route(router, CONSOLE_PATH)
+        app.mount(CONSOLE_PATH, build_console(ConsoleServices(
+            settings=self.settings, sessions=self.console_sessions,
+            authenticator=self.authenticator, accounts=self.accounts, lines=self.lines,
+            registry=self.registry, messaging=self.messaging, groups=self.groups,
+            lookup=self.lookup, contacts=self.contacts, webhooks=self.webhooks,
+            delivery_log=self.delivery_log, read_receipts=self.read_receipts,
+            typing=self.typing, sandbox_phones=sandbox_phones, media=self.media,
+            feed=self.feed), explain=unavailable_error))
         return app
 
     async def _authenticate(self, request: Request) -> Any:

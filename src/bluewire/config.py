@@ -18,6 +18,13 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"BLUEWIRE_{name} must be a whole number, not {raw!r}") from None
 
 
+def _env_positive(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value <= 0:
+        raise SystemExit(f"BLUEWIRE_{name} must be more than 0, not {value}")
+    return value
+
+
 def _env_bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
@@ -116,6 +123,9 @@ class Settings:
     ready_stall_ms: int = 30_000
     log_format: str | None = None
 
+    # The web console (README "Console"): a session unused for this long is signed out.
+    console_idle_minutes: int = 60
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         d = cls()  # the defaults
@@ -168,6 +178,8 @@ class Settings:
             "public_url": os.environ.get("BLUEWIRE_PUBLIC_URL") or None,
             "ready_stall_ms": _env_int("READY_STALL_MS", d.ready_stall_ms),
             "log_format": os.environ.get("BLUEWIRE_LOG_FORMAT") or None,
+            "console_idle_minutes": _env_positive("CONSOLE_IDLE_MINUTES",
+                                                  d.console_idle_minutes),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

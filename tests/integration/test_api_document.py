@@ -18,7 +18,8 @@ from ..server import SANDBOX_LINE, ServerProcess
 PHONE = "+14155550100"
 FORM = "application/x-www-form-urlencoded"
 # Routes that are pages for people, not API operations.
-PAGES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/static/{name}")}
+PAGES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/static/{name}"),
+         ("GET", "/")}  # / leads to the console (mounted at /console, not routed)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import bluewire
 PACKAGE = Path(bluewire.__file__).parent
 CONNECTORS = PACKAGE / "connectors"
 GATEWAY = tuple(f"bluewire.{name}" for name in
-                ("api", "services", "store", "app", "dispatch", "delivery", "agents"))
+                ("api", "services", "store", "app", "dispatch", "delivery", "agents",
+                 "console"))
 
 
 def module_name(path: Path) -> str:
