@@ -13,7 +13,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from ..console_client import ConsoleClient
 from ..server import ServerProcess
-from .conftest import sign_in
+from .conftest import screenshot, sign_in
 
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
           "media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -176,3 +176,12 @@ def test_htmx_requests_carry_the_csrf_token(page: Page,
     expect(page).to_have_url(re.compile(r"/console/login\?next="))
     sign_in(page)
     expect(page).to_have_url(re.compile(r"/console/lines$"))
+
+
+def test_an_unknown_page_is_a_404_in_the_layout(page: Page) -> None:
+    answer = page.goto("/console/nowhere")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.get_by_role("alert")).to_have_text("There is no such page in the console.")
+    expect(page.get_by_role("navigation", name="Console sections")).to_be_visible()
+    screenshot(page, "not-found")
