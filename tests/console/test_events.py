@@ -30,7 +30,7 @@ def test_a_page_receives_the_accounts_events_live(page: Page,
             "number": phone(415), "from_number": SANDBOX_LINE, "content": "Hello, console"})
         assert sent.status_code == 200, sent.text
     handle = sent.json()["message_handle"]
-    page.wait_for_function("window.received.length > 0")
+    page.wait_for_function("() => window.received.length > 0")
     event = page.evaluate("window.received[0]")
     assert event["type"] == "message.created"
     assert event["data"]["message_handle"] == handle
@@ -72,3 +72,24 @@ def test_the_stream_ends_when_its_session_does(console_server: ServerProcess) ->
             assert signed_out.status_code == 303
         assert ended.wait(30), "the stream went on after signing out"
         reader.join(5)
+
+
+def test_htmx_elements_react_to_the_stream(page: Page, console_server: ServerProcess) -> None:
+    """What a live page does (`live=True` puts `hx-ext="sse"` and `sse-connect` on <main>):
+    here set up on a page by hand, since no page of the console needs it yet."""
+    page.goto("/console/lines")
+    page.evaluate("""() => {
+      const main = document.getElementById('main');
+      main.setAttribute('hx-ext', 'sse');
+      main.setAttribute('sse-connect', '/console/events');
+      main.insertAdjacentHTML('beforeend', '<div id="latest" sse-swap="message.created"></div>');
+      main.addEventListener('htmx:sseOpen', () => { window.streamOpen = true; });
+      htmx.process(main);
+    }""")
+    page.wait_for_function("() => window.streamOpen === true")
+    with console_server.client() as api:
+        sent = api.post("/api/send-message", json={
+            "number": phone(415), "from_number": SANDBOX_LINE, "content": "Swapped in"})
+        assert sent.status_code == 200, sent.text
+    page.wait_for_function("() => document.getElementById('latest').textContent.includes("
+                           "'Swapped in')")

@@ -154,7 +154,7 @@ def test_scripts_run_under_the_policy_without_a_violation(page: Page) -> None:
     page.on("pageerror", lambda error: problems.append(str(error)))
     for path in (*PAGES, "/console/nowhere"):
         page.goto(path)
-        page.wait_for_function("window.htmx !== undefined && htmx.config !== undefined")
+        page.wait_for_function("() => window.htmx !== undefined && htmx.config !== undefined")
         assert page.evaluate("[htmx.config.allowEval, htmx.config.allowScriptTags, "
                              "htmx.config.includeIndicatorStyles, htmx.config.selfRequestsOnly]"
                              ) == [False, False, False, True]

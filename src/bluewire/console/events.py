@@ -4,8 +4,9 @@ frames (`event: <type>`, `data: <AccountEvent JSON>`, heartbeat comments, `?type
 authenticated by the session cookie instead of the key pair.
 
 A page subscribes through htmx's SSE extension: an element with `hx-ext="sse"` and
-`sse-connect="{{ root }}/events"` (base.html does it for a page that sets `live = true`), whose
-descendants react with `hx-trigger="sse:message.created"` or `sse-swap="…"`.
+`sse-connect="{{ root }}/events"` (base.html puts them on `<main>` for a page that passes
+`live=True` to `page()`), whose descendants react with `hx-trigger="sse:message.created"` or
+`sse-swap="message.created"`.
 
 The stream also ends when its session does (signed out, idled out, key revoked): it checks the
 session at each heartbeat interval, without counting that as use.
