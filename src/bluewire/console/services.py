@@ -25,7 +25,8 @@ from ..services.read_receipts import ReadReceipts
 from ..services.sandbox_phones import SandboxPhones
 from ..services.typing import TypingIndicators
 from ..services.webhooks import WebhookConfig
-from .sessions import ConsoleSessions
+from ..store.accounts import Account
+from .sessions import ConsoleSessions, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +48,10 @@ class ConsoleServices:
     sandbox_phones: SandboxPhones
     media: MediaService
     feed: EventFeed
+
+    async def account_of(self, session: Session) -> Account:
+        """The signed-in account, as the services take it (the API's `request.account`)."""
+        account = await self.accounts.account(session.account_id)
+        if account is None:  # deleted under a live session: as good as signed out
+            raise LookupError(f"no account {session.account_id}")
+        return account

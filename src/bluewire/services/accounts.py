@@ -80,6 +80,11 @@ class AccountService:
     def accounts(self) -> list[AccountRow]:
         return self._database.read(store.all_accounts)
 
+    async def account(self, account_id: int) -> Account | None:
+        """The account with this id (as the API's authentication finds it), or None."""
+        return await self._database.read_async(
+            lambda conn: store.account_by_id(conn, account_id))
+
     def keys(self, email: str | None = None) -> list[ApiKey]:
         """Every API key, or the account's; revoked ones too. Never their secrets."""
         def query(conn: Connection) -> list[ApiKey]:
