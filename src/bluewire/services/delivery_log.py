@@ -35,6 +35,7 @@ from ..store.writer import Tx, Writer
 assert get_args(DeliveryState) == STATES
 
 _decode = msgspec.json.Decoder().decode
+MAX_MESSAGE_EVENTS = 500  # a message's events: its creation and each change of its status
 
 
 class DeliveryLog:
@@ -72,6 +73,16 @@ class DeliveryLog:
         row, attempts = found
         return {"status": "OK",
                 "data": {**delivery_view(row, attempts), "payload": _decode(row.payload)}}
+
+    async def message_events(self, account: Account, handle: str,
+                             created_at: int) -> list[dict[str, Any]]:
+        """The account's events about one message (created at `created_at`), oldest first,
+        as its webhooks carry them: what the deliveries of `list(message=handle)` sent."""
+        found = await self._database.read_async(lambda conn: store.events_of_message(
+            conn, account.id, handle, created_at, MAX_MESSAGE_EVENTS))
+        return [{"id": event.public_id, "type": event.type,
+                 "occurred_at": iso(event.occurred_at), "data": _decode(event.data)}
+                for event in found]
 
     async def resend(self, account: Account, delivery_id: int) -> dict[str, Any]:
         def op(tx: Tx) -> Any | None:

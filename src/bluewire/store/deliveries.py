@@ -226,3 +226,25 @@ def events_in_range(conn: Connection, account_id: int, types: list[str], since: 
         .order_by(c.id).limit(limit)
     )
     return [ReplayEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    public_id: str
+    type: str
+    occurred_at: int
+    data: str  # JSON text
+
+
+def events_of_message(conn: Connection, account_id: int, message_handle: str,
+                      since: int, limit: int) -> list[MessageEvent]:
+    """Up to `limit` of an account's events about one message, oldest first. `since` (the
+    message's creation) bounds the read to the account's events from then on (the index)."""
+    c = events.c
+    rows = conn.execute(
+        select(c.public_id, c.type, c.occurred_at, c.data)
+        .where(c.account_id == account_id, c.occurred_at >= since,
+               c.message_handle == message_handle)
+        .order_by(c.id).limit(limit)
+    )
+    return [MessageEvent(*row) for row in rows]

@@ -22,9 +22,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..services import ConsoleServices
-from . import coming, lines, signin
+from . import coming, lines, messages, signin
 
-PAGES = (signin, lines, coming)
+PAGES = (signin, lines, messages, coming)
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:
