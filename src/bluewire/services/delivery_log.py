@@ -27,7 +27,7 @@ from ..store import deliveries as store
 from ..store import webhooks as webhook_store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
-from ..store.deliveries import STATES, DeliveryFilter, ReplayEvent
+from ..store.deliveries import STATES, DeliveryFilter, EndpointOutcomes, ReplayEvent
 from ..store.notifications import DELIVERIES
 from ..store.webhooks import Endpoint
 from ..store.writer import Tx, Writer
@@ -83,6 +83,13 @@ class DeliveryLog:
         return [{"id": event.public_id, "type": event.type,
                  "occurred_at": iso(event.occurred_at), "data": _decode(event.data)}
                 for event in found]
+
+    async def endpoint_outcomes(self, account: Account,
+                                since: int) -> dict[int, EndpointOutcomes]:
+        """By endpoint id, how many of its deliveries since `since` are failing and how many
+        were delivered: what marks an endpoint that is failing now."""
+        return await self._database.read_async(
+            lambda conn: store.recent_outcomes(conn, account.id, since))
 
     async def resend(self, account: Account, delivery_id: int) -> dict[str, Any]:
         def op(tx: Tx) -> Any | None:

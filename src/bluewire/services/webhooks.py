@@ -39,6 +39,11 @@ class WebhookConfig:
             lambda conn: store.endpoints_of(conn, account.id))
         return {"status": "OK", "webhooks": _shape(endpoints)}
 
+    async def endpoints(self, account: Account) -> list[Endpoint]:
+        """The account's endpoints with their ids, in the order `get` shapes them."""
+        return await self._database.read_async(
+            lambda conn: store.endpoints_of(conn, account.id))
+
     async def append(self, account: Account, body: AddWebhooks) -> dict[str, Any]:
         type_ = body.type
         new = _entries(body.webhooks, type_, "webhooks")

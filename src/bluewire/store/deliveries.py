@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, update
 
 from .schema import deliveries, delivery_attempts, events
 from .writer import Tx
@@ -248,3 +248,25 @@ def events_of_message(conn: Connection, account_id: int, message_handle: str,
         .order_by(c.id).limit(limit)
     )
     return [MessageEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointOutcomes:
+    failing: int  # failed for good, or waiting to retry after a failed attempt
+    delivered: int
+
+
+def recent_outcomes(conn: Connection, account_id: int,
+                    since: int) -> dict[int, EndpointOutcomes]:
+    """How the account's deliveries created at or after `since` went, by endpoint, in one
+    read of the log."""
+    c = deliveries.c
+    failing = or_(c.state == FAILED, and_(c.state == PENDING, c.attempts > 0))
+    rows = conn.execute(
+        select(c.endpoint_id,
+               func.sum(case((failing, 1), else_=0)),
+               func.sum(case((c.state == DELIVERED, 1), else_=0)))
+        .where(c.account_id == account_id, c.endpoint_id.is_not(None), c.created_at >= since)
+        .group_by(c.endpoint_id)
+    )
+    return {int(row[0]): EndpointOutcomes(int(row[1] or 0), int(row[2] or 0)) for row in rows}

@@ -22,9 +22,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..services import ConsoleServices
-from . import coming, lines, messages, signin
+from . import coming, lines, messages, signin, webhooks
 
-PAGES = (signin, lines, messages, coming)
+PAGES = (signin, lines, messages, webhooks, coming)
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:
