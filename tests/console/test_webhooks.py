@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from .. import databases
+from ..console_client import ConsoleClient
 from ..receiver import ReceiverProcess
 from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 from .conftest import PHONE, screenshot
@@ -205,3 +207,24 @@ def test_the_page_fits_a_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     expect(page.get_by_role("button", name="Add webhook")).to_be_visible()
     screenshot(page, "webhooks-phone")
+
+
+def test_a_private_address_is_refused_saying_how_to_allow_it(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On a server that refuses private webhook addresses (the default outside --dev), the
+    form shows the API's refusal, which says how to allow them."""
+    refusing = ServerProcess(tmp_path_factory.mktemp("refusing"),
+                             {"BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS": "0"},
+                             engine=databases.SQLITE).start()
+    try:
+        with ConsoleClient(refusing.url) as console:
+            assert console.sign_in().status_code == 303
+            token = console.csrf_token("/console/webhooks")
+            refused = console.post("/console/webhooks/add", {
+                "csrf_token": token, "url": "http://127.0.0.1:9/hook", "type": "receive",
+                "secret": SECRET})
+            assert refused.status_code == 400
+            assert "loopback" in refused.text and "BLUEWIRE_ALLOW_PRIVATE_WEBHOOKS" in refused.text
+            assert SECRET not in refused.text
+    finally:
+        refusing.stop()
