@@ -65,9 +65,10 @@ def test_a_webhook_added_hears_a_send_and_its_deliveries_show(
     received = receiver.received("/console-outbound")[0]
     received.verify(SECRET)  # signed with the secret given in the form
 
-    page.goto("/console/webhooks")
+    # the log shows it live, from the page's event stream, without a reload
     log = page.get_by_role("region", name="Deliveries")
     expect(log.get_by_role("row").filter(has_text="message.created")).to_have_count(1)
+    page.goto("/console/webhooks")
     delivered = log.get_by_role("row").filter(has_text="message.created")
     expect(delivered).to_contain_text("delivered")
     expect(delivered).to_contain_text("200")

@@ -159,6 +159,8 @@ async def _render(request: Request, services: ConsoleServices, account: Account,
         "previous": _page_link(given, listed["pagination"], -1),
         "next": _page_link(given, listed["pagination"], +1),
         "log_error": log_error,
+        "current": "?" + urlencode(given),  # what the log reloads, live, as events arrive
+        "live": True,
         "notice": notice,
         "add_error": None, "endpoints_error": None, "replay_error": None,
         "entered": {"url": "", "type": "receive"},
