@@ -17,6 +17,7 @@ from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 from .conftest import PHONE, screenshot
 
 SECRET = "whsec-console-never-shown-7f3a"
+PROBE = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=1">'
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_a_webhook_added_hears_a_send_and_its_deliveries_show(
         assert any(isinstance(entry, dict) and entry["url"] == url
                    for entry in api.get("/api/account/webhooks").json()["webhooks"]["outbound"])
 
-    handle = send(console_server, phone(221, "01"), "for the webhook")
+    handle = send(console_server, phone(221, "01"), "for the webhook " + PROBE)
     wait_for(lambda: receiver.received("/console-outbound"))
     received = receiver.received("/console-outbound")[0]
     received.verify(SECRET)  # signed with the secret given in the form
@@ -87,6 +88,8 @@ def test_a_webhook_added_hears_a_send_and_its_deliveries_show(
     expect(page.get_by_role("region", name="Attempts").get_by_role("row")).to_have_count(2)
     again = receiver.received("/console-outbound")[-1]
     assert again.webhook_id == received.webhook_id  # the same event: receivers dedupe
+    expect(page.locator("pre.reply")).to_contain_text("<script>window.__pwned=1</script>")
+    assert page.evaluate("window.__pwned") is None
     screenshot(page, "webhook-delivery")
 
 
@@ -197,6 +200,11 @@ def test_another_accounts_delivery_is_not_found(page: Page,
     sign_in(other, "other-hooks", "other-hooks-secret")
     response = other.goto(f"/console/webhooks/deliveries/{mine[0]['id']}")
     assert response is not None and response.status == 404
+    token = other.locator('meta[name="csrf-token"]').get_attribute("content")
+    resent = other.request.post(f"/console/webhooks/deliveries/{mine[0]['id']}/resend",
+                                form={"csrf_token": token or ""},
+                                headers={"origin": console_server.url})
+    assert resent.status == 404
     other.goto("/console/webhooks")
     expect(other.get_by_text("No deliveries")).to_be_visible()
     other.context.close()
