@@ -4,11 +4,12 @@ the delivery log (`DeliveryLog.list`, filtered by the page's query string as the
 it); GET <root>/webhooks/deliveries/{id}, one delivery with every attempt, and its resend.
 
 A secret is write-only here: the form takes it, the pages say only whether one is set. An
-endpoint whose recent deliveries are failing is marked, from one read of the log."""
+endpoint whose recent deliveries are failing is marked, from one read of the log. The log
+reloads itself (htmx) a second after each of the account's events on `/console/events`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 import msgspec
@@ -22,12 +23,12 @@ from ...domain.webhooks import ENDPOINT_TYPES, TYPE_FOR_EVENT
 from ...domain.wire.webhooks import (
     AddWebhooks,
     DeliveryQuery,
+    DeliveryState,
     RemoveWebhooks,
     ReplayRequest,
 )
 from ...store.accounts import Account
 from ...store.database import now_ms
-from ...store.deliveries import STATES
 from ..rendering import error_page, page, root_of
 from ..services import ConsoleServices
 
@@ -152,7 +153,7 @@ async def _render(request: Request, services: ConsoleServices, account: Account,
         "endpoints": endpoints,
         "types": ENDPOINT_TYPES,
         "fired": FIRED,
-        "states": STATES,
+        "states": get_args(DeliveryState),
         "filters": given,
         "deliveries": [_delivery_row(d) for d in listed["data"]],
         "pagination": listed["pagination"],
