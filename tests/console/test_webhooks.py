@@ -187,14 +187,19 @@ def test_an_url_is_shown_as_text_never_run(page: Page, console_server: ServerPro
         expect(page.get_by_role("status")).to_have_text("Webhook removed.")
 
 
-def test_another_accounts_delivery_is_not_found(page: Page,
-                                                console_server: ServerProcess) -> None:
+def test_another_accounts_delivery_is_not_found(page: Page, console_server: ServerProcess,
+                                                receiver: ReceiverProcess) -> None:
     console_server.cli("accounts", "create", "other-hooks@example.com")
     console_server.cli("keys", "create", "--account", "other-hooks@example.com",
                        "--api-key-id", "other-hooks", "--api-secret-key", "other-hooks-secret")
+    url = receiver.url_for("/mine-alone")
     with console_server.client() as api:
-        mine = api.get("/api/v2/webhook-deliveries").json()["data"]
-    assert mine, "an earlier test made deliveries"
+        api.post("/api/account/webhooks", json={"webhooks": [url], "type": "outbound"}
+                 ).raise_for_status()
+        send(console_server, phone(224, "01"), "mine alone")
+        mine = wait_for(lambda: api.get("/api/v2/webhook-deliveries",
+                                        params={"url": url}).json()["data"])
+        api.request("DELETE", "/api/account/webhooks", json={"webhooks": [url]})
     from .conftest import sign_in
     other = page.context.browser.new_context(base_url=console_server.url).new_page()
     sign_in(other, "other-hooks", "other-hooks-secret")
@@ -237,3 +242,12 @@ def test_a_private_address_is_refused_saying_how_to_allow_it(
             assert SECRET not in refused.text
     finally:
         refusing.stop()
+
+
+def test_a_delivery_id_that_is_not_one_is_refused_as_the_api_refuses_it(page: Page) -> None:
+    for given in ("abc", "99999999999999999999999", "0"):
+        response = page.goto(f"/console/webhooks/deliveries/{given}")
+        assert response is not None and response.status == 400, given
+        expect(page.get_by_role("alert")).to_contain_text("delivery_id")
+    response = page.goto("/console/webhooks/deliveries/987654321")
+    assert response is not None and response.status == 404

@@ -22,6 +22,7 @@ from ...domain.errors import ApiError
 from ...domain.webhooks import ENDPOINT_TYPES, TYPE_FOR_EVENT
 from ...domain.wire.webhooks import (
     AddWebhooks,
+    DeliveryId,
     DeliveryQuery,
     DeliveryState,
     RemoveWebhooks,
@@ -86,11 +87,12 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def delivery_page(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        delivery_id = request.path_params["delivery_id"]
         try:
+            delivery_id = _delivery_id(request)
             found = (await services.delivery_log.get(account, delivery_id))["data"]
         except ApiError as exc:
-            return error_page(request, exc.http_status, "Delivery not found", exc.message)
+            return error_page(request, exc.http_status, _TITLES.get(exc.http_status, "Delivery"),
+                              exc.message)
         resent_from = request.query_params.get("resent_from", "")
         return page(request, "console/webhook_delivery.html", {
             "d": found,
@@ -100,11 +102,12 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def resend(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        delivery_id = request.path_params["delivery_id"]
         try:
+            delivery_id = _delivery_id(request)
             done = await services.delivery_log.resend(account, delivery_id)
         except ApiError as exc:
-            return error_page(request, exc.http_status, "Delivery not found", exc.message)
+            return error_page(request, exc.http_status, _TITLES.get(exc.http_status, "Delivery"),
+                              exc.message)
         return _back(request, f"/webhooks/deliveries/{done['data']['id']}?"
                      + urlencode({"resent_from": delivery_id}))
 
@@ -113,8 +116,8 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         Route("/webhooks/add", add, methods=["POST"]),
         Route("/webhooks/remove", remove, methods=["POST"]),
         Route("/webhooks/replay", replay, methods=["POST"]),
-        Route("/webhooks/deliveries/{delivery_id:int}", delivery_page, methods=["GET"]),
-        Route("/webhooks/deliveries/{delivery_id:int}/resend", resend, methods=["POST"]),
+        Route("/webhooks/deliveries/{delivery_id}", delivery_page, methods=["GET"]),
+        Route("/webhooks/deliveries/{delivery_id}/resend", resend, methods=["POST"]),
     ]
 
 
@@ -187,6 +190,16 @@ def _page_link(given: dict[str, str], pagination: dict[str, Any] | None,
     if (step < 0 and offset <= 0) or (step > 0 and not pagination["hasMore"]):
         return None
     return "?" + urlencode({**given, "offset": str(max(0, offset + step * limit))})
+
+
+_TITLES = {404: "Delivery not found", 400: "Not a delivery"}
+
+
+def _delivery_id(request: Request) -> int:
+    """The path's delivery id, read as the API reads it (a 400 naming it otherwise)."""
+    found = convert({"delivery_id": request.path_params["delivery_id"]}, DeliveryId,
+                    "parameters")
+    return int(found.delivery_id)
 
 
 def _text(form: Any, name: str) -> str:
