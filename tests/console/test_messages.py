@@ -145,3 +145,11 @@ def test_the_table_fits_a_phone(page: Page, console_server: ServerProcess) -> No
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     expect(page.get_by_role("button", name="Filter")).to_be_visible()
     screenshot(page, "messages-phone")
+
+
+def test_a_handle_that_cannot_be_one_is_an_error_page_not_a_crash(page: Page) -> None:
+    response = page.goto("/console/messages/%00")
+    assert response is not None and response.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("NUL")
+    response = page.goto("/console/messages/" + "x" * 300)
+    assert response is not None and response.status == 404

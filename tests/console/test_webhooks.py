@@ -251,3 +251,12 @@ def test_a_delivery_id_that_is_not_one_is_refused_as_the_api_refuses_it(page: Pa
         expect(page.get_by_role("alert")).to_contain_text("delivery_id")
     response = page.goto("/console/webhooks/deliveries/987654321")
     assert response is not None and response.status == 404
+
+
+def test_a_nul_in_the_form_is_refused_inline(page: Page, console_server: ServerProcess) -> None:
+    token = page.goto("/console/webhooks") and page.locator(
+        'meta[name="csrf-token"]').get_attribute("content")
+    answer = page.request.post("/console/webhooks/add", form={
+        "csrf_token": token or "", "url": "http://127.0.0.1:9/a", "type": "receive",
+        "secret": "a\x00b"}, headers={"origin": console_server.url})
+    assert answer.status == 400 and "NUL" in answer.text()

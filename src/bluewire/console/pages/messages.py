@@ -17,7 +17,7 @@ from ...api.endpoint import convert
 from ...domain.errors import ApiError
 from ...domain.query import parse_moment
 from ...domain.wire.common import ServiceName, StatusName
-from ...domain.wire.messages import ListMessagesQuery
+from ...domain.wire.messages import ListMessagesQuery, MessageId
 from ...domain.wire.webhooks import MAX_PAGE, DeliveryQuery
 from ..rendering import error_page, page
 from ..services import ConsoleServices
@@ -57,12 +57,13 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def message_page(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        handle = request.path_params["handle"]
         try:
+            handle = convert({"message_id": request.path_params["handle"]}, MessageId,
+                             "parameters").message_id
             message = (await services.messaging.retrieve(account, handle))["data"]
         except ApiError as exc:
             return error_page(request, exc.http_status, "Message not found"
-                              if exc.http_status == 404 else "Message", exc.message)
+                              if exc.http_status == 404 else "Not a message", exc.message)
         created = parse_moment(message["date_sent"], "date_sent") or 0
         events = await services.delivery_log.message_events(
             account, message["message_handle"], created - 1000)

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...api.endpoint import convert
-from ...domain.errors import ApiError
+from ...domain.errors import ApiError, validation_error
 from ...domain.webhooks import ENDPOINT_TYPES, TYPE_FOR_EVENT
 from ...domain.wire.webhooks import (
     AddWebhooks,
@@ -53,11 +53,14 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         secret = _text(form, "secret")
         entry: Any = {"url": url, "secret": secret} if secret else url
         try:
+            if "\x00" in url + secret:  # the form's fields, as the API refuses them in JSON
+                raise validation_error("Text in the form may not contain the NUL character")
             body = convert({"webhooks": [entry], "type": type_}, AddWebhooks, "body")
             await services.webhooks.append(account, body)
         except ApiError as exc:
             return await _render(request, services, account, status=400,
-                                 add_error=exc.message, entered={"url": url, "type": type_})
+                                 add_error=exc.message,
+                                 entered={"url": url.replace("\x00", ""), "type": type_})
         return _back(request, "/webhooks?done=added")
 
     async def remove(request: Request) -> Response:
