@@ -77,6 +77,34 @@ class AccountService:
         self._writer.run(op)
         return pair
 
+    async def new_key(self, account: Account) -> KeyPair:
+        """A new key pair of `account`, from the server's loop (the console's "create key"):
+        the secret is in the answer only, the store keeps its hash."""
+        pair = KeyPair(new_key_id(), new_secret())
+        secret_hash = hash_secret(pair.secret)
+        await self._writer.submit(lambda tx: store.insert_api_key(
+            tx, account.id, pair.key_id, secret_hash, now_ms()))
+        return pair
+
+    async def keys_of(self, account: Account) -> list[ApiKey]:
+        """The account's keys, revoked ones too; never their secrets."""
+        return await self._database.read_async(
+            lambda conn: store.api_keys_of(conn, account.id))
+
+    async def revoke_key_of(self, account: Account, key_id: str) -> ApiKey | None:
+        """Revoke `account`'s key `key_id`, from the server's loop; None if the account has no
+        such key (another account's key is not found, never revoked)."""
+        def op(tx: Tx) -> ApiKey | None:
+            found = next(iter(store.api_keys_of(tx, account.id, key_id=key_id)), None)
+            if found is None or found.revoked_at is not None:
+                return found
+            now = now_ms()
+            store.revoke_api_key(tx, key_id, now)
+            tx.notify(notifications.KEYS)
+            return replace(found, revoked_at=now)
+
+        return await self._writer.submit(op)
+
     def accounts(self) -> list[AccountRow]:
         return self._database.read(store.all_accounts)
 

@@ -115,6 +115,13 @@ class ReadReceipts:
         rows = tx.query("SELECT auto_mark_read FROM accounts WHERE id = ?", (account_id,))
         return bool(rows and rows[0][0])
 
+    async def auto_of(self, account: Account) -> bool:
+        """Whether the account marks every 1:1 iMessage read as it arrives (the console shows
+        it beside its toggle)."""
+        rows = await self._database.read_async(lambda conn: conn.execute(
+            select(accounts.c.auto_mark_read).where(accounts.c.id == account.id)).all())
+        return bool(rows and rows[0][0])
+
     async def set_auto(self, account: Account, body: AutoMarkRead) -> dict[str, Any]:
         """POST /accounts/settings/auto-mark-read."""
         value = body.auto_mark_read

@@ -44,6 +44,12 @@ class WebhookConfig:
         return await self._database.read_async(
             lambda conn: store.endpoints_of(conn, account.id))
 
+    async def has_global_secret(self, account: Account) -> bool:
+        """Whether the account has a globalSecret (never the secret itself)."""
+        secret = await self._database.read_async(
+            lambda conn: store.global_secret_of(conn, account.id))
+        return bool(secret)
+
     async def append(self, account: Account, body: AddWebhooks) -> dict[str, Any]:
         type_ = body.type
         new = _entries(body.webhooks, type_, "webhooks")

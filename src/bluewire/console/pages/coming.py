@@ -12,7 +12,7 @@ from ..nav import Section, section
 from ..rendering import page
 from ..services import ConsoleServices
 
-COMING = ("conversations", "contacts", "settings", "sandbox")
+COMING = ("conversations", "contacts", "sandbox")
 
 
 def routes(_services: ConsoleServices) -> list[BaseRoute]:
