@@ -46,6 +46,7 @@ from .observability.metrics import Metrics
 from .services.accounts import AccountService, Authenticator
 from .services.contact_book import ContactBook
 from .services.contacts import ContactService
+from .services.conversations import ConversationService
 from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
 from .services.groups import GroupService
@@ -273,7 +274,9 @@ class Gateway:
             lookup=self.lookup, contacts=self.contacts, webhooks=self.webhooks,
             delivery_log=self.delivery_log, read_receipts=self.read_receipts,
             typing=self.typing, sandbox_phones=sandbox_phones, media=self.media,
-            feed=self.feed), explain=unavailable_error))
+            feed=self.feed,
+            conversations=ConversationService(self.database, self.lines)),
+            explain=unavailable_error))
         return app
 
     async def _authenticate(self, request: Request) -> Any:

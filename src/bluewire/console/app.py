@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..domain.limits import MAX_MEDIA_BYTES
 from . import events, pages, static_files
 from .csrf import origin_of
 from .failures import Explain, Failures, error_handlers
@@ -25,6 +26,8 @@ from .headers import SecurityHeaders
 from .nav import HOME
 from .rendering import error_page, root_of
 from .services import ConsoleServices
+
+UPLOAD_ENVELOPE_BYTES = 64 * 1024  # a form's other fields and its multipart framing
 
 
 def build_console(services: ConsoleServices, *, explain: Explain | None = None) -> Starlette:
@@ -47,7 +50,8 @@ def build_console(services: ConsoleServices, *, explain: Explain | None = None) 
             Middleware(_BareRoot),
             Middleware(Guard, sessions=services.sessions, error_page=error_page,
                        trusted_origins=[public] if public else [],
-                       max_body_bytes=settings.max_body_bytes),
+                       max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=MAX_MEDIA_BYTES + UPLOAD_ENVELOPE_BYTES),
         ],
         exception_handlers=error_handlers(),
     )

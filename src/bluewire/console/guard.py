@@ -39,12 +39,14 @@ class BodyTooLarge(Exception):
 
 class Guard:
     def __init__(self, app: ASGIApp, *, sessions: ConsoleSessions, error_page: ErrorPage,
-                 trusted_origins: Iterable[str], max_body_bytes: int) -> None:
+                 trusted_origins: Iterable[str], max_body_bytes: int,
+                 max_upload_bytes: int | None = None) -> None:
         self.app = app
         self._sessions = sessions
         self._error_page = error_page
         self._trusted = frozenset(origin.lower() for origin in trusted_origins)
         self._max_body = max_body_bytes
+        self._max_upload = max(max_body_bytes, max_upload_bytes or 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,14 +113,22 @@ class Guard:
         return response
 
     def _too_large(self, request: Request) -> Response:
+        limit = self._limit(request.headers)
         return self._error_page(request, 413, "Too large",
-                                f"The request is larger than {self._max_body} bytes.")
+                                f"The request is larger than {limit} bytes.")
+
+    def _limit(self, headers: Headers) -> int:
+        """A file upload (a multipart form: a picture, a CSV) may be as large as a media
+        file; any other request, only as large as the API's bodies."""
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        return self._max_upload if content_type == "multipart/form-data" else self._max_body
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:
         """`receive`, raising BodyTooLarge once the body passes the limit (at once, if its
         declared length does)."""
-        limit = self._max_body
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        limit = self._limit(headers)
+        declared = headers.get("content-length", "")
         too_large_already = declared.isdigit() and int(declared) > limit
         size = 0
 

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..media.service import MediaService
 from ..services.accounts import AccountService, Authenticator
 from ..services.contacts import ContactService
+from ..services.conversations import ConversationService
 from ..services.delivery_log import DeliveryLog
 from ..services.event_feed import EventFeed
 from ..services.groups import GroupService
@@ -48,6 +49,7 @@ class ConsoleServices:
     sandbox_phones: SandboxPhones
     media: MediaService
     feed: EventFeed
+    conversations: ConversationService
 
     async def account_of(self, session: Session) -> Account:
         """The signed-in account, as the services take it (the API's `request.account`)."""

@@ -8,18 +8,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..nav import Section, section
+from ..nav import section
 from ..rendering import page
 from ..services import ConsoleServices
 
-COMING = ("conversations", "contacts", "sandbox")
+COMING: tuple[str, ...] = ("contacts", "sandbox")
 
 
 def routes(_services: ConsoleServices) -> list[BaseRoute]:
-    return [_stub(section(name)) for name in COMING]
+    return [stub(name) for name in COMING]
 
 
-def _stub(shown: Section) -> Route:
+def stub(name: str) -> Route:
+    shown = section(name)
+
     async def coming(request: Request) -> Response:
         return page(request, "console/coming.html", {"section": shown}, active=shown.name)
 
