@@ -109,7 +109,8 @@ class Gateway:
         self.accounts = AccountService(self.database, self.writer)
         # A key revoked by another process stops working at its next request.
         self.authenticator = Authenticator(self.database, revocations=RevocationCheck(
-            self.database, listening=lambda: self.listener is not None and self.listener.connected))
+            self.database, listening=lambda: self.listener is not None and self.listener.connected),
+            failures_per_minute=settings.auth_failures_per_minute)
         self.writer.listen(notifications.KEYS, self.authenticator.forget_all)
         self.lines = LineDirectory(self.database, settings.line_rate_limit)
         self.sandbox = SandboxConnector(SandboxTiming(
@@ -283,4 +284,5 @@ class Gateway:
         return await self.authenticator.authenticate(
             request.header("sb-api-key-id") or request.header("x-sb-api-key-id"),
             request.header("sb-api-secret-key") or request.header("x-sb-api-secret-key"),
+            request.client,
         )

@@ -85,6 +85,9 @@ class Settings:
     webhook_timeout_ms: int = 15_000  # a 2xx within this long is a success
 
     max_body_bytes: int = 1024 * 1024
+    # Failed authentications a minute, per client address and per key id, before a new secret
+    # is answered 429 without being checked.
+    auth_failures_per_minute: int = 10
     writer_batch: int = 1024
     sqlite_synchronous: str = "NORMAL"
     # PostgreSQL: each process's connection pool (reads; the writer and the LISTEN connection
@@ -152,6 +155,8 @@ class Settings:
             "delivery_lease_ms": _env_int("DELIVERY_LEASE_MS", d.delivery_lease_ms),
             "webhook_timeout_ms": _env_int("WEBHOOK_TIMEOUT_MS", d.webhook_timeout_ms),
             "max_body_bytes": _env_int("MAX_BODY_BYTES", d.max_body_bytes),
+            "auth_failures_per_minute": _env_int("AUTH_FAILURES_PER_MINUTE",
+                                                 d.auth_failures_per_minute),
             "writer_batch": _env_int("WRITER_BATCH", d.writer_batch),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", d.sqlite_synchronous).upper(),
             "db_pool_size": _env_int("DB_POOL_SIZE", d.db_pool_size),

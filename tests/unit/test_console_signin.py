@@ -7,7 +7,7 @@ import pytest
 
 from bluewire.config import Settings
 from bluewire.console.pages.signin import safe_next
-from bluewire.console.signin_limits import SignInLimiter
+from bluewire.services.failure_limits import FailureLimiter
 
 
 class Clock:
@@ -20,7 +20,7 @@ class Clock:
 
 def test_five_failures_a_minute_then_a_wait_until_the_oldest_leaves_the_window() -> None:
     clock = Clock()
-    limiter = SignInLimiter(limit=5, window_s=60, clock=clock)
+    limiter = FailureLimiter(limit=5, window_s=60, clock=clock)
     for second in range(5):
         assert limiter.retry_after("address:a") == 0
         clock.now = 1000.0 + second * 10
@@ -35,7 +35,7 @@ def test_five_failures_a_minute_then_a_wait_until_the_oldest_leaves_the_window()
 
 def test_the_longest_wait_of_the_subjects_applies_and_success_clears_them() -> None:
     clock = Clock()
-    limiter = SignInLimiter(limit=2, window_s=60, clock=clock)
+    limiter = FailureLimiter(limit=2, window_s=60, clock=clock)
     limiter.failed("address:a", "key:k")
     clock.now += 30
     limiter.failed("address:b", "key:k")
@@ -46,8 +46,8 @@ def test_the_longest_wait_of_the_subjects_applies_and_success_clears_them() -> N
 
 
 def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bluewire.console.signin_limits.MAX_SUBJECTS", 3)
-    limiter = SignInLimiter(limit=1, window_s=60, clock=Clock())
+    monkeypatch.setattr("bluewire.services.failure_limits.MAX_SUBJECTS", 3)
+    limiter = FailureLimiter(limit=1, window_s=60, clock=Clock())
     for name in "abcd":
         limiter.failed(name)
     assert limiter.retry_after("a") == 0  # forgotten first

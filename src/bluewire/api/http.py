@@ -51,6 +51,12 @@ class Request:
         self._headers: dict[str, str] | None = None
         self._query: dict[str, str] | None = None
 
+    @property
+    def client(self) -> str | None:
+        """The caller's address (the peer of the connection), if the server gave it."""
+        client = self.scope.get("client")
+        return str(client[0]) if client else None
+
     def header(self, name: str) -> str | None:
         if self._headers is None:
             self._headers = {k.decode("latin-1").lower(): v.decode("latin-1")

@@ -5,7 +5,7 @@ so every action is validated, refused, recorded, evented and sent to webhooks ex
 API does it. It signs in with an API key pair and keeps server-side sessions (sessions.py).
 
 - app.py: `build_console`, the Starlette application and its layers.
-- guard.py, csrf.py, sessions.py, signin_limits.py, headers.py: sign-in, sessions, CSRF
+- guard.py, csrf.py, sessions.py, headers.py: sign-in, sessions, CSRF
   defences and the security headers; every page is behind them by default.
 - rendering.py, nav.py: rendering a page in the shared layout (templates in
   bluewire/web/templates/console/).

@@ -7,22 +7,25 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
 
-from ..domain.errors import ApiError, unauthorized
+from ..domain.errors import ApiError, ErrorCode, unauthorized
 from ..domain.phones import InvalidNumber, parse_e164
 from ..store import accounts as store
 from ..store import notifications
 from ..store.accounts import Account, AccountRow, ApiKey, Line
 from ..store.database import Database, now_ms
 from ..store.writer import Tx, Writer
+from .failure_limits import FailureLimiter
 from .key_revocation import RevocationCheck
 from .secrets import hash_secret, new_key_id, new_secret, verify_secret
 
 CONNECTORS = ("sandbox", "bluebubbles", "agent")
+MAX_TRUSTED = 10_000  # (key id, address) pairs that succeeded, remembered for throttling
 
 
 class AdminError(ValueError):
@@ -205,11 +208,19 @@ class Authenticator:
     """Checks key pairs. A verified pair is remembered in memory, so the hot path compares the
     secret in constant time instead of running scrypt on every request; scrypt runs in a worker
     thread, once for any number of concurrent requests with the same pair. (Nothing on the hot
-    path releases the GIL, which would hand the core away in the middle of a request.)"""
+    path releases the GIL, which would hand the core away in the middle of a request.)
+
+    Failures are throttled before scrypt runs: past `failures_per_minute` from one client
+    address, or against one key id, a new secret is answered 429 unchecked, so a flood of wrong
+    secrets costs a hash lookup each. An address a key has succeeded from is exempt for that
+    key, so others' failures do not lock its owner out."""
 
     def __init__(self, database: Database, ttl_seconds: float = 60.0,
                  failure_ttl_seconds: float = 5.0,
-                 revocations: RevocationCheck | None = None) -> None:
+                 revocations: RevocationCheck | None = None,
+                 failures_per_minute: int = 10) -> None:
+        self._limits = FailureLimiter(limit=failures_per_minute, window_s=60.0)
+        self._trusted: OrderedDict[tuple[str, str], None] = OrderedDict()  # (key id, address)
         self._database = database
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
@@ -226,7 +237,9 @@ class Authenticator:
         self._checking.clear()  # checks in flight may have read the key before it was revoked
         self._forgotten += 1
 
-    async def authenticate(self, key_id: str | None, secret: str | None) -> Account:
+    async def authenticate(self, key_id: str | None, secret: str | None,
+                           client: str | None = None) -> Account:
+        """The account of the key pair; `client` is the caller's address, for throttling."""
         if not key_id or not secret:
             raise unauthorized(
                 "Missing API credentials: send the sb-api-key-id and sb-api-secret-key headers"
@@ -242,6 +255,12 @@ class Authenticator:
         attempt = (key_id, hmac.digest(self._pepper, given, hashlib.sha256))
         if self._refused.get(attempt, 0.0) > now:
             raise _bad_credentials()
+        subjects = self._subjects(key_id, client)
+        wait = self._limits.retry_after(*subjects)
+        if wait:
+            raise ApiError(429, f"Too many failed authentications from this address or for this "
+                                f"key id: retry in {wait} s", error_code=ErrorCode.RATE_LIMIT,
+                           error_key="AUTH_RATE_LIMITED", headers={"Retry-After": str(wait)})
         while True:
             forgotten = self._forgotten
             account = await asyncio.shield(self._check(attempt, key_id, secret))
@@ -251,9 +270,24 @@ class Authenticator:
             self._refused[attempt] = time.monotonic() + self._failure_ttl
             if len(self._refused) > 10_000:
                 self._refused.clear()
+            self._limits.failed(*subjects)
             raise _bad_credentials()
         self._verified[key_id] = (given, account, time.monotonic() + self._ttl)
+        if client is not None:
+            self._trust(key_id, client)
         return account
+
+    def _subjects(self, key_id: str, client: str | None) -> tuple[str, ...]:
+        if client is not None and (key_id, client) in self._trusted:
+            return ()
+        key = "key:" + key_id
+        return (key, "address:" + client) if client is not None else (key,)
+
+    def _trust(self, key_id: str, client: str) -> None:
+        self._trusted[(key_id, client)] = None
+        self._trusted.move_to_end((key_id, client))
+        while len(self._trusted) > MAX_TRUSTED:
+            self._trusted.popitem(last=False)
 
     def _check(self, attempt: tuple[str, bytes], key_id: str,
                secret: str) -> asyncio.Future[Account | None]:

@@ -5,7 +5,7 @@ pre-session CSRF cookie the form repeats (csrf.py).
 POST <root>/login: checks the pair with the API's own Authenticator (so a revoked key cannot
 sign in), then opens a session (sessions.py) and sets its cookie: HttpOnly, SameSite=Lax, the
 console's path only, Secure when BLUEWIRE_PUBLIC_URL is https. Failures are limited per client
-address and per key id (signin_limits.py): past the limit, a 429 page says when to retry.
+address and per key id (services/failure_limits.py): past the limit, a 429 page says when to retry.
 POST <root>/logout: ends the session (CSRF-checked by the guard, like every POST).
 """
 
@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...domain.errors import ApiError
+from ...services.failure_limits import FailureLimiter
 from ...store.accounts import Account
 from .. import csrf
 from ..guard import SIGN_IN
@@ -23,14 +24,13 @@ from ..nav import HOME
 from ..rendering import page, root_of
 from ..services import ConsoleServices
 from ..sessions import COOKIE
-from ..signin_limits import SignInLimiter
 
 MAX_KEY_ID = 128  # api_keys.key_id's length
 MAX_SECRET = 1024
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:
-    limiter = SignInLimiter()
+    limiter = FailureLimiter()
     secure = (services.settings.public_url or "").lower().startswith("https://")
     authenticator, sessions = services.authenticator, services.sessions
 
@@ -69,7 +69,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         if not key_id or not secret:
             return form(request, wanted, key_id=key_id, status=400,
                         error="Enter the key id and the secret of one of the account's API keys.")
-        account = await verify(key_id, secret)
+        account = await verify(key_id, secret, address)
         if account is None:
             limiter.failed(*subjects)
             return form(request, wanted, key_id=key_id, status=401,
@@ -83,12 +83,12 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         response.delete_cookie(csrf.SIGN_IN_COOKIE, path=root or "/")
         return response
 
-    async def verify(key_id: str, secret: str) -> Account | None:
+    async def verify(key_id: str, secret: str, address: str) -> Account | None:
         if (len(key_id) > MAX_KEY_ID or len(secret) > MAX_SECRET
                 or not key_id.isprintable() or "\x00" in secret):
             return None  # no key has such a pair, and some stores refuse to look it up
         try:
-            return await authenticator.authenticate(key_id, secret)
+            return await authenticator.authenticate(key_id, secret, address)
         except ApiError as exc:
             if exc.http_status == 401:
                 return None

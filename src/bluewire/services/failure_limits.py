@@ -1,9 +1,10 @@
-"""How many failed sign-ins the console lets through: `limit` a `window_s` per client address
-and per key id, so guessing a secret is slow from one address and against one key from many.
+"""How many failed authentications are let through: `limit` a `window_s` per subject (a client
+address, a key id), so guessing a secret is slow from one address and against one key from many.
+The API's key check (services/accounts.py) and the console's sign-in use it.
 
 Counts live in the memory of the process (a server of several workers lets each its own
-`limit`), over a sliding window; a sign-in that is refused for the limit is not verified and not
-counted, so waiting out the window always works. A correct sign-in clears its subjects' counts.
+`limit`), over a sliding window; an attempt refused for the limit is not verified and not
+counted, so waiting out the window always works. A success clears its subjects' counts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 MAX_SUBJECTS = 10_000  # past this, the subjects failed longest ago are forgotten first
 
 
-class SignInLimiter:
+class FailureLimiter:
     def __init__(self, limit: int = 5, window_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
