@@ -107,14 +107,24 @@ def test_a_mistyped_field_is_named(api: httpx.Client, body: Any, mention: str) -
     assert response.json()["error_code"] == 4000
 
 
-def test_deeply_nested_json_is_a_400_not_a_crash(api: httpx.Client) -> None:
-    depth = 100_000
-    raw = (f'{{"number": "{PHONE}", "content": "hi", "extra": ' + "[" * depth + "]" * depth
-           + "}").encode()
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_json_nested_past_64_levels_is_a_400_saying_so(api: httpx.Client, depth: int) -> None:
+    raw = (f'{{"number": "{PHONE}", "content": "hi", "extra": ' + "[" * (depth - 1)
+           + "]" * (depth - 1) + "}").encode()
     response = api.post("/api/send-message", content=raw,
                         headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert "nested too deeply" in response.json()["message"]
+    assert response.json()["message"] == "The request body is nested more than 64 levels deep"
+    assert response.json()["error_code"] == 4000
+
+
+def test_json_nested_64_levels_and_brackets_in_text_are_read(api: httpx.Client) -> None:
+    raw = (f'{{"number": "{PHONE}", "content": "{"[" * 200}", "extra": ' + "[" * 63
+           + "]" * 63 + "}").encode()
+    response = api.post("/api/send-message", content=raw,
+                        headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["content"] == "[" * 200
 
 
 @pytest.mark.parametrize(("query", "mention"), [

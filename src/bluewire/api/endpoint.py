@@ -19,6 +19,7 @@ from ..domain.errors import ApiError, ErrorCode, exact_error
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MAX_JSON_DEPTH = 64  # arrays and objects within each other, at most
 
 
 @dataclass(frozen=True, slots=False)
@@ -89,6 +90,8 @@ class Endpoint:
             return convert(_form_values(text, self.body), self.body, "body")
         if _ESCAPED_NUL.search(raw):
             raise _invalid(f"Text in the body {_NUL_TEXT}")
+        if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nesting(raw) > MAX_JSON_DEPTH:
+            raise _invalid(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep")
         try:
             return self._body_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -199,3 +202,28 @@ def _literal_values(annotation: Any) -> list[Any]:
     if get_origin(annotation) is Literal:
         return [v for arg in get_args(annotation) for v in (_literal_values(arg) or [arg])]
     return [v for arg in get_args(annotation) for v in _literal_values(arg)]
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text go (brackets inside strings not counted).
+    Only run on a body with more brackets than the limit, so the usual request never pays."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
