@@ -18,12 +18,12 @@ what it passes, a template has:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from functools import cache
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.templating import Jinja2Templates
 
 from ..web.pages import environment
@@ -41,9 +41,8 @@ def root_of(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def page(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
-         active: str = "", status: int = 200,
-         headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def _values(request: Request, context: Mapping[str, Any] | None,
+            active: str) -> dict[str, Any]:
     root = root_of(request)
     session = getattr(request.state, "session", None)
     values: dict[str, Any] = {
@@ -56,8 +55,39 @@ def page(request: Request, template: str, context: Mapping[str, Any] | None = No
         "live": False,
         **(context or {}),
     }
+    return values
+
+
+def page(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
+         active: str = "", status: int = 200,
+         headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    values = _values(request, context, active)
     return templates().TemplateResponse(request, template, values, status_code=status,
                                         headers=headers)
+
+
+STREAM_MARK = "<!-- the streamed part -->"
+
+
+def streamed_page(request: Request, template: str, parts: AsyncIterator[str],
+                  context: Mapping[str, Any] | None = None, *,
+                  active: str = "") -> StreamingResponse:
+    """A page whose middle arrives as it is made: the template is rendered around
+    `STREAM_MARK` (which it must contain once, as `{{ stream_mark|safe }}`), and `parts`,
+    HTML the caller has escaped, is sent in its place piece by piece. The browser shows each
+    piece as it comes, so a long action can say how far it has got without any script."""
+    values = _values(request, {**(context or {}), "stream_mark": STREAM_MARK}, active)
+    before, after = templates().get_template(template).render(values).split(STREAM_MARK)
+
+    async def body() -> AsyncIterator[str]:
+        yield before
+        async for part in parts:
+            yield part
+        yield after
+
+    return StreamingResponse(body(), media_type="text/html; charset=utf-8",
+                             headers={"Cache-Control": "no-store",
+                                      "X-Accel-Buffering": "no"})
 
 
 def error_page(request: Request, status: int, title: str, message: str, *,

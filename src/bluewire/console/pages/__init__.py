@@ -22,9 +22,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..services import ConsoleServices
-from . import coming, conversations, lines, messages, settings, signin, webhooks
+from . import coming, contacts, conversations, lines, messages, settings, signin, webhooks
 
-PAGES = (signin, conversations, lines, messages, webhooks, settings, coming)
+PAGES = (signin, conversations, lines, messages, webhooks, contacts, settings, coming)
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:

@@ -12,7 +12,7 @@ from ..nav import section
 from ..rendering import page
 from ..services import ConsoleServices
 
-COMING: tuple[str, ...] = ("contacts", "sandbox")
+COMING: tuple[str, ...] = ("sandbox",)
 
 
 def routes(_services: ConsoleServices) -> list[BaseRoute]:
