@@ -62,15 +62,20 @@ class SandboxPhones:
 
     # -- actions ------------------------------------------------------------------------------
 
-    async def send(self, account: Account, raw_number: str,
-                   request: PhoneSends) -> dict[str, Any]:
+    async def send(self, account: Account, raw_number: str, request: PhoneSends, *,
+                   attachment: tuple[str, bytes] | None = None) -> dict[str, Any]:
+        """The phone sends `request`; `attachment` (file name, bytes) is a picture or file the
+        phone sends itself, stored as a network's inbound media is (its link expires)."""
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
         content = limits.check_content(request.content)
         media_urls = _media_urls(request)
-        if not content and not media_urls:
+        if not content and not media_urls and attachment is None:
             raise validation_error("`content` or `media_url` is required")
         media_urls = await self._received_media(account, media_urls)
+        if attachment is not None and self._media is not None:
+            stored = await self._media.put(account.id, *attachment, expires=True)
+            media_urls = (*media_urls, self._media.download_url(stored))
         group_id = request.group_id
         if group_id is not None and not group_id.strip():
             raise validation_error("`group_id` must be the id of a group the phone is in")
@@ -171,6 +176,15 @@ class SandboxPhones:
 
     # -- validation and scoping -----------------------------------------------------------------
 
+    def phone_number(self, raw: str) -> str:
+        """A sandbox phone's number as E.164, or the 400 saying why `raw` is not one."""
+        return self._phone(raw)
+
+    def sandbox_lines(self, account: Account) -> list[Line]:
+        """The account's lines served by the sandbox network, which have simulated phones."""
+        return [line for line in map(self._lines.line, self._lines.numbers_of(account.id))
+                if line is not None and line.connector == "sandbox"]
+
     def _phone(self, raw: str) -> str:
         """The path's number as E.164 (a literal `+` or `%2B`; a `+` a client turned into a
         space is taken back), which must not be one of our lines."""
@@ -186,8 +200,7 @@ class SandboxPhones:
         phone last talked with (its last message with the account, either way), or the
         account's first sandbox line if it never did."""
         if raw is None or raw == "":
-            sandbox = [line for line in map(self._lines.line, self._lines.numbers_of(account.id))
-                       if line is not None and line.connector == "sandbox"]
+            sandbox = self.sandbox_lines(account)
             if not sandbox:
                 raise validation_error("`line` is required: this account has no sandbox line")
             if len(sandbox) == 1:

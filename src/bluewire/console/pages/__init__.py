@@ -9,7 +9,7 @@ Adding a page:
    `services` (services.py) and answer `page(request, "console/<name>.html", {...},
    active="<nav section>")` (rendering.py).
 2. `console/<name>.html`, extending `console/base.html` (block `content`; `title`).
-3. Its module in PAGES below; if it fills a nav section, the name out of coming.COMING.
+3. Its module in PAGES below, and its section in nav.py if it has one.
 4. A form that changes something carries `csrf_token` (see base.html's sign-out form); an htmx
    request carries it as a header by itself. Nothing inline: no `<script>`, no `style=`, no
    `on*=` attributes (the Content-Security-Policy refuses them); styles go in console.css,
@@ -22,9 +22,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..services import ConsoleServices
-from . import coming, contacts, conversations, lines, messages, settings, signin, webhooks
+from . import contacts, conversations, lines, messages, sandbox, settings, signin, webhooks
 
-PAGES = (signin, conversations, lines, messages, webhooks, contacts, settings, coming)
+PAGES = (signin, conversations, lines, messages, webhooks, contacts, settings, sandbox)
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:
