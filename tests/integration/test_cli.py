@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import re
+import shlex
+import stat
 from pathlib import Path
 
 from ..server import KEY_ID, SECRET, ServerProcess, wait_for
 
 
-def test_first_start_prints_the_key_pair_the_line_and_a_curl_command(
+def test_first_start_prints_the_key_id_the_line_and_a_curl_command(
     server: ServerProcess,
 ) -> None:
-    log = server.log()
-    assert KEY_ID in log and SECRET in log
+    log = server.log()  # standard output is a file: the secret (set by the environment) is not
+    assert KEY_ID in log and SECRET not in log
+    assert "the value of BLUEWIRE_API_SECRET_KEY" in log
     assert "+14155550199" in log
     assert f"curl -s http://127.0.0.1:{server.port}/api/send-message" in log
+
+
+def test_a_first_start_logged_to_a_file_leaves_the_secret_in_an_owner_only_file(
+    tmp_path: Path,
+) -> None:
+    server = ServerProcess(tmp_path, {"BLUEWIRE_API_SECRET_KEY": ""}).start()  # a random one
+    try:
+        [key_file] = tmp_path.rglob("bluewire-first-key-*.env")
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        found = re.search(r"^export BLUEWIRE_API_SECRET_KEY=(.+)$", key_file.read_text(), re.M)
+        assert found
+        secret = shlex.split(found.group(1))[0]
+        log = server.log()
+        assert secret not in log
+        assert f"key id {KEY_ID} is in {key_file}" in log
+        with server.client(KEY_ID, secret) as client:
+            assert client.get("/api/v2/messages").status_code == 200
+    finally:
+        server.stop()
 
 
 def test_send_status_and_messages_through_the_cli(server: ServerProcess) -> None:

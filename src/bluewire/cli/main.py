@@ -89,7 +89,8 @@ def serve(
         boot = gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line,
                                           settings.api_key_id, settings.api_secret_key)
         if boot is not None:
-            _print_welcome(boot, host, port)
+            _print_welcome(boot, host, port, secret_given=settings.api_secret_key is not None,
+                           database_url=settings.database_url)
     if workers > 1:
         gateway.database.dispose()
         raise typer.Exit(Supervisor(workers, worker_command(host, port, dev)).run())
@@ -107,27 +108,62 @@ def serve(
                 timeout_graceful_shutdown=10)
 
 
-def _print_welcome(boot: Bootstrap, host: str, port: int) -> None:
+def _print_welcome(boot: Bootstrap, host: str, port: int, *, secret_given: bool,
+                   database_url: str) -> None:
+    """The first start's banner. The secret is shown on a terminal only: elsewhere standard
+    output is kept (a log), so the secret goes to an owner-only file (first_key_file.py), or,
+    when it came from BLUEWIRE_API_SECRET_KEY, is not repeated at all."""
+    import sys
+
+    from rich.markup import escape
+
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    key_id, secret = boot.keys.key_id, boot.keys.secret
+    note: str | None = None
+    if sys.stdout.isatty():
+        secret_line = f"[cyan]{escape(secret)}[/cyan]   (shown once; stored hashed)"
+        secret_header = f"-H 'sb-api-secret-key: {secret}'"
+        load: str | None = (f"export BLUEWIRE_API_KEY_ID={shlex.quote(key_id)} "
+                            f"BLUEWIRE_API_SECRET_KEY={shlex.quote(secret)}")
+    else:
+        secret_line = "not shown: standard output is not a terminal"
+        secret_header = '-H "sb-api-secret-key: $BLUEWIRE_API_SECRET_KEY"'
+        load = None
+        if secret_given:
+            note = "The API secret key is the value of BLUEWIRE_API_SECRET_KEY."
+        else:
+            from .first_key_file import data_dir, write_key_file
+
+            try:
+                path = write_key_file(data_dir(database_url), key_id, secret)
+            except OSError as exc:
+                note = (f"The API secret key could not be written to a file ({exc}): create a "
+                        f"key pair with `bluewire keys create --account {boot.account.email}`.")
+            else:
+                note = (f"The API secret key of key id {key_id} is in {path} (readable only by "
+                        "this user; delete it once the secret is kept elsewhere).")
+                load = f". {shlex.quote(str(path))}"
     curl = (
         f"curl -s http://{shown_host}:{port}/api/send-message \\\n"
-        f"  -H 'sb-api-key-id: {boot.keys.key_id}' \\\n"
-        f"  -H 'sb-api-secret-key: {boot.keys.secret}' \\\n"
+        f"  -H 'sb-api-key-id: {key_id}' \\\n"
+        f"  {secret_header} \\\n"
         "  -H 'Content-Type: application/json' \\\n"
         f"  -d '{{\"number\": \"+14155550100\", \"from_number\": \"{boot.line}\", "
         "\"content\": \"Hello from bluewire\"}'"
     )
     console.print(Panel.fit(
         f"[bold]First start: account {boot.account.email} created[/bold]\n\n"
-        f"API key id      [cyan]{boot.keys.key_id}[/cyan]\n"
-        f"API secret key  [cyan]{boot.keys.secret}[/cyan]   (shown once; stored hashed)\n"
+        f"API key id      [cyan]{escape(key_id)}[/cyan]\n"
+        f"API secret key  {secret_line}\n"
         f"Sandbox line    [cyan]{boot.line}[/cyan]",
         title="bluewire",
     ))
+    if note is not None:
+        console.print(note, soft_wrap=True, markup=False, highlight=False)
     console.print("Send a first message:\n")
     console.print(curl, soft_wrap=True, markup=False, highlight=False)
-    console.print(f"export BLUEWIRE_API_KEY_ID={shlex.quote(boot.keys.key_id)} "
-                  f"BLUEWIRE_API_SECRET_KEY={shlex.quote(boot.keys.secret)}", soft_wrap=True)
+    if load is not None:
+        console.print(load, soft_wrap=True, markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover
