@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
-from ..domain.errors import validation_error
 from ..domain.limits import MAX_MEDIA_BYTES
 from ..domain.wire.media import (
     Binary,
@@ -20,9 +16,9 @@ from ..domain.wire.media import (
 from ..media.service import MediaService
 from .endpoint import Endpoint
 from .http import Request, Response, Router
+from .multipart import MULTIPART, multipart_file
 
 UPLOAD_BODY_BYTES = MAX_MEDIA_BYTES + 64 * 1024  # the file and its multipart envelope
-MULTIPART = "multipart/form-data"
 
 TAG = "Media"
 UPLOAD_MEDIA_OBJECT = Endpoint(
@@ -38,8 +34,8 @@ UPLOAD_MEDIA_OBJECT = Endpoint(
 UPLOAD_FILE = Endpoint(
     "POST", "/api/upload-file", "Upload a file (multipart field `file`) and get its media URL",
     TAG, raw_body=UploadFile, request_media=MULTIPART, response=FileUploaded,
-    description="A 400 when there is no file, its name has no media extension, or it is too "
-                "large.")
+    description="A 400 when there is no file, its name has no media extension, it is too "
+                "large, or the body has more parts than the server takes (100 by default).")
 DOWNLOAD = Endpoint(
     "GET", "/media/{media_id}/{filename}",
     "Download a stored media file (no credentials: the id is unguessable)", TAG,
@@ -49,33 +45,13 @@ DOWNLOAD = Endpoint(
                 "(410).")
 
 
-def _multipart_file(request: Request, field: str) -> tuple[str, bytes]:
-    content_type = request.header("content-type") or ""
-    if not content_type.lower().startswith(MULTIPART):
-        raise validation_error(f"send the file as {MULTIPART} in the field `{field}`")
-    envelope = BytesParser(policy=HTTP).parsebytes(
-        b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request.body)
-    assert isinstance(envelope, EmailMessage)
-    for part in envelope.iter_parts():
-        if not isinstance(part, EmailMessage):
-            continue
-        if part.get_param("name", header="content-disposition") == field:
-            data = part.get_payload(decode=True)
-            filename = part.get_filename() or ""
-            if not isinstance(data, bytes):
-                break
-            if not filename:
-                raise validation_error(f"the `{field}` part needs a file name")
-            return filename, data
-    raise validation_error(f"no file in the multipart field `{field}`")
-
-
-def register_media_routes(router: Router, media: MediaService) -> None:
+def register_media_routes(router: Router, media: MediaService, *, max_parts: int = 100) -> None:
     async def upload_media_object(request: Request) -> dict[str, Any]:
         return await media.upload_by_url(request.account.id, request.data)
 
     async def upload_file(request: Request) -> dict[str, Any]:
-        filename, data = _multipart_file(request, "file")
+        filename, data = await multipart_file(
+            request.header("content-type") or "", request.body, "file", max_parts=max_parts)
         return await media.upload_file(request.account.id, filename, data)
 
     async def download(request: Request) -> Response:

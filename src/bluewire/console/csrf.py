@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
+from .forms import read_form
+
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SIGN_IN_COOKIE = "bluewire_signin_csrf"
@@ -73,7 +75,7 @@ async def submitted_token(request: Request, receive: Receive) -> tuple[str | Non
     if content_type not in _FORMS:
         return None, receive
     body = await request.body()
-    form = await request.form()
+    form = await read_form(request)
     value = form.get(FIELD)
     return (value if isinstance(value, str) else None), _replay(body, receive)
 

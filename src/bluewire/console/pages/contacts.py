@@ -35,6 +35,7 @@ from ...domain.wire.contacts import (
     OptOut,
 )
 from ...store.accounts import Account
+from ..forms import read_form
 from ..rendering import error_page, page, root_of, streamed_page, templates
 from ..services import ConsoleServices
 
@@ -75,7 +76,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         return await render_list(request)
 
     async def add(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         entered = {name: _text(form.get(name)) for name in
                    ("number", "first_name", "last_name", "tags")}
         account = await services.account_of(request.state.session)
@@ -107,7 +108,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def edit(request: Request) -> Response:
         number = request.path_params["number"]
-        form = await request.form()
+        form = await read_form(request)
         account = await services.account_of(request.state.session)
         try:
             variables = _variables(_text(form.get("custom_variables")))
@@ -128,7 +129,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def opt_out(request: Request) -> Response:
         number = request.path_params["number"]
-        form = await request.form()
+        form = await read_form(request)
         account = await services.account_of(request.state.session)
         try:
             contact = (await services.contacts.retrieve(account, number))["contact"]
@@ -152,7 +153,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         return RedirectResponse(f"{root_of(request)}/contacts", status_code=303)
 
     async def import_csv(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             return await render_list(request, error="Choose a CSV file to import.", status=400)

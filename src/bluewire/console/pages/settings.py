@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from ...domain.errors import ApiError
 from ...domain.wire.conversations import AutoMarkRead
 from ...domain.wire.webhooks import AddWebhooks
+from ..forms import read_form
 from ..rendering import error_page, page, root_of
 from ..services import ConsoleServices
 
@@ -49,7 +50,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         return await render(request)
 
     async def set_auto(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         value = form.get("auto_mark_read")
         if value not in ("on", "off"):
             return await render(request, error="auto_mark_read must be on or off", status=400)
@@ -77,7 +78,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         return back(request)
 
     async def webhook_secret(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         action = form.get("action")
         account = await services.account_of(request.state.session)
         if action == "rotate":

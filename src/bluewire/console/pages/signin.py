@@ -19,6 +19,7 @@ from ...domain.errors import ApiError
 from ...services.failure_limits import FailureLimiter
 from ...store.accounts import Account
 from .. import csrf
+from ..forms import read_form
 from ..guard import SIGN_IN
 from ..nav import HOME
 from ..rendering import page, root_of
@@ -55,7 +56,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
         return form(request, request.query_params.get("next"))
 
     async def sign_in(request: Request) -> Response:
-        submitted = await request.form()
+        submitted = await read_form(request)
         key_id = str(submitted.get("key_id") or "").strip()
         secret = str(submitted.get("secret") or "")
         wanted = str(submitted.get("next") or "")

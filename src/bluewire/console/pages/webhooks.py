@@ -30,6 +30,7 @@ from ...domain.wire.webhooks import (
 )
 from ...store.accounts import Account
 from ...store.database import now_ms
+from ..forms import read_form
 from ..rendering import error_page, page, root_of
 from ..services import ConsoleServices
 
@@ -48,7 +49,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def add(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        form = await request.form()
+        form = await read_form(request)
         url, type_ = _text(form, "url"), _text(form, "type")
         secret = _text(form, "secret")
         entry: Any = {"url": url, "secret": secret} if secret else url
@@ -65,7 +66,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def remove(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        form = await request.form()
+        form = await read_form(request)
         try:
             body = convert({"webhooks": [_text(form, "url")], "type": _text(form, "type")},
                            RemoveWebhooks, "body")
@@ -77,7 +78,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
 
     async def replay(request: Request) -> Response:
         account = await services.account_of(request.state.session)
-        form = await request.form()
+        form = await read_form(request)
         given = {name: _text(form, name) for name in ("endpoint_id", "since", "until")}
         try:
             body = convert({name: value for name, value in given.items() if value},
