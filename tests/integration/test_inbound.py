@@ -189,10 +189,11 @@ def test_mark_read_of_an_sms_conversation_is_refused(hooked: ServerProcess,
                                               "from_number": SANDBOX_LINE})
     assert answer.status_code == 400
     assert "iMessage and RCS" in answer.json()["message"]
-    # A number never written to is judged by what the network says it is.
+    # A number never written to has no conversation to mark read.
     never = api.post("/api/mark-read", json={"number": "+16175550102",
                                              "from_number": SANDBOX_LINE})
-    assert never.status_code == 400
+    assert never.status_code == 404
+    assert never.json()["message"].startswith("No conversation with +16175550102")
 
 
 def test_a_line_of_another_account_is_not_registered_for_mark_read(

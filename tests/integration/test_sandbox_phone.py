@@ -318,18 +318,94 @@ def test_the_view_is_scoped_to_the_account(api: httpx.Client, other: httpx.Clien
     assert [m["message_handle"] for m in conversation(other, number)["received"]] == [theirs]
     assert view(lonely, number)["conversations"] == []
 
-    # The phone's reply belongs to one account: only that one sees it in the view.
+    # The phone's reply, driven through an account, reaches that account: only it sees it.
     api.post(f"/sandbox/phones/{number}/messages", json={"content": "to whom?"})
-    owners = [client for client in (api, other) if inbound(client, number)]
-    assert len(owners) == 1
-    for client in (api, other):
-        sent = conversation(client, number)["sent"]
-        assert [s["content"] for s in sent] == (["to whom?"] if client is owners[0] else [])
+    assert [m["content"] for m in inbound(api, number)] == ["to whom?"]
+    assert inbound(other, number) == []
+    assert [s["content"] for s in conversation(api, number)["sent"]] == ["to whom?"]
+    assert conversation(other, number)["sent"] == []
 
-    # Reading the shared line's conversation reads both; each account is told of its own.
+    # Reading through one account reads that account's messages only.
     read = other.post(f"/sandbox/phones/{number}/read").json()
     assert read["message_handles"] == [theirs] and read["read"] == 1
-    assert status(api, mine) == "READ"
+    assert status(other, theirs) == "READ"
+    assert status(api, mine) == "DELIVERED"
+
+
+# -- a shared line: one account cannot act on another's conversations --------------------------
+
+
+def test_a_phone_driven_by_another_account_does_not_reach_the_one_it_knows(
+    server: ServerProcess, api: httpx.Client, other: httpx.Client,
+) -> None:
+    number = phone(240, "06")  # an echo phone that only the first account wrote to
+    send(api, number, "hello")
+    wait_for(lambda: [m["content"] for m in inbound(api, number)] == ["echo: hello"])
+    answer = other.post(f"/sandbox/phones/{number}/messages",
+                        json={"content": "injected", "line": SANDBOX_LINE})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["message_handles"] == []  # kept unrouted: a stranger to `other`
+    assert [m["content"] for m in inbound(api, number)] == ["echo: hello"]
+    assert [a for a, d in events(server, "message.received", number)
+            if d.get("content") == "injected"] == []
+
+
+def test_another_account_cannot_deliver_read_or_type_into_a_conversation(
+    server: ServerProcess, api: httpx.Client, other: httpx.Client,
+) -> None:
+    manual = phone(241, "08")
+    handle = send(api, manual, "held by the phone", until="SENT")
+    delivered = other.post(f"/sandbox/phones/{manual}/deliver", json={"line": SANDBOX_LINE})
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["message_handles"] == [] and delivered.json()["delivered"] == 0
+    assert status(api, handle) == "SENT"
+
+    reader = phone(241, "00")
+    mine = send(api, reader, "not yours to read")
+    read = other.post(f"/sandbox/phones/{reader}/read", json={"line": SANDBOX_LINE})
+    assert read.status_code == 200, read.text
+    assert read.json()["read"] == 0
+    assert status(api, mine) == "DELIVERED"
+
+    typed = other.post(f"/sandbox/phones/{reader}/typing", json={"line": SANDBOX_LINE})
+    assert typed.status_code == 200, typed.text
+    wait_for(lambda: api.get(f"/sandbox/phones/{reader}").status_code == 200)
+    assert events(server, "typing.changed", reader) == []
+
+    # Through its own account the same actions work.
+    assert api.post(f"/sandbox/phones/{manual}/deliver").json()["message_handles"] == [handle]
+    api.post(f"/sandbox/phones/{reader}/typing")
+    wait_for(lambda: [d["is_typing"] for _, d in events(server, "typing.changed", reader)]
+             == [True])
+
+
+def test_mark_read_needs_a_conversation_of_the_account(api: httpx.Client,
+                                                       other: httpx.Client) -> None:
+    number = phone(242, "01")
+    send(api, number, "ours")
+    refused = other.post("/api/mark-read", json={"number": number, "from_number": SANDBOX_LINE})
+    assert refused.status_code == 404, refused.text
+    assert f"No conversation with {number}" in refused.json()["message"]
+    assert api.post("/api/mark-read", json={"number": number, "from_number": SANDBOX_LINE}
+                    ).status_code == 200
+    # The phone shows the second account nothing of the first's receipt.
+    assert view(other, number)["conversations"] == []
+
+
+def test_the_view_shows_an_account_only_its_own_receipts_and_typing(
+    api: httpx.Client, other: httpx.Client,
+) -> None:
+    number = phone(243, "00")
+    send(api, number, "first account")
+    send(other, number, "second account")  # it wrote last: the line's typing is its
+    assert api.post("/api/mark-read", json={"number": number, "from_number": SANDBOX_LINE}
+                    ).status_code == 200
+    assert other.post("/api/send-typing-indicator",
+                      json={"number": number, "from_number": SANDBOX_LINE}).status_code == 200
+    mine = wait_for(lambda: (c := conversation(api, number))["read_receipts"] and c)
+    assert len(mine["read_receipts"]) == 1 and mine["typing"] is None
+    theirs = wait_for(lambda: (c := conversation(other, number))["typing"] and c)
+    assert theirs["read_receipts"] == []
 
 
 def test_an_account_without_a_line_cannot_act_as_a_phone(lonely: httpx.Client) -> None:

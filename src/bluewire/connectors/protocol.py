@@ -58,6 +58,9 @@ class Inbound:
     # The group chat's members as the network knows them (the sender among them; not the
     # line): a gateway that has never seen the group adopts it with these.
     participants: tuple[str, ...] = ()
+    # Set only by a simulated network acting for one account (a sandbox phone driven through
+    # that account's API on a shared line): the message may reach that account and no other.
+    route_to: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class Typing:
     number: str
     is_typing: bool
     at_ms: int
+    route_to: int | None = None  # as Inbound.route_to
 
 
 class SendFailed(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -314,13 +314,15 @@ class SandboxConnector:
         self._phone_sends(phone, line, text, ())
 
     def _phone_sends(self, phone: Phone, line: str, content: str | None,
-                     media_urls: tuple[str, ...], group_id: str | None = None) -> PhoneSent:
+                     media_urls: tuple[str, ...], group_id: str | None = None, *,
+                     route_to: int | None = None) -> PhoneSent:
         assert self._sink is not None
         sent = PhoneSent(line, content, media_urls, phone.service, _now_ms(), group_id=group_id)
         phone.sent.append(sent)
         self._sink.inbound(Inbound(line=line, number=phone.number, content=content,
                                    at_ms=sent.at_ms, service=sent.service,
-                                   media_urls=media_urls, group_id=group_id))
+                                   media_urls=media_urls, group_id=group_id,
+                                   route_to=route_to))
         return sent
 
     def _set_phone_status(self, phone: Phone, handle: str, status: Status) -> None:
@@ -376,17 +378,21 @@ class SandboxConnector:
     # The phone's side: what the sandbox API does when a test or a person acts as the phone.
 
     def phone_send(self, number: str, line: str, content: str | None,
-                   media_urls: tuple[str, ...] = (), group_id: str | None = None) -> PhoneSent:
+                   media_urls: tuple[str, ...] = (), group_id: str | None = None, *,
+                   route_to: int | None = None) -> PhoneSent:
         """The phone sends one message (text, media or both) to `line`, or to the group
-        `group_id` that `line` is in: one Inbound."""
+        `group_id` that `line` is in: one Inbound (for account `route_to` only, when set)."""
         if not content and not media_urls:
             raise PhoneActionRefused("a message needs content or media")
-        return self._phone_sends(self.phone(number), line, content, media_urls, group_id)
+        return self._phone_sends(self.phone(number), line, content, media_urls, group_id,
+                                 route_to=route_to)
 
-    def phone_read(self, number: str, line: str) -> PhoneRead:
+    def phone_read(self, number: str, line: str,
+                   only: Collection[str] | None = None) -> PhoneRead:
         """The phone opens its conversation with `line`: everything it has from the line and
-        has not read is read now. DELIVERED messages are reported READ unless the phone has
-        read receipts off or is on SMS (an SMS phone reads what it was sent, SENT)."""
+        has not read is read now (of the handles `only`, when given). DELIVERED messages are
+        reported READ unless the phone has read receipts off or is on SMS (an SMS phone reads
+        what it was sent, SENT)."""
         phone = self.phone(number)
         on_phone = {Status.DELIVERED, Status.SENT} if phone.behaviour is Behaviour.SMS \
             else {Status.DELIVERED}
@@ -395,6 +401,8 @@ class SandboxConnector:
         reported: list[str] = []
         for message in phone.received.values():
             if message.line != line or message.status not in on_phone:
+                continue
+            if only is not None and message.handle not in only:
                 continue
             delivered = message.status is Status.DELIVERED
             message.status, message.read_at_ms = Status.READ, now
@@ -405,24 +413,29 @@ class SandboxConnector:
                              number=number if message.group_id is not None else None)
         return PhoneRead(tuple(read), tuple(reported))
 
-    def phone_type(self, number: str, line: str, typing: bool) -> TypingSeen:
-        """The phone starts (or stops) typing to `line`. On SMS nobody sees it."""
+    def phone_type(self, number: str, line: str, typing: bool, *,
+                   route_to: int | None = None) -> TypingSeen:
+        """The phone starts (or stops) typing to `line` (seen by account `route_to` only, when
+        set). On SMS nobody sees it."""
         assert self._sink is not None
         phone = self.phone(number)
         state = phone.typing[line] = TypingSeen(line, typing, _now_ms())
         if phone.behaviour is not Behaviour.SMS:
-            self._sink.typing(Typing(line, number, typing, state.at_ms))
+            self._sink.typing(Typing(line, number, typing, state.at_ms, route_to=route_to))
         return state
 
-    def phone_deliver(self, number: str, line: str) -> tuple[str, ...]:
-        """A manual phone reports DELIVERED for what it has from `line` that is still SENT."""
+    def phone_deliver(self, number: str, line: str,
+                      only: Collection[str] | None = None) -> tuple[str, ...]:
+        """A manual phone reports DELIVERED for what it has from `line` that is still SENT (of
+        the handles `only`, when given)."""
         phone = self.phone(number)
         if phone.behaviour is not Behaviour.MANUAL:
             raise PhoneActionRefused(
                 f"{number} is not a manual phone (+1 NPA 555-0108): it delivers by itself")
         delivered: list[str] = []
         for message in phone.received.values():
-            if message.line == line and message.status is Status.SENT:
+            if message.line == line and message.status is Status.SENT and (
+                    only is None or message.handle in only):
                 message.status = Status.DELIVERED
                 delivered.append(message.handle)
                 self._report(message.handle, Status.DELIVERED, phone.service,

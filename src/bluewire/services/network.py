@@ -106,7 +106,9 @@ class NetworkReports:
         may use the line. A stranger's message is kept unrouted (no account), counted for the
         operator, and shown to no one. Returns the parts."""
         group = self._inbound_group(tx, inbound, handle)
-        candidates = self._lines.accounts_of(inbound.line)
+        candidates = _only(self._lines.accounts_of(inbound.line), inbound.route_to)
+        if group is not None and group.account_id not in candidates:
+            group = None
         account_id = group.account_id if group is not None else \
             self._contacts.route(tx, inbound.line, inbound.number, candidates)
         opt_change: bool | None = None
@@ -175,13 +177,20 @@ class NetworkReports:
                 and self._receipts.auto_enabled(tx, account_id))
 
     def record_typing(self, tx: Tx, typing: Typing) -> None:
-        candidates = self._lines.accounts_of(typing.line)
+        candidates = _only(self._lines.accounts_of(typing.line), typing.route_to)
         account_id = self._contacts.route(tx, typing.line, typing.number, candidates)
         if account_id is not None:
             self._outbox.emit(tx, account_id, "typing.changed", typing.at_ms, {
                 "number": typing.number, "sendblue_number": typing.line,
                 "is_typing": typing.is_typing, "updated_at": iso(typing.at_ms),
             }, line=typing.line)
+
+
+def _only(candidates: list[int], route_to: int | None) -> list[int]:
+    """The accounts a report may reach: the line's, or only `route_to` of them when set."""
+    if route_to is None:
+        return candidates
+    return [route_to] if route_to in candidates else []
 
 
 def _parts(inbound: Inbound) -> list[tuple[str | None, str | None]]:

@@ -58,6 +58,11 @@ class ReadReceipts:
                            f"its connector ({line.connector}) does not support them"
                            f"{self._registry.capability_note(line_number)}", error_code=4000,
                            error_key="CAPABILITY_MISSING")
+        if not await self._has_conversation(account.id, line_number, number):
+            # Nothing to mark read; on a shared line it would be another account's chat.
+            raise exact_error(404, {"status": "ERROR", "message": (
+                f"No conversation with {number} on {line_number}: mark-read answers messages "
+                "this account exchanged with the number on that line")})
         service = await self._conversation_service(account.id, line_number, number)
         if service is None:
             service = await connector.evaluate_service(line_number, number)
@@ -68,6 +73,15 @@ class ReadReceipts:
         await self._writer.submit(
             lambda tx: self.record(tx, account.id, line_number, number, MANUAL, None))
         return {"status": "OK", "message": "Mark read request sent", "number": number}
+
+    async def _has_conversation(self, account_id: int, line: str, number: str) -> bool:
+        def found(conn):  # type: ignore[no-untyped-def]
+            return conn.execute(
+                select(messages.c.id)
+                .where(messages.c.account_id == account_id, messages.c.line == line,
+                       messages.c.number == number).limit(1)).first() is not None
+
+        return bool(await self._database.read_async(found))
 
     async def _conversation_service(self, account_id: int, line: str,
                                     number: str) -> Service | None:

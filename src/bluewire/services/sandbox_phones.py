@@ -40,7 +40,7 @@ from ..domain.wire.sandbox import (
 from ..media.service import MediaService
 from ..store.accounts import Account, Line
 from ..store.database import Database
-from ..store.schema import messages
+from ..store.schema import chat_groups, messages, read_receipts
 from .lines import LineDirectory
 
 assert set(BehaviourName.__args__) == {b.value for b in Behaviour}  # type: ignore[attr-defined]
@@ -76,11 +76,12 @@ class SandboxPhones:
         if attachment is not None and self._media is not None:
             stored = await self._media.put(account.id, *attachment, expires=True)
             media_urls = (*media_urls, self._media.download_url(stored))
-        group_id = request.group_id
-        if group_id is not None and not group_id.strip():
-            raise validation_error("`group_id` must be the id of a group the phone is in")
+        group_id = request.group_id.strip() if request.group_id is not None else None
+        if group_id is not None and not await self._own_group(account, group_id):
+            raise validation_error("`group_id` must be the id of a group of this account that "
+                                   "the phone is in")
         sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
-                                        group_id=group_id.strip() if group_id else None)
+                                        group_id=group_id, route_to=account.id)
         await self._drain()
         handles = await self._database.read_async(lambda conn: _inbound_handles(
             conn, account.id, number, line.number, sent.at_ms))
@@ -91,9 +92,10 @@ class SandboxPhones:
                    request: PhoneAction) -> dict[str, Any]:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
-        outcome = self._sandbox.phone_read(number, line.number)
+        outcome = self._sandbox.phone_read(number, line.number,
+                                           only=await self._held(account, number, line))
         await self._drain()
-        own = await self._own_handles(account, outcome.read)
+        own = list(outcome.read)
         told = set(outcome.reported)
         reported = [handle for handle in own if handle in told]
         return {"status": "OK", "number": number, "line": line.number, "read": len(own),
@@ -104,7 +106,8 @@ class SandboxPhones:
                      request: PhoneTypes) -> dict[str, Any]:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
-        state = self._sandbox.phone_type(number, line.number, request.typing)
+        state = self._sandbox.phone_type(number, line.number, request.typing,
+                                         route_to=account.id)
         await self._drain()
         return {"status": "OK", "number": number, **_typing_json(state),
                 "reported": behaviour_of(number) is not Behaviour.SMS}
@@ -114,11 +117,12 @@ class SandboxPhones:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
         try:
-            delivered = self._sandbox.phone_deliver(number, line.number)
+            delivered = self._sandbox.phone_deliver(
+                number, line.number, only=await self._held(account, number, line))
         except PhoneActionRefused as exc:
             raise validation_error(f"`number` {exc}") from None
         await self._drain()
-        own = await self._own_handles(account, delivered)
+        own = list(delivered)
         return {"status": "OK", "number": number, "line": line.number, "delivered": len(own),
                 "message_handles": own}
 
@@ -147,12 +151,22 @@ class SandboxPhones:
         for message in sent:
             if (message.line, message.at_ms) in recorded:
                 conversation(message.line)["sent"].append(_sent_json(message))
+        shared = {line for line in usable if len(self._lines.accounts_of(line)) > 1}
+        # On a shared line the phone cannot tell whose receipts and typing it saw: the store
+        # says which receipts were this account's, and the line's typing is shown only to the
+        # account that wrote to the phone last (the one the conversation is with).
+        own_receipts, talking = await self._database.read_async(lambda conn: (
+            _receipt_times(conn, account.id, number, shared),
+            _last_writer_lines(conn, account.id, number, shared)))
         for receipt in seen.receipts:
-            if receipt.line in usable:
+            if receipt.line in usable and receipt.line not in shared:
                 conversation(receipt.line)["read_receipts"].append(
                     {"line": receipt.line, "received_at": iso(receipt.at_ms)})
+        for line, at_ms in own_receipts:
+            conversation(line)["read_receipts"].append(
+                {"line": line, "received_at": iso(at_ms)})
         for state in seen.typing_seen:
-            if state.line in usable:
+            if state.line in usable and (state.line not in shared or state.line in talking):
                 conversation(state.line)["typing"] = _typing_json(state)
         for state in seen.typing:
             if state.line in usable:
@@ -218,6 +232,17 @@ class SandboxPhones:
                                    "connector; only sandbox lines have simulated phones")
         return line
 
+    async def _held(self, account: Account, number: str, line: Line) -> set[str]:
+        """The messages of `account` the phone holds from `line`: those it may act on."""
+        seen = self._sandbox.view(number)
+        held = [m.handle for m in seen.received if m.line == line.number]
+        return set(await self._own_handles(account, held))
+
+    async def _own_group(self, account: Account, group_id: str) -> bool:
+        found = await self._database.read_async(lambda conn: conn.execute(
+            select(chat_groups.c.account_id).where(chat_groups.c.group_id == group_id)).scalar())
+        return found == account.id
+
     async def _own_handles(self, account: Account, handles: Sequence[str]) -> list[str]:
         """`handles` that are messages of `account`, in their order."""
         if not handles:
@@ -262,6 +287,33 @@ def _account_handles(conn: Connection, account_id: int, handles: Sequence[str]) 
             select(messages.c.handle)
             .where(messages.c.handle.in_(chunk), messages.c.account_id == account_id)
         ).scalars())
+    return found
+
+
+def _receipt_times(conn: Connection, account_id: int, number: str,
+                   lines: set[str]) -> list[tuple[str, int]]:
+    """(line, time) of the read receipts `account_id` sent `number` on `lines`."""
+    if not lines:
+        return []
+    return [(line, at) for line, at in conn.execute(
+        select(read_receipts.c.line, read_receipts.c.sent_at)
+        .where(read_receipts.c.account_id == account_id, read_receipts.c.number == number,
+               read_receipts.c.line.in_(lines))
+        .order_by(read_receipts.c.id))]
+
+
+def _last_writer_lines(conn: Connection, account_id: int, number: str,
+                       lines: set[str]) -> set[str]:
+    """Of `lines`, those on which `account_id` wrote to `number` last of all accounts."""
+    found = set()
+    for line in lines:
+        last = conn.execute(
+            select(messages.c.account_id)
+            .where(messages.c.number == number, messages.c.line == line,
+                   messages.c.is_outbound.is_(True))
+            .order_by(messages.c.id.desc()).limit(1)).scalar()
+        if last == account_id:
+            found.add(line)
     return found
 
 
