@@ -89,7 +89,8 @@ class Endpoint:
                 raise _invalid("The form body is not UTF-8 text") from None
             return convert(_form_values(text, self.body), self.body, "body")
         if _ESCAPED_NUL.search(raw):
-            raise _invalid(f"Text in the body {_NUL_TEXT}")
+            where = _nul_path(raw)
+            raise _invalid(f"`{where}` {_NUL_TEXT}" if where else f"Text in the body {_NUL_TEXT}")
         if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nesting(raw) > MAX_JSON_DEPTH:
             raise _invalid(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep")
         try:
@@ -139,6 +140,27 @@ def _form_values(text: str, kind: type) -> dict[str, Any]:
 
 def _is_list(annotation: Any) -> bool:
     return get_origin(annotation) is list or any(_is_list(a) for a in get_args(annotation))
+
+
+def _nul_path(raw: bytes) -> str | None:
+    """The field of a JSON body whose text holds the first NUL character (`webhooks[0].url`),
+    if the body is JSON and the NUL is in a value."""
+    try:
+        document = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deep to name
+        return None
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path or None
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), item)
+                         for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item)
+                         for index, item in reversed(list(enumerate(value))))
+    return None
 
 
 def _invalid(message: str) -> ApiError:
