@@ -59,7 +59,7 @@ class Rig:
     async def add_delivery(self, event_id: str) -> None:
         def op(tx):  # type: ignore[no-untyped-def]
             store.add_delivery(tx, account_id=1, event_id=event_id, event_type="message.updated",
-                               endpoint_id=None, url=self.url, secret=None,
+                               endpoint_id=None, url=self.url, signer=None,
                                message_handle=None, payload='{"status": "SENT"}',
                                now=self.clock.now_ms())
         await self.writer.submit(op)

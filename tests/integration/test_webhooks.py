@@ -183,7 +183,7 @@ def test_post_objects_with_a_type_and_get_shapes_them(client: httpx.Client) -> N
         "type": "outbound",
         "globalSecret": "the-global-secret",
         "webhooks": [
-            {"url": "https://hooks.example/a", "secret": "sa",
+            {"url": "https://hooks.example/a", "secret": "secret-of-a-0001",
              "sendblue_numbers": [SANDBOX_LINE]},
             {"url": "https://hooks.example/b", "secret": "sb"},
             {"url": "https://hooks.example/c", "sendblue_numbers": ["+14155550198"]},
@@ -194,11 +194,12 @@ def test_post_objects_with_a_type_and_get_shapes_them(client: httpx.Client) -> N
     assert response.status_code == 200, response.text
     client.post(WEBHOOKS, json={"webhooks": ["https://hooks.example/r"]})
     webhooks = client.get(WEBHOOKS).json()["webhooks"]
+    # A secret is never shown once set: its hint (the last four characters of a long one).
     assert webhooks == {
         "outbound": [
-            {"url": "https://hooks.example/a", "secret": "sa",
+            {"url": "https://hooks.example/a", "secret_hint": "…0001",
              "sendblue_numbers": [SANDBOX_LINE]},
-            {"url": "https://hooks.example/b", "secret": "sb"},
+            {"url": "https://hooks.example/b", "secret_hint": "…"},
             {"url": "https://hooks.example/c", "sendblue_numbers": ["+14155550198"]},
             "https://hooks.example/d",
             "https://hooks.example/e",
@@ -221,7 +222,7 @@ def test_put_replaces_everything_and_an_empty_object_clears(client: httpx.Client
         "typing_indicator": ["https://hooks.example/typing"],
         "globalSecret": "g",
     })
-    expected = {"receive": [{"url": "https://hooks.example/new", "secret": "s"}],
+    expected = {"receive": [{"url": "https://hooks.example/new", "secret_hint": "…"}],
                 "typing_indicator": ["https://hooks.example/typing"]}
     assert shaped == expected
     assert client.get(WEBHOOKS).json()["webhooks"] == expected
@@ -232,19 +233,24 @@ def test_put_replaces_everything_and_an_empty_object_clears(client: httpx.Client
 def test_post_keeps_the_global_secret_unless_it_names_one_and_put_always_sets_it(
         client: httpx.Client, hooks_server: ServerProcess) -> None:
     def global_secret() -> str | None:
-        return Store(hooks_server).value(
+        """The global secret's hint, and the stored value is sealed (never the secret)."""
+        stored = Store(hooks_server).value(
             "SELECT a.webhook_secret FROM accounts a JOIN api_keys k ON k.account_id = a.id "
             "WHERE k.key_id = ?", KEY_ID)
+        shown: str | None = client.get(WEBHOOKS).json().get("global_secret_hint")
+        assert (stored is None) == (shown is None)
+        assert stored is None or stored.startswith("enc:v1:")
+        return shown
 
-    configure(client, {"globalSecret": "g1"})
-    assert global_secret() == "g1"
+    configure(client, {"globalSecret": "global-secret-1111"})
+    assert global_secret() == "…1111"
     client.post(WEBHOOKS, json={"webhooks": ["https://hooks.example/kept"]})
-    assert global_secret() == "g1"  # left out: unchanged
-    client.post(WEBHOOKS, json={"webhooks": [], "globalSecret": "g2"})
-    assert global_secret() == "g2"
+    assert global_secret() == "…1111"  # left out: unchanged
+    client.post(WEBHOOKS, json={"webhooks": [], "globalSecret": "global-secret-2222"})
+    assert global_secret() == "…2222"
     client.post(WEBHOOKS, json={"webhooks": [], "globalSecret": None})
     assert global_secret() is None
-    configure(client, {"globalSecret": "g3"})
+    configure(client, {"globalSecret": "global-secret-3333"})
     configure(client, {"receive": ["https://hooks.example/kept"]})
     assert global_secret() is None  # a replacement without one has none
 

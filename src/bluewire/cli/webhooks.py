@@ -39,7 +39,7 @@ def webhooks_commands(app: typer.Typer) -> None:
             for entry in entries:
                 entry = {"url": entry} if isinstance(entry, str) else entry
                 rows.append({"type": type_, "url": entry.get("url"),
-                             "signed": bool(entry.get("secret")),
+                             "signed": bool(entry.get("secret_hint") or entry.get("secret")),
                              "lines": entry.get("sendblue_numbers") or None})
         if as_json:
             print_json(rows)

@@ -78,10 +78,11 @@ class WebhookSender:
             self._session = None
 
     async def post(self, url: str, body: bytes, *, webhook_id: str, secret: str | None,
-                   timestamp: int) -> Reply:
+                   timestamp: int, send_secret: bool = True) -> Reply:
         assert self._session is not None, "the sender is not started"
         headers: dict[str, Any] = {"content-type": "application/json",
-                                   **signature_headers(secret, webhook_id, timestamp, body)}
+                                   **signature_headers(secret, webhook_id, timestamp, body,
+                                                       send_secret=send_secret)}
         started = time.perf_counter()
 
         def reply(status: int | None = None, error: str | None = None,

@@ -1,5 +1,9 @@
 """Claims due deliveries with a lease, POSTs them, and records every attempt.
 
+Each attempt is signed with the secret its delivery's signer has when the delivery is claimed
+(read with the claim, in one query per batch; opened through the box's cache), so a rotated
+secret signs the next attempt.
+
 Deliveries for the same message and URL are first attempted one after another in event order:
 claims come in id order, and a delivery claimed while an earlier one for the same message and
 URL is still being attempted in this process waits for it (and goes out the moment it is
@@ -22,7 +26,18 @@ from urllib.parse import urlsplit
 from ..domain.webhooks import RETRY_SCHEDULE_S, next_attempt_at, parse_retry_after
 from ..store import deliveries as store
 from ..store import webhooks as webhook_store
-from ..store.deliveries import CANCELLED, DELIVERED, FAILED, PENDING, AttemptResult, DeliveryJob
+from ..store.deliveries import (
+    BY_ACCOUNT,
+    BY_ENDPOINT,
+    CANCELLED,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    AttemptResult,
+    DeliveryJob,
+)
+from ..store.secret_box import SecretBox, SecretKeyError
+from ..store.webhooks import Signing
 from ..store.writer import Tx, Writer
 from ..sweeping import SweepingWorker
 from .clock import Clock
@@ -31,14 +46,19 @@ from .sender import Reply, WebhookSender
 log = logging.getLogger(__name__)
 
 GONE = 410
+UNSIGNED = Signing(None, True)
+
+Claimed = tuple[DeliveryJob, Signing]
 
 
 class DeliveryWorker(SweepingWorker):
     def __init__(self, writer: Writer, sender: WebhookSender, clock: Clock, *,
                  lease_ms: int = 60_000, batch: int = 256, concurrency: int = 128,
                  sweep_ms: int = 500, schedule: Sequence[float] = RETRY_SCHEDULE_S,
-                 on_gone: Callable[[], None] | None = None) -> None:
+                 on_gone: Callable[[], None] | None = None,
+                 secret_box: SecretBox | None = None) -> None:
         super().__init__(sweep_ms)
+        self._box = secret_box  # None: secrets are stored in clear (tests of the loop alone)
         self._writer = writer
         self._sender = sender
         self._clock = clock
@@ -77,24 +97,35 @@ class DeliveryWorker(SweepingWorker):
                     self._chains[key] = task
                     task.add_done_callback(partial(self._end_chain, key))
 
-    def _claim(self, tx: Tx, limit: int) -> list[DeliveryJob]:
+    def _claim(self, tx: Tx, limit: int) -> list[Claimed]:
+        """Due jobs, each with the secret (as stored) that signs this attempt."""
         now = self._clock.now_ms()
-        return store.claim_due(tx, now, now + self._lease_ms, limit)
+        jobs = store.claim_due(tx, now, now + self._lease_ms, limit)
+        endpoint_ids = {job.endpoint_id for job in jobs
+                        if job.signer == BY_ENDPOINT and job.endpoint_id is not None}
+        account_ids = {job.account_id for job in jobs if job.signer is not None}
+        endpoints, owners = webhook_store.signing_of(tx, endpoint_ids, account_ids)
+        return [(job, _signing(job, endpoints, owners)) for job in jobs]
 
     def _end_chain(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
         if self._chains.get(key) is task:
             del self._chains[key]
 
-    async def _deliver_in_order(self, group: list[DeliveryJob],
+    async def _deliver_in_order(self, group: list[Claimed],
                                 after: asyncio.Task[None] | None = None) -> None:
         if after is not None:
             await asyncio.wait([after])
-        for job in group:
+        for job, signing in group:
             if job.endpoint_id in self._gone:
                 return  # cancelled by the transaction that recorded the 410
+            try:
+                secret = self._open(signing.secret)
+            except SecretKeyError as exc:  # never sent unsigned: retried, as a failure
+                self._record(job, Reply(0.0, None, str(exc), None, None))
+                continue
             reply = await self._sender.post(
-                job.url, job.payload.encode(), webhook_id=job.event_id, secret=job.secret,
-                timestamp=self._clock.now_ms() // 1000)
+                job.url, job.payload.encode(), webhook_id=job.event_id, secret=secret,
+                timestamp=self._clock.now_ms() // 1000, send_secret=signing.send_secret_header)
             self._record(job, reply)
             if reply.status_code == GONE and job.endpoint_id is not None:
                 # The endpoint is being disabled: what is still pending for it is cancelled
@@ -164,6 +195,29 @@ class DeliveryWorker(SweepingWorker):
         while self._recorder is not None and not self._recorder.done():
             await asyncio.shield(self._recorder)
 
+    def _open(self, stored: str | None) -> str | None:
+        """The secret a stored value holds (opened values are cached by the box)."""
+        if stored is None or self._box is None:
+            return stored
+        return self._box.open(stored)
+
+
+def _signing(job: DeliveryJob, endpoints: dict[int, Signing],
+             owners: dict[int, Signing]) -> Signing:
+    """What signs this attempt: the endpoint's own secret, else the account's global one (a
+    delivery whose endpoint was removed since goes unsigned); `sb-signing-secret` only if
+    both the account and the endpoint allow it."""
+    owner = owners.get(job.account_id, UNSIGNED)
+    if job.signer == BY_ACCOUNT:
+        return owner
+    if job.signer != BY_ENDPOINT or job.endpoint_id is None:
+        return UNSIGNED
+    endpoint = endpoints.get(job.endpoint_id)
+    if endpoint is None:
+        return UNSIGNED
+    return Signing(endpoint.secret or owner.secret,
+                   endpoint.send_secret_header and owner.send_secret_header)
+
 
 def _shown(url: str) -> str:
     """A URL as logged: without credentials or query, either of which may carry a secret."""
@@ -172,16 +226,17 @@ def _shown(url: str) -> str:
 
 
 def _by_message_and_url(
-    jobs: list[DeliveryJob],
-) -> list[tuple[tuple[str, str] | None, list[DeliveryJob]]]:
+    jobs: list[Claimed],
+) -> list[tuple[tuple[str, str] | None, list[Claimed]]]:
     """Jobs grouped by message and URL, each group in id (event) order; others alone."""
-    groups: dict[tuple[str, str], list[DeliveryJob]] = defaultdict(list)
-    alone: list[tuple[tuple[str, str] | None, list[DeliveryJob]]] = []
-    for job in jobs:  # jobs come in id order, which is event order
+    groups: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
+    alone: list[tuple[tuple[str, str] | None, list[Claimed]]] = []
+    for claimed in jobs:  # jobs come in id order, which is event order
+        job = claimed[0]
         if job.message_handle is None:
-            alone.append((None, [job]))
+            alone.append((None, [claimed]))
         else:
-            groups[(job.message_handle, job.url)].append(job)
+            groups[(job.message_handle, job.url)].append(claimed)
     return [*groups.items(), *alone]
 
 

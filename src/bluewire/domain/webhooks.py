@@ -1,10 +1,12 @@
 """Webhooks: endpoint types, which events each type hears, the retry schedule, and signing.
 
 Signing follows two schemes at once (DESIGN §8). Sendblue's: the secret itself in the
-`sb-signing-secret` header. Standard Webhooks': `webhook-id` (the event's id, the same on every
-retry), `webhook-timestamp` (seconds) and `webhook-signature` = `v1,` + base64 of the
-HMAC-SHA256 of `id.timestamp.body`. The HMAC key is the secret's bytes; for a secret written
-`whsec_<base64>` (the Standard Webhooks form) it is the decoded base64, as the spec says.
+`sb-signing-secret` header (on by default; an account or an endpoint can turn it off, since it
+hands the secret to the receiver and to anything on the path of an `http://` URL). Standard
+Webhooks': `webhook-id` (the event's id, the same on every retry), `webhook-timestamp`
+(seconds) and `webhook-signature` = `v1,` + base64 of the HMAC-SHA256 of `id.timestamp.body`.
+The HMAC key is the secret's bytes; for a secret written `whsec_<base64>` (the Standard
+Webhooks form) it is the decoded base64, as the spec says.
 """
 
 from __future__ import annotations
@@ -83,12 +85,14 @@ def signing_key(secret: str) -> bytes:
 
 
 def signature_headers(secret: str | None, webhook_id: str, timestamp: int,
-                      body: bytes) -> dict[str, str]:
-    """The headers of one attempt. Without a secret, only the id and timestamp."""
+                      body: bytes, *, send_secret: bool = True) -> dict[str, str]:
+    """The headers of one attempt. Without a secret, only the id and timestamp; the secret
+    itself in `sb-signing-secret` unless `send_secret` is off."""
     headers = {"webhook-id": webhook_id, "webhook-timestamp": str(timestamp)}
     if secret:
         signed = f"{webhook_id}.{timestamp}.".encode() + body
         digest = hmac.digest(signing_key(secret), signed, hashlib.sha256)
         headers["webhook-signature"] = "v1," + base64.b64encode(digest).decode()
-        headers["sb-signing-secret"] = secret
+        if send_secret:
+            headers["sb-signing-secret"] = secret
     return headers

@@ -145,14 +145,14 @@ class DeliveryLog:
 
 
 def delivery_view(row: Any, attempts: list[Any]) -> dict[str, Any]:
-    """A delivery as the API shows it: everything but its secret (and its payload)."""
+    """A delivery as the API shows it (without its payload; it holds no secret)."""
     return {
         "id": row.id,
         "event_id": row.event_id,
         "event_type": row.event_type,
         "endpoint_id": row.endpoint_id,
         "url": row.url,
-        "signed": row.secret is not None,
+        "signed": row.signer is not None,
         "message_handle": row.message_handle,
         "state": row.state,
         "attempts": row.attempts,
@@ -210,7 +210,8 @@ def _replay_row(account_id: int, event: ReplayEvent, targets: list[Endpoint],
                 continue
         return {"account_id": account_id, "event_id": event.public_id,
                 "event_type": event.type, "endpoint_id": endpoint.id, "url": endpoint.url,
-                "secret": endpoint.secret or global_secret,
+                "signer": (store.BY_ENDPOINT if endpoint.secret is not None
+                           or global_secret is not None else None),
                 "message_handle": event.message_handle, "payload": event.data}
     return None
 

@@ -26,14 +26,15 @@ _REFRESH_SECONDS = 2.0
 
 
 class AccountHooks:
-    """An account's email, plan, global webhook secret and endpoints, as the outbox needs them."""
+    """An account's email, plan, endpoints and whether it has a global webhook secret, as the
+    outbox needs them (a delivery names whose secret signs it, never the secret itself)."""
 
-    __slots__ = ("account", "by_type", "global_secret", "loaded_at")
+    __slots__ = ("account", "by_type", "has_global_secret", "loaded_at")
 
     def __init__(self, account: Account, global_secret: str | None,
                  endpoints: list[Endpoint]) -> None:
         self.account = account
-        self.global_secret = global_secret
+        self.has_global_secret = global_secret is not None
         self.by_type: dict[str, list[Endpoint]] = {}
         for endpoint in endpoints:
             if endpoint.disabled_reason is None:
@@ -87,18 +88,21 @@ class Outbox:
         hooks = self.directory.hooks(tx, account_id)
         targets: dict[str, tuple[int | None, str | None]] = {}
         if status_callback:
-            targets[status_callback] = (None, hooks.global_secret)
+            targets[status_callback] = (
+                None, delivery_store.BY_ACCOUNT if hooks.has_global_secret else None)
         endpoint_type = TYPE_FOR_EVENT.get(type_)
         for endpoint in hooks.by_type.get(endpoint_type, ()) if endpoint_type else ():
             if endpoint.hears_line(line) and endpoint.url not in targets:
-                targets[endpoint.url] = (endpoint.id, endpoint.secret or hooks.global_secret)
+                signed = endpoint.secret is not None or hooks.has_global_secret
+                targets[endpoint.url] = (endpoint.id,
+                                         delivery_store.BY_ENDPOINT if signed else None)
         if not targets:
             return event_id
         now = now_ms()
-        for url, (endpoint_id, secret) in targets.items():
+        for url, (endpoint_id, signer) in targets.items():
             delivery_store.add_delivery(
                 tx, account_id=account_id, event_id=event_id, event_type=type_,
-                endpoint_id=endpoint_id, url=url, secret=secret,
+                endpoint_id=endpoint_id, url=url, signer=signer,
                 message_handle=message_handle, payload=body, now=now)
         tx.notify(DELIVERIES)
         return event_id

@@ -1,7 +1,11 @@
-"""`/api/account/webhooks`: an account's webhook endpoints, as Sendblue's docs shape them."""
+"""`/api/account/webhooks`: an account's webhook endpoints, as Sendblue's docs shape them.
+
+Secrets are write-only: they are sealed before they are stored (store/secret_box.py), and an
+answer shows only a hint (`…` and the last four characters) that one is set."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from msgspec import UNSET
@@ -20,6 +24,7 @@ from ..domain.wire.webhooks import (
 from ..store import webhooks as store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
+from ..store.secret_box import SecretBox, hint
 from ..store.webhooks import Endpoint, NewEndpoint
 from ..store.writer import Tx, Writer
 from .outbox import WebhookDirectory
@@ -28,16 +33,22 @@ from .webhook_targets import WebhookTargets
 
 class WebhookConfig:
     def __init__(self, database: Database, writer: Writer, directory: WebhookDirectory,
-                 targets: WebhookTargets) -> None:
+                 targets: WebhookTargets, box: SecretBox) -> None:
         self._database = database
         self._writer = writer
         self._directory = directory
         self._targets = targets
+        self._box = box
 
     async def get(self, account: Account) -> dict[str, Any]:
-        endpoints = await self._database.read_async(
-            lambda conn: store.endpoints_of(conn, account.id))
-        return {"status": "OK", "webhooks": _shape(endpoints)}
+        endpoints, signing = await self._database.read_async(
+            lambda conn: (store.endpoints_of(conn, account.id),
+                          store.account_signing_of(conn, account.id)))
+        answer: dict[str, Any] = {"status": "OK", "webhooks": self._shape(endpoints)}
+        if signing.secret is not None:
+            answer["global_secret_hint"] = hint(self._box.open(signing.secret))
+        answer["send_secret_header"] = signing.send_secret_header
+        return answer
 
     async def endpoints(self, account: Account) -> list[Endpoint]:
         """The account's endpoints with their ids, in the order `get` shapes them."""
@@ -52,14 +63,19 @@ class WebhookConfig:
 
     async def append(self, account: Account, body: AddWebhooks) -> dict[str, Any]:
         type_ = body.type
-        new = _entries(body.webhooks, type_, "webhooks")
+        new = self._entries(body.webhooks, type_, "webhooks")
         secret = body.globalSecret
+        if secret is not UNSET:  # null or "" removes it
+            secret = self._seal(secret or None, "globalSecret")
+        header = body.send_secret_header
         await self._targets.check_all(_url_fields(new, body.webhooks, "webhooks"))
 
         def op(tx: Tx) -> None:
             store.add_endpoints(tx, account.id, new, now_ms())
-            if secret is not UNSET:  # null or "" removes it
-                store.set_global_secret(tx, account.id, secret or None)
+            if secret is not UNSET:
+                store.set_global_secret(tx, account.id, secret)
+            if header is not UNSET:
+                store.set_send_secret_header(tx, account.id, header)
 
         await self._write(account, op)
         return {"status": "OK", "message": f"Added {len(new)} {type_} webhook(s)",
@@ -73,16 +89,19 @@ class WebhookConfig:
             entries = getattr(config, type_)
             if entries is UNSET:
                 continue
-            added = _entries(entries, type_, f"webhooks.{type_}")
+            added = self._entries(entries, type_, f"webhooks.{type_}")
             new.extend(added)
             fields.extend(_url_fields(added, entries, f"webhooks.{type_}"))
-        secret = config.globalSecret or None
+        secret = self._seal(config.globalSecret or None, "webhooks.globalSecret")
+        header = config.send_secret_header
         await self._targets.check_all(fields)
 
         def op(tx: Tx) -> None:
             store.remove_all_endpoints(tx, account.id)
             store.add_endpoints(tx, account.id, new, now_ms())
             store.set_global_secret(tx, account.id, secret)
+            if header is not UNSET:  # left out: unchanged
+                store.set_send_secret_header(tx, account.id, header)
 
         await self._write(account, op)
         return {"status": "OK", "message": "Webhooks replaced", **(await self.get(account))}
@@ -99,9 +118,43 @@ class WebhookConfig:
         finally:
             self._directory.forget(account.id)
 
+    def _seal(self, secret: str | None, where: str) -> str | None:
+        """A secret as stored: checked, then sealed."""
+        if secret is None:
+            return None
+        if _has_control(secret):
+            raise validation_error(f"`{where}` must not contain control characters")
+        return self._box.seal(secret)
 
-def _entries(entries: list[Entry], type_: str, where: str) -> list[NewEndpoint]:
-    return [_entry(entry, type_, f"{where}[{index}]") for index, entry in enumerate(entries)]
+    def _entries(self, entries: list[Entry], type_: str, where: str) -> list[NewEndpoint]:
+        return [self._entry(entry, type_, f"{where}[{index}]")
+                for index, entry in enumerate(entries)]
+
+    def _entry(self, entry: Entry, type_: str, where: str) -> NewEndpoint:
+        new = _entry(entry, type_, where)
+        if new.secret is None:
+            return new
+        return NewEndpoint(new.type, new.url, self._seal(new.secret, f"{where}.secret"),
+                           new.lines, new.send_secret_header)
+
+    def _shape(self, endpoints: list[Endpoint]) -> dict[str, list[Any]]:
+        """Plain URL strings where an endpoint has nothing more, objects otherwise; no empty
+        keys (the Sendblue CLI iterates every key as a list). Never a secret: its hint."""
+        shaped: dict[str, list[Any]] = {}
+        for endpoint in endpoints:
+            if (endpoint.secret is None and endpoint.lines is None
+                    and endpoint.send_secret_header):
+                entry: Any = endpoint.url
+            else:
+                entry = {"url": endpoint.url}
+                if endpoint.secret is not None:
+                    entry["secret_hint"] = hint(self._box.open(endpoint.secret))
+                if endpoint.lines is not None:
+                    entry["sendblue_numbers"] = list(endpoint.lines)
+                if not endpoint.send_secret_header:
+                    entry["send_secret_header"] = False
+            shaped.setdefault(endpoint.type, []).append(entry)
+        return shaped
 
 
 def _entry(entry: Entry, type_: str, where: str) -> NewEndpoint:
@@ -120,7 +173,8 @@ def _entry(entry: Entry, type_: str, where: str) -> NewEndpoint:
                 raise validation_error(f"`{where}.sendblue_numbers[{index}]` is not an E.164 "
                                        "phone number")
         lines = tuple(parsed) or None
-    return NewEndpoint(type_, url, entry.secret or None, lines)
+    return NewEndpoint(type_, url, entry.secret or None, lines,
+                       entry.send_secret_header is not False)
 
 
 def _url_fields(new: list[NewEndpoint], entries: list[Entry],
@@ -133,23 +187,14 @@ def _url_fields(new: list[NewEndpoint], entries: list[Entry],
 
 def _url(value: object, where: str) -> str:
     try:
-        return check_http_url(value, where)
+        url = check_http_url(value, where)
     except Exception as exc:
         raise validation_error(f"{exc} (got {value!r})") from None
+    if _has_control(url):  # a NUL or a line break would reach logs, headers, receivers
+        raise validation_error(f"`{where}` must not contain control characters "
+                               f"(got {value!r})")
+    return url
 
 
-def _shape(endpoints: list[Endpoint]) -> dict[str, list[Any]]:
-    """Plain URL strings where an endpoint has nothing more, objects otherwise; no empty keys
-    (the Sendblue CLI iterates every key as a list)."""
-    shaped: dict[str, list[Any]] = {}
-    for endpoint in endpoints:
-        if endpoint.secret is None and endpoint.lines is None:
-            entry: Any = endpoint.url
-        else:
-            entry = {"url": endpoint.url}
-            if endpoint.secret is not None:
-                entry["secret"] = endpoint.secret
-            if endpoint.lines is not None:
-                entry["sendblue_numbers"] = list(endpoint.lines)
-        shaped.setdefault(endpoint.type, []).append(entry)
-    return shaped
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)

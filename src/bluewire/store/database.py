@@ -121,10 +121,12 @@ class Database:
         """The URL as libpq takes it (for connections made outside the engine: LISTEN)."""
         return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def migrate(self, secret_box: object | None = None) -> None:
+        """Bring the schema to the newest migration (idempotent). `secret_box` (a
+        store.secret_box.SecretBox) lets a migration seal secrets stored in clear."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["secret_box"] = secret_box
         with self.engine.connect() as connection:
             if self.is_sqlite:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")

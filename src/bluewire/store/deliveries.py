@@ -12,6 +12,9 @@ from .writer import Tx
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
+# Whose secret signs a delivery's attempts (`signer`; NULL: unsigned): the endpoint's own or
+# else the account's global one; or the global one (a status_callback).
+BY_ENDPOINT, BY_ACCOUNT = "endpoint", "account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +27,7 @@ class DeliveryJob:
     event_type: str
     endpoint_id: int | None
     url: str
-    secret: str | None
+    signer: str | None
     message_handle: str | None
     payload: str
     attempts: int
@@ -43,17 +46,17 @@ class AttemptResult:
 
 
 def add_delivery(tx: Tx, *, account_id: int, event_id: str, event_type: str,
-                 endpoint_id: int | None, url: str, secret: str | None,
+                 endpoint_id: int | None, url: str, signer: str | None,
                  message_handle: str | None, payload: str, now: int) -> None:
     tx.insert(deliveries, {
         "account_id": account_id, "event_id": event_id, "event_type": event_type,
-        "endpoint_id": endpoint_id, "url": url, "secret": secret,
+        "endpoint_id": endpoint_id, "url": url, "signer": signer,
         "message_handle": message_handle, "payload": payload, "state": PENDING,
         "attempts": 0, "next_attempt_at": now, "created_at": now,
     })
 
 
-_JOB_COLUMNS = ("id, account_id, event_id, event_type, endpoint_id, url, secret, "
+_JOB_COLUMNS = ("id, account_id, event_id, event_type, endpoint_id, url, signer, "
                 "message_handle, payload, attempts")
 # Deliveries of one message to one URL are first attempted in event order. Within a process the
 # worker sees to that (claims come in id order). With several processes (PostgreSQL), a
@@ -126,10 +129,11 @@ def cancel_pending(tx: Tx, endpoint_ids: list[int], reason: str) -> None:
 
 
 def detach_endpoints(tx: Tx, endpoint_ids: list[int]) -> None:
-    """Before endpoints are deleted: stop what is pending for them, keep the history."""
+    """Before endpoints are deleted: stop what is pending for them, keep the history (whose
+    resend goes unsigned: the endpoint's secret is gone with it)."""
     cancel_pending(tx, endpoint_ids, "endpoint removed")
     tx.execute(update(deliveries).where(deliveries.c.endpoint_id.in_(endpoint_ids))
-               .values(endpoint_id=None))
+               .values(endpoint_id=None, signer=None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +201,7 @@ def copy_delivery(tx: Tx, source: Any, now: int) -> int:
         deliveries.insert().values(
             account_id=source.account_id, event_id=source.event_id,
             event_type=source.event_type, endpoint_id=source.endpoint_id, url=source.url,
-            secret=source.secret, message_handle=source.message_handle,
+            signer=source.signer, message_handle=source.message_handle,
             payload=source.payload, state=PENDING, attempts=0, next_attempt_at=now,
             created_at=now,
         ).returning(deliveries.c.id)

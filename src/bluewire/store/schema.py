@@ -19,12 +19,16 @@ from sqlalchemy import (
     Text,
     false,
     text,
+    true,
 )
 
 metadata = MetaData()
 
 # The ids of the tables that grow with traffic: 64-bit (SQLite's INTEGER keys already are).
 BigId = BigInteger().with_variant(Integer, "sqlite")
+# A sealed secret (store/secret_box.py) outgrows 256 characters: TEXT on PostgreSQL; SQLite
+# keeps the original VARCHAR(256), whose length it never enforces.
+SealedSecret = Text().with_variant(String(256), "sqlite")
 
 accounts = Table(
     "accounts",
@@ -33,7 +37,11 @@ accounts = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("plan", String(32), nullable=False, server_default="blue"),
     Column("created_at", BigInteger, nullable=False),
-    Column("webhook_secret", String(256)),  # the account's globalSecret
+    # The account's globalSecret, sealed (store/secret_box.py); never shown once set.
+    Column("webhook_secret", SealedSecret),
+    # Whether webhooks carry their secret in `sb-signing-secret` (Sendblue's scheme) besides
+    # the Standard Webhooks signature; an endpoint can turn it off for itself too.
+    Column("send_secret_header", Boolean, nullable=False, server_default=true()),
     # Send a read receipt for every 1:1 iMessage inbound (Sendblue's auto mark-read).
     Column("auto_mark_read", Boolean, nullable=False, server_default=false()),
 )
@@ -135,7 +143,8 @@ webhook_endpoints = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("type", String(32), nullable=False),
     Column("url", Text, nullable=False),
-    Column("secret", String(256)),
+    Column("secret", SealedSecret),  # sealed (store/secret_box.py)
+    Column("send_secret_header", Boolean, nullable=False, server_default=true()),
     Column("lines", Text),  # JSON list of line numbers (sendblue_numbers); NULL: every line
     Column("position", Integer, nullable=False),  # order within its type, as configured
     Column("created_at", BigInteger, nullable=False),
@@ -153,7 +162,12 @@ deliveries = Table(
     Column("event_type", String(64), nullable=False),
     Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id")),  # NULL: status_callback
     Column("url", Text, nullable=False),
+    # No longer written (0010 cleared the copies it held): `signer` names the secret instead.
     Column("secret", String(256)),
+    # Whose secret signs each attempt, looked up when it is made (so a rotated secret signs
+    # the next one): "endpoint" (the endpoint's own, else the account's global secret),
+    # "account" (the global secret: a status_callback), NULL (unsigned).
+    Column("signer", String(16)),
     Column("message_handle", String(64)),
     Column("payload", Text, nullable=False),  # the JSON body, exactly as sent on every attempt
     # pending → delivered | failed (retries exhausted, or 410) | cancelled (endpoint gone)

@@ -1,4 +1,7 @@
-"""Queries on webhook endpoints and an account's global webhook secret."""
+"""Queries on webhook endpoints and an account's global webhook secret.
+
+Secrets here are as stored: sealed (store/secret_box.py), or in clear when an earlier version
+wrote them; the services seal what they write and open what they must show or sign with."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from .deliveries import detach_endpoints
 from .schema import accounts, webhook_endpoints
+from .secret_box import SecretBox, is_sealed
 from .writer import Tx
 
 
@@ -20,6 +24,7 @@ class Endpoint:
     secret: str | None
     lines: tuple[str, ...] | None  # sendblue_numbers: only these lines; None: every line
     disabled_reason: str | None
+    send_secret_header: bool = True
 
     def hears_line(self, line: str | None) -> bool:
         return self.lines is None or line is None or line in self.lines
@@ -29,8 +34,17 @@ class Endpoint:
 class NewEndpoint:
     type: str
     url: str
-    secret: str | None = None
+    secret: str | None = None  # sealed
     lines: tuple[str, ...] | None = None
+    send_secret_header: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """A secret as stored (sealed) and whether it also goes in `sb-signing-secret`."""
+
+    secret: str | None
+    send_secret_header: bool
 
 
 def endpoints_of(conn: Connection | Tx, account_id: int) -> list[Endpoint]:
@@ -43,7 +57,7 @@ def endpoints_of(conn: Connection | Tx, account_id: int) -> list[Endpoint]:
     return [
         Endpoint(row.id, row.type, row.url, row.secret,
                  tuple(msgspec.json.decode(row.lines)) if row.lines else None,
-                 row.disabled_reason)
+                 row.disabled_reason, row.send_secret_header)
         for row in rows
     ]
 
@@ -56,6 +70,65 @@ def global_secret_of(conn: Connection | Tx, account_id: int) -> str | None:
 
 def set_global_secret(tx: Tx, account_id: int, secret: str | None) -> None:
     tx.execute(update(accounts).where(accounts.c.id == account_id).values(webhook_secret=secret))
+
+
+def account_signing_of(conn: Connection | Tx, account_id: int) -> Signing:
+    row = conn.execute(
+        select(accounts.c.webhook_secret, accounts.c.send_secret_header)
+        .where(accounts.c.id == account_id)
+    ).first()
+    return Signing(None, True) if row is None else Signing(row[0], bool(row[1]))
+
+
+def set_send_secret_header(tx: Tx, account_id: int, send: bool) -> None:
+    tx.execute(update(accounts).where(accounts.c.id == account_id)
+               .values(send_secret_header=send))
+
+
+def signing_of(tx: Tx, endpoint_ids: set[int],
+               account_ids: set[int]) -> tuple[dict[int, Signing], dict[int, Signing]]:
+    """The current secrets (as stored) of these endpoints and accounts: what signs the next
+    attempt of their deliveries. An endpoint removed since is not in the answer."""
+    endpoints: dict[int, Signing] = {}
+    if endpoint_ids:
+        for row in tx.execute(
+            select(webhook_endpoints.c.id, webhook_endpoints.c.secret,
+                   webhook_endpoints.c.send_secret_header)
+            .where(webhook_endpoints.c.id.in_(sorted(endpoint_ids)))
+        ):
+            endpoints[row[0]] = Signing(row[1], bool(row[2]))
+    owners: dict[int, Signing] = {}
+    if account_ids:
+        for row in tx.execute(
+            select(accounts.c.id, accounts.c.webhook_secret, accounts.c.send_secret_header)
+            .where(accounts.c.id.in_(sorted(account_ids)))
+        ):
+            owners[row[0]] = Signing(row[1], bool(row[2]))
+    return endpoints, owners
+
+
+def seal_stored_in_clear(tx: Connection | Tx, box: SecretBox) -> int:
+    """Seal every secret still stored in clear (written by an earlier version, or left by a
+    migration run without the key); how many were sealed."""
+    sealed = 0
+    for table, column in ((accounts, accounts.c.webhook_secret),
+                          (webhook_endpoints, webhook_endpoints.c.secret)):
+        rows = tx.execute(select(table.c.id, column).where(column.is_not(None))).all()
+        for row_id, value in rows:
+            if not is_sealed(value):
+                tx.execute(update(table).where(table.c.id == row_id)
+                           .values({column.name: box.seal(value)}))
+                sealed += 1
+    return sealed
+
+
+def any_sealed(conn: Connection | Tx) -> str | None:
+    """One sealed secret, if the database holds any (to check the key opens it)."""
+    for column in (accounts.c.webhook_secret, webhook_endpoints.c.secret):
+        value = conn.execute(select(column).where(column.like("enc:%")).limit(1)).scalar()
+        if value is not None:
+            return str(value)
+    return None
 
 
 def add_endpoints(tx: Tx, account_id: int, new: list[NewEndpoint], now: int) -> None:
@@ -72,6 +145,7 @@ def add_endpoints(tx: Tx, account_id: int, new: list[NewEndpoint], now: int) -> 
         positions[endpoint.type] += 1
         tx.execute(webhook_endpoints.insert().values(
             account_id=account_id, type=endpoint.type, url=endpoint.url, secret=endpoint.secret,
+            send_secret_header=endpoint.send_secret_header,
             lines=msgspec.json.encode(list(endpoint.lines)).decode() if endpoint.lines else None,
             position=positions[endpoint.type], created_at=now,
         ))

@@ -18,10 +18,16 @@ assert EndpointType.__args__ == ENDPOINT_TYPES  # type: ignore[attr-defined]
 
 WebhookUrl = Annotated[str, url("An absolute http:// or https:// URL")]
 Secret = Annotated[str, Meta(max_length=MAX_SECRET_CHARS,
-                             description="Sent as `sb-signing-secret` and the HMAC key of "
-                                         "`webhook-signature`")]
+                             description="The HMAC key of `webhook-signature`, also sent as "
+                                         "`sb-signing-secret` unless that is turned off; "
+                                         "write-only: answers show `secret_hint`")]
+SecretHeader = Annotated[bool, Meta(
+    description="Whether webhooks carry the secret itself in `sb-signing-secret` (Sendblue's "
+                "scheme) besides the Standard Webhooks signature (default: true)")]
 GlobalSecret = Annotated[str, Meta(max_length=MAX_SECRET_CHARS)]
 _GLOBAL = "The secret of every endpoint without one of its own"
+_HEADER = ("The account's setting: whether webhooks carry their secret in `sb-signing-secret` "
+           "(default true; an endpoint can also turn it off for itself)")
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 EndpointId = Annotated[int, Meta(ge=1, le=2**31 - 1)]  # a 32-bit column in PostgreSQL
 
@@ -33,11 +39,13 @@ class WebhookEntry(msgspec.Struct, kw_only=True):
     secret: Secret | None = None
     sendblue_numbers: Annotated[list[Line] | None, Meta(
         description="Only events of these lines (default: every line)")] = None
+    send_secret_header: SecretHeader | None = None
 
 
 Entry = str | WebhookEntry
 Entries = Annotated[list[Entry], Meta(
-    description="URL strings, or {url, secret, sendblue_numbers} objects")]
+    description="URL strings, or {url, secret, sendblue_numbers, send_secret_header} "
+                "objects")]
 _Set = Entries | UnsetType
 
 
@@ -49,6 +57,8 @@ class AddWebhooks(msgspec.Struct, kw_only=True):
         "receive")
     globalSecret: Annotated[GlobalSecret | UnsetType | None, Meta(
         description=f"{_GLOBAL} (left out: unchanged; null or \"\": none)")] = UNSET
+    send_secret_header: Annotated[bool | UnsetType, Meta(
+        description=f"{_HEADER} (left out: unchanged)")] = UNSET
 
 
 class WebhookSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +76,8 @@ class WebhookSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contact_profile: _Set = UNSET
     globalSecret: Annotated[GlobalSecret | None, Meta(
         description=f"{_GLOBAL} (left out, null or \"\": none)")] = None
+    send_secret_header: Annotated[bool | UnsetType, Meta(
+        description=f"{_HEADER} (left out: unchanged)")] = UNSET
 
 
 class ReplaceWebhooks(msgspec.Struct, kw_only=True):
@@ -83,11 +95,17 @@ class RemoveWebhooks(msgspec.Struct, kw_only=True):
 
 
 class Webhook(msgspec.Struct, kw_only=True):
-    """An endpoint with a secret or lines of its own (one without is its URL string)."""
+    """An endpoint with a secret, lines or a setting of its own (one without is its URL
+    string). Its secret is never shown once set: `secret_hint` says it has one."""
 
     url: str
-    secret: str | UnsetType = UNSET
+    secret_hint: Annotated[str, Meta(
+        description="The endpoint has a secret of its own: `…` and its last four characters "
+                    "(only `…` for a secret shorter than 12)")] | UnsetType = UNSET
     sendblue_numbers: list[str] | UnsetType = UNSET
+    send_secret_header: Annotated[bool, Meta(
+        description="Present (false) when this endpoint's webhooks leave out "
+                    "`sb-signing-secret`")] | UnsetType = UNSET
 
 
 _Shown = Annotated[list[str | Webhook], Meta(min_length=1)] | UnsetType
@@ -109,18 +127,28 @@ class WebhooksByType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 for _kind in (WebhookSettings, WebhooksByType):
-    assert set(_kind.__struct_fields__) - {"globalSecret"} == set(ENDPOINT_TYPES), _kind
+    assert set(_kind.__struct_fields__) - {"globalSecret", "send_secret_header"} == set(
+        ENDPOINT_TYPES), _kind
+
+_GlobalHint = Annotated[str, Meta(
+    description="The account has a globalSecret (never shown once set): `…` and its last four "
+                "characters")] | UnsetType
+_AccountHeader = Annotated[bool, Meta(description=_HEADER)]
 
 
 class WebhookList(msgspec.Struct, kw_only=True):
     status: Literal["OK"]
     webhooks: WebhooksByType
+    global_secret_hint: _GlobalHint = UNSET
+    send_secret_header: _AccountHeader
 
 
 class WebhooksChanged(msgspec.Struct, kw_only=True):
     status: Literal["OK"]
     message: str
     webhooks: WebhooksByType
+    global_secret_hint: _GlobalHint = UNSET
+    send_secret_header: _AccountHeader
 
 
 class WebhooksRemoved(msgspec.Struct, kw_only=True):
