@@ -59,6 +59,7 @@ def serve(
     import gc
 
     from ..config import Settings
+    from .http_limits import HttpLimits, bounded_protocol, within_open_files
     from .uvicorn_runner import run_uvicorn
     from .workers import Supervisor, reuse_port_socket, worker_command
 
@@ -99,9 +100,15 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    limits = HttpLimits(
+        header_timeout=settings.header_timeout_ms / 1000,
+        keep_alive_timeout=settings.keep_alive_timeout_ms / 1000,
+        body_timeout=settings.body_timeout_ms / 1000,
+        max_header_bytes=settings.max_header_bytes, max_headers=settings.max_headers,
+        max_connections=within_open_files(settings.max_connections))
     run_uvicorn(gateway.asgi(), before_shutdown=gateway.feed.close,
                 sockets=[reuse_port_socket(host, port)] if worker else None,
-                host=host, port=port, loop="uvloop", http="httptools",
+                host=host, port=port, loop="uvloop", http=bounded_protocol(limits),
                 lifespan="on", access_log=False, log_level=settings.log_level.lower(),
                 log_config=log_config,
                 proxy_headers=False, server_header=False,
