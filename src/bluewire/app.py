@@ -68,8 +68,10 @@ from .store import deliveries as delivery_store
 from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
+from .store import webhooks as webhook_store
 from .store.database import Database, PoolSettings, is_unavailable
 from .store.notifications import Listener
+from .store.secret_box import SecretBox, SecretKeyError, box_for
 from .store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,13 @@ def unavailable_error(exc: Exception) -> ApiError | None:
         return ApiError(503, "The database is unavailable; retry shortly", error_code=5000,
                         headers={"retry-after": "1"})
     return None
+
+
+def _secret_box(settings: Settings) -> SecretBox:
+    try:
+        return box_for(settings.secret_key, settings.database_url)
+    except (SecretKeyError, OSError) as exc:
+        raise SystemExit(f"error: webhook secret key: {exc}") from None
 
 
 def pool_settings(settings: Settings) -> PoolSettings:
@@ -99,6 +108,7 @@ class Gateway:
                                  sqlite_synchronous=settings.sqlite_synchronous,
                                  pool=pool_settings(settings))
         self.writer = Writer(self.database, max_batch=settings.writer_batch)
+        self.secret_box = _secret_box(settings)
         self.listener = Listener(
             self.database.libpq_dsn(), self.writer.notified,
             own_pids=lambda: {self.writer.backend_pid} if self.writer.backend_pid else set(),
@@ -145,12 +155,13 @@ class Gateway:
             sweep_ms=settings.sweep_interval_ms,
             schedule=settings.webhook_retry_schedule or RETRY_SCHEDULE_S,
             on_gone=lambda: self.webhook_directory.forget_all(),
+            secret_box=self.secret_box,
         )
         self.writer.listen(notifications.DELIVERIES, self.delivery.wake)
         self.outbox = Outbox(self.webhook_directory)
         self.webhook_targets = WebhookTargets(allow_private=settings.allow_private_webhooks)
         self.webhooks = WebhookConfig(self.database, self.writer, self.webhook_directory,
-                                      self.webhook_targets)
+                                      self.webhook_targets, self.secret_box)
         self.delivery_log = DeliveryLog(self.database, self.writer)
         self.contacts_book = ContactBook(self.database, self.outbox)
         self.read_receipts = ReadReceipts(self.database, self.writer, self.lines, self.registry)
@@ -183,8 +194,20 @@ class Gateway:
         self.delivery.on_delivered = self.metrics.webhook_delivered
 
     def prepare(self) -> None:
-        """Migrate the schema (before the server starts, and before any management command)."""
-        self.database.migrate()
+        """Migrate the schema (before the server starts, and before any management command);
+        seal any webhook secret still stored in clear, and make sure the key opens those
+        sealed already (a process with another key would sign with nothing it could open)."""
+        self.database.migrate(self.secret_box)
+        with self.database.engine.begin() as conn:
+            sealed = webhook_store.seal_stored_in_clear(conn, self.secret_box)
+            sample = webhook_store.any_sealed(conn)
+        if sealed:
+            log.info("sealed %d webhook secrets stored in clear", sealed)
+        if sample is not None:
+            try:
+                self.secret_box.open(sample)
+            except SecretKeyError as exc:
+                raise SystemExit(f"error: {exc}") from None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -250,7 +273,8 @@ class Gateway:
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
                                        self.sink.drain, media=self.media)
         register_sandbox_routes(router, sandbox_phones)
-        register_media_routes(router, self.media)
+        register_media_routes(router, self.media,
+                              max_parts=self.settings.max_multipart_parts)
         register_conversation_routes(router, self.read_receipts, self.typing)
         register_bluebubbles_routes(router, self.bluebubbles)
         router.endpoint(STREAM_EVENTS, event_stream_handler(

@@ -56,6 +56,10 @@ class Settings:
     api_key_id: str | None = None
     api_secret_key: str | None = None
     bootstrap_email: str = "admin@bluewire.local"
+    # The key webhook signing secrets are encrypted with at rest (store/secret_box.py). Unset:
+    # generated on first start into `bluewire-secret.key` next to a SQLite database (or in the
+    # working folder) and reused; several processes on one PostgreSQL database must share it.
+    secret_key: str | None = None
 
     sandbox_line: str = "+14155550199"
     sandbox_deliver_ms: int = 300
@@ -129,6 +133,18 @@ class Settings:
     # The web console (README "Console"): a session unused for this long is signed out.
     console_idle_minutes: int = 60
 
+    # Slow, idle or bloated clients (cli/http_limits.py): a request head must be whole within
+    # header_timeout_ms of its first byte, a connection idle between requests is closed after
+    # keep_alive_timeout_ms, a body may pause at most body_timeout_ms; heads are bounded in bytes
+    # and fields, open connections per process in number, multipart uploads in parts.
+    header_timeout_ms: int = 10_000
+    keep_alive_timeout_ms: int = 5_000
+    body_timeout_ms: int = 30_000
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    max_connections: int = 1000
+    max_multipart_parts: int = 100
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         d = cls()  # the defaults
@@ -137,6 +153,7 @@ class Settings:
             "api_key_id": os.environ.get("BLUEWIRE_API_KEY_ID") or None,
             "api_secret_key": os.environ.get("BLUEWIRE_API_SECRET_KEY") or None,
             "bootstrap_email": _env("BOOTSTRAP_EMAIL", d.bootstrap_email),
+            "secret_key": os.environ.get("BLUEWIRE_SECRET_KEY") or None,
             "sandbox_line": _env("SANDBOX_LINE", d.sandbox_line),
             "sandbox_deliver_ms": _env_int("SANDBOX_DELIVER_MS", d.sandbox_deliver_ms),
             "sandbox_read_ms": _env_int("SANDBOX_READ_MS", d.sandbox_read_ms),
@@ -185,6 +202,14 @@ class Settings:
             "log_format": os.environ.get("BLUEWIRE_LOG_FORMAT") or None,
             "console_idle_minutes": _env_positive("CONSOLE_IDLE_MINUTES",
                                                   d.console_idle_minutes),
+            "header_timeout_ms": _env_positive("HEADER_TIMEOUT_MS", d.header_timeout_ms),
+            "keep_alive_timeout_ms": _env_positive("KEEP_ALIVE_TIMEOUT_MS",
+                                                   d.keep_alive_timeout_ms),
+            "body_timeout_ms": _env_positive("BODY_TIMEOUT_MS", d.body_timeout_ms),
+            "max_header_bytes": _env_positive("MAX_HEADER_BYTES", d.max_header_bytes),
+            "max_headers": _env_positive("MAX_HEADERS", d.max_headers),
+            "max_connections": _env_positive("MAX_CONNECTIONS", d.max_connections),
+            "max_multipart_parts": _env_positive("MAX_MULTIPART_PARTS", d.max_multipart_parts),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
