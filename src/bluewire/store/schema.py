@@ -109,7 +109,8 @@ messages = Table(
     Column("participants", Text),  # JSON list: the group's members when the message was sent
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_updated", "account_id", "updated_at"),
-    Index("ix_messages_account_number", "account_id", "number"),
+    # A conversation's messages, in order (store/conversations.py); also by number alone.
+    Index("ix_messages_conversation", "account_id", "number", "line", "group_id", "id"),
     Index("ix_messages_group", "group_id", "id"),
     Index(
         "ix_messages_due",
