@@ -12,14 +12,17 @@ import pytest
 
 from bluewire.services.accounts import Authenticator
 
+from ..databases import Engine
 from ..server import KEY_ID, SECRET, ServerProcess
 
 LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path_factory.mktemp("throttle"),
+def throttled(tmp_path_factory: pytest.TempPathFactory,
+              engine: Engine) -> Iterator[ServerProcess]:
+    """One server per engine: each engine's run starts with no key throttled."""
+    server = ServerProcess(tmp_path_factory.mktemp("throttle"), engine=engine,
                            env={"BLUEWIRE_AUTH_FAILURES_PER_MINUTE": str(LIMIT)}).start()
     yield server
     server.stop()
@@ -57,6 +60,23 @@ def test_a_flood_of_wrong_secrets_is_answered_429_and_the_owner_still_gets_in(
     throttled.cli("keys", "revoke", "spare")
     with client_from(throttled, "127.0.0.1", SECRET) as owner:
         assert owner.get("/api/v2/messages").status_code == 200
+
+
+def test_guesses_from_an_address_the_key_succeeded_from_are_throttled_too(
+    throttled: ServerProcess,
+) -> None:
+    """Someone behind the owner's address (a shared NAT) cannot guess unthrottled: that pair
+    has a counter of its own, which only its own failures fill."""
+    throttled.cli("keys", "create", "--account", "admin@bluewire.local", "--key-id", "shared-nat",
+                  "--secret", "shared-nat-secret")
+    with client_from(throttled, "127.0.0.5", "shared-nat-secret", "shared-nat") as owner:
+        assert owner.get("/api/v2/messages").status_code == 200
+    with client_from(throttled, "127.0.0.5", "guess", "shared-nat") as neighbour:
+        answers = []
+        for attempt in range(LIMIT + 1):
+            neighbour.headers["sb-api-secret-key"] = f"neighbour-{attempt}"
+            answers.append(neighbour.get("/api/v2/messages").status_code)
+    assert answers == [401] * LIMIT + [429]
 
 
 def test_an_address_guessing_many_key_ids_is_throttled(throttled: ServerProcess) -> None:

@@ -278,8 +278,11 @@ class Authenticator:
         return account
 
     def _subjects(self, key_id: str, client: str | None) -> tuple[str, ...]:
+        """The counters a failure counts on and a refusal reads. A (key id, address) pair that
+        has succeeded has its own, so others' failures cannot lock the key's owner out while
+        guesses from that pair are still throttled."""
         if client is not None and (key_id, client) in self._trusted:
-            return ()
+            return ("pair:" + key_id + " " + client,)
         key = "key:" + key_id
         return (key, "address:" + client) if client is not None else (key,)
 
