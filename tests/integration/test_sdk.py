@@ -207,6 +207,24 @@ def test_retrieve_a_message(client: SendblueAPI) -> None:
         client.messages.get_status(handle="no-such-handle")
 
 
+def test_campaign_and_tags_through_extra_body(client: SendblueAPI) -> None:
+    number = phone(619, "00")
+    sent = client.messages.send(number=number, from_number=SANDBOX_LINE, content="tagged",
+                                extra_body={"campaign": "sdk-launch", "tags": ["vip", "west"]})
+    assert (extra(sent)["campaign"], extra(sent)["tags"]) == ("sdk-launch", ["vip", "west"])
+    group = client.groups.send_message(numbers=[number, phone(619, "01")],
+                                       from_number=SANDBOX_LINE, content="tagged group",
+                                       extra_body={"campaign": "sdk-launch", "tags": ["west"]})
+    assert (extra(group)["campaign"], extra(group)["tags"]) == ("sdk-launch", ["west"])
+    found = client.messages.retrieve(sent.message_handle or "")
+    assert extra(found)["data"]["tags"] == ["vip", "west"]
+    listed = client.messages.list(extra_query={"campaign": "sdk-launch", "tag": "vip"})
+    assert [row.message_handle for row in listed.data or []] == [sent.message_handle]
+    with pytest.raises(BadRequestError, match="`tags`"):
+        client.messages.send(number=number, from_number=SANDBOX_LINE, content="too many",
+                             extra_body={"tags": [str(i) for i in range(11)]})
+
+
 def test_lookup_number(client: SendblueAPI) -> None:
     sms = client.lookups.lookup_number(number=phone(646, "02"))
     assert (sms.number, sms.service) == (phone(646, "02"), "SMS")

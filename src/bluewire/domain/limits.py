@@ -9,6 +9,9 @@ from .errors import validation_error
 MAX_CONTENT_CHARS = 18996  # content must be shorter than this (Sendblue's limit)
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
 MAX_URL_CHARS = 2048
+MAX_CAMPAIGN_CHARS = 100
+MAX_TAGS = 10
+MAX_TAG_CHARS = 50
 
 SEND_STYLES: frozenset[str] = frozenset({
     "celebration", "shooting_star", "fireworks", "lasers", "love", "confetti", "balloons",
@@ -86,3 +89,39 @@ def check_status_callback(value: object) -> str | None:
     if value is None or value == "":
         return None
     return check_http_url(value, "status_callback")
+
+
+def check_campaign(value: object) -> str | None:
+    """The campaign an outbound is filed under (surrounding spaces dropped); None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise validation_error("`campaign` must be a string")
+    campaign = value.strip()
+    if len(campaign) > MAX_CAMPAIGN_CHARS:
+        raise validation_error(f"`campaign` is {len(campaign)} characters; it may have at most "
+                               f"{MAX_CAMPAIGN_CHARS}")
+    return campaign or None
+
+
+def check_tags(value: object) -> tuple[str, ...]:
+    """An outbound's tags, surrounding spaces dropped and each kept once, in the order given."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise validation_error("`tags` must be a list of strings")
+    if len(value) > MAX_TAGS:
+        raise validation_error(f"`tags` has {len(value)} tags; a message may have at most "
+                               f"{MAX_TAGS}")
+    tags: dict[str, None] = {}
+    for index, raw in enumerate(value):
+        if not isinstance(raw, str):
+            raise validation_error(f"`tags[{index}]` must be a string")
+        tag = raw.strip()
+        if not tag:
+            raise validation_error(f"`tags[{index}]` is empty")
+        if len(tag) > MAX_TAG_CHARS:
+            raise validation_error(f"`tags[{index}]` is {len(tag)} characters; a tag may have "
+                                   f"at most {MAX_TAG_CHARS}")
+        tags[tag] = None
+    return tuple(tags)

@@ -37,6 +37,8 @@ class MessageRecord:
     dispatch_attempts: int = 0
     group_id: str | None = None  # the group a group message went to or came from
     participants: tuple[str, ...] = ()  # the group's members when the message was sent
+    campaign: str | None = None  # what the sender filed an outbound under
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> MessageRecord:
@@ -44,7 +46,7 @@ class MessageRecord:
         (id_, handle, account_id, is_outbound, line, number, content, media_url, send_style,
          status_callback, message_type, status, service, was_downgraded, error_code,
          error_message, created_at, updated_at, sent_at, delivered_at, read_at, claimed_until,
-         dispatch_attempts, group_id, participants) = row
+         dispatch_attempts, group_id, participants, campaign, tags) = row
         return cls(
             id_, handle, account_id, bool(is_outbound), line, number, content, media_url,
             send_style, status_callback, message_type, _STATUSES[status],
@@ -52,7 +54,8 @@ class MessageRecord:
             None if was_downgraded is None else bool(was_downgraded), error_code,
             error_message, created_at, updated_at, sent_at, delivered_at, read_at,
             claimed_until, dispatch_attempts, group_id,
-            tuple(json.loads(participants)) if participants else (),
+            tuple(json.loads(participants)) if participants else (), campaign,
+            tuple(json.loads(tags)) if tags else (),
         )
 
 

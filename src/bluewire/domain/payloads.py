@@ -74,6 +74,8 @@ def message_response(message: MessageRecord, account_email: str, plan: str,
         "group_id": message.group_id,
         "participants": list(message.participants),
         "opted_out": opted_out,
+        "campaign": message.campaign,
+        "tags": list(message.tags),
     }
 
 
@@ -109,6 +111,8 @@ def message_row(message: MessageRecord, account_email: str, plan: str,
         "was_downgraded": message.was_downgraded,
         "date_read": iso(message.read_at),
         "date_delivered": iso(message.delivered_at),
+        "campaign": message.campaign,
+        "tags": list(message.tags),
     }
 
 
@@ -145,6 +149,8 @@ def status_callback_payload(message: MessageRecord, account_email: str, plan: st
         "sendblue_number": message.line,
         "service": message.service.value if message.service else None,
         "group_display_name": None,
+        "campaign": message.campaign,
+        "tags": list(message.tags),
     }
 
 

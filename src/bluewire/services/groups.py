@@ -54,6 +54,7 @@ class GroupService:
                      else limits.check_media_url(raw_media))
         if not content and not media_url:
             raise validation_error("`content` is required (or `media_url`)")
+        campaign, tags = limits.check_campaign(body.campaign), limits.check_tags(body.tags)
         status_callback = limits.check_status_callback(body.status_callback)
         if status_callback is not None:
             await self._targets.check(status_callback, "status_callback")
@@ -92,6 +93,7 @@ class GroupService:
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
             group_id=group.group_id if group else new_group_id(), participants=members,
+            campaign=campaign, tags=tags,
         )
         await self._writer.submit(lambda tx: self._accept(tx, account, message, group is None))
         return message_response(message, account.email, account.plan)

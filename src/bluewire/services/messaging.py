@@ -52,6 +52,7 @@ class MessagingService:
         if not content and not media_url:
             raise validation_error("`content` or `media_url` is required")
         send_style = limits.check_send_style(body.send_style)
+        campaign, tags = limits.check_campaign(body.campaign), limits.check_tags(body.tags)
         status_callback = limits.check_status_callback(body.status_callback)
         if status_callback is not None:
             await self._targets.check(status_callback, "status_callback")
@@ -72,6 +73,7 @@ class MessagingService:
             send_style=send_style, status_callback=status_callback, message_type="message",
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
+            campaign=campaign, tags=tags,
         )
         await self._writer.submit(lambda tx: self._accept(tx, account, message))
         return message_response(message, account.email, account.plan)
@@ -155,6 +157,8 @@ def _parse_list_query(account_id: int, q: ListMessagesQuery):  # type: ignore[no
         status="DELIVERED" if status == "SUCCESS" else status,
         service=q.service or None,
         message_type=q.message_type or None,
+        campaign=q.campaign or None,
+        tag=q.tag or None,
         created_gte=parse_moment(q.created_at_gte, "created_at_gte"),
         created_lte=parse_moment(q.created_at_lte, "created_at_lte"),
         updated_gte=parse_moment(q.updated_at_gte, "updated_at_gte"),

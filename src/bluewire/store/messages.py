@@ -21,7 +21,7 @@ from sqlalchemy import (
 from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
 from .notifications import MESSAGES
-from .schema import messages
+from .schema import message_tags, messages
 from .writer import Tx
 
 
@@ -49,11 +49,19 @@ def message_values(message: MessageRecord) -> dict[str, Any]:
         "dispatch_attempts": 0,
         "group_id": message.group_id,
         "participants": json.dumps(list(message.participants)) if message.group_id else None,
+        "campaign": message.campaign,
+        "tags": json.dumps(list(message.tags)) if message.tags else None,
     }
 
 
 def add_message(tx: Tx, message: MessageRecord) -> None:
     tx.insert(messages, message_values(message))
+    if message.tags:  # one row per tag, for filtering and grouping by tag
+        tx.execute_many(
+            "INSERT INTO message_tags (message_id, tag, account_id, created_at) "
+            "SELECT id, ?, account_id, created_at FROM messages WHERE handle = ?",
+            [(tag, message.handle) for tag in message.tags],
+        )
 
 
 _COLUMNS = [messages.c[name] for name in MESSAGE_COLUMNS]
@@ -175,6 +183,8 @@ class MessageFilter:
     status: str | None = None
     service: str | None = None
     message_type: str | None = None
+    campaign: str | None = None
+    tag: str | None = None
     created_gte: int | None = None
     created_lte: int | None = None
     updated_gte: int | None = None
@@ -210,6 +220,12 @@ def list_messages(conn: Connection, flt: MessageFilter, *, order_by: str, descen
         conditions.append(c.service == flt.service)
     if flt.message_type is not None:
         conditions.append(c.message_type == flt.message_type)
+    if flt.campaign is not None:
+        conditions.append(c.campaign == flt.campaign)
+    if flt.tag is not None:
+        tagged = select(message_tags.c.message_id).where(
+            message_tags.c.account_id == flt.account_id, message_tags.c.tag == flt.tag)
+        conditions.append(c.id.in_(tagged))
     for column, low, high in ((c.created_at, flt.created_gte, flt.created_lte),
                               (c.updated_at, flt.updated_gte, flt.updated_lte),
                               (c.sent_at, flt.sent_gte, flt.sent_lte)):

@@ -107,6 +107,11 @@ messages = Table(
     Column("dispatch_attempts", Integer, nullable=False, server_default=text("0")),
     Column("group_id", String(48)),  # chat_groups.group_id, for a message to or from a group
     Column("participants", Text),  # JSON list: the group's members when the message was sent
+    # What the sender filed an outbound under (send-message's `campaign` and `tags`); the tags
+    # are kept here, as a JSON list, for the message's answers and payloads, and once per tag
+    # in message_tags, for filtering and grouping by tag.
+    Column("campaign", String(100)),
+    Column("tags", Text),
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_updated", "account_id", "updated_at"),
     # A conversation's messages, in order (store/conversations.py); also by number alone.
@@ -119,6 +124,21 @@ messages = Table(
         sqlite_where=text("claimed_until IS NOT NULL"),
         postgresql_where=text("claimed_until IS NOT NULL"),
     ),
+)
+
+# A campaign's outbound in order of creation: list filters and analytics by campaign.
+Index("ix_messages_campaign", messages.c.account_id, messages.c.campaign, messages.c.created_at,
+      sqlite_where=text("campaign IS NOT NULL"), postgresql_where=text("campaign IS NOT NULL"))
+
+# One row per tag of a message (written with the message, in its transaction).
+message_tags = Table(
+    "message_tags",
+    metadata,
+    Column("message_id", BigId, ForeignKey("messages.id"), primary_key=True),
+    Column("tag", String(50), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # the message's
+    Index("ix_message_tags_tag", "account_id", "tag", "created_at", "message_id"),
 )
 
 events = Table(

@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from ..limits import MAX_CONTENT_CHARS, MAX_URL_CHARS, SEND_STYLES
+from ..limits import (
+    MAX_CAMPAIGN_CHARS,
+    MAX_CONTENT_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_URL_CHARS,
+    SEND_STYLES,
+)
 from ..statuses import Status
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -36,6 +43,15 @@ MediaUrl = Annotated[str, url("An http(s) URL of a media file (its path ends in 
                               "extension such as .png, .jpg, .mp4, .pdf)")]
 SendStyle = Annotated[str, one_of(SEND_STYLES, "An iMessage expressive effect")]
 StatusCallback = Annotated[str, url("Where this message's status changes are POSTed")]
+Campaign = Annotated[str, Meta(
+    description="The campaign this message belongs to: stored, shown in its answers and "
+                "webhooks, and a filter of GET /api/v2/messages and the analytics",
+    extra_json_schema={"maxLength": MAX_CAMPAIGN_CHARS})]
+Tags = Annotated[list[str], Meta(
+    description="Labels of this message (a segment, a variant, ...): stored, shown in its "
+                "answers and webhooks, and a filter of GET /api/v2/messages and the analytics",
+    extra_json_schema={"maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1,
+                                                       "maxLength": MAX_TAG_CHARS}})]
 Moment = Annotated[str, Meta(description="ISO 8601 date-time with a time zone",
                              extra_json_schema={"format": "date-time"})]
 Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from .common import Content, Line, MediaUrl, Phone, StatusCallback
+from .common import Campaign, Content, Line, MediaUrl, Phone, StatusCallback, Tags
 
 
 class MarkRead(msgspec.Struct, kw_only=True):
@@ -62,6 +62,8 @@ class SendGroupMessage(msgspec.Struct, kw_only=True):
     content: Content | None = None
     media_url: MediaUrl | None = None
     status_callback: StatusCallback | None = None
+    campaign: Campaign | None = None
+    tags: Tags | None = None
 
 
 class ModifyGroup(msgspec.Struct, kw_only=True):

@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from .common import (
+    Campaign,
     Content,
     Line,
     MediaUrl,
@@ -17,6 +18,7 @@ from .common import (
     ServiceName,
     StatusCallback,
     StatusName,
+    Tags,
     Timestamp,
 )
 
@@ -30,6 +32,8 @@ class SendMessage(msgspec.Struct, kw_only=True):
     media_url: MediaUrl | None = None
     send_style: SendStyle | None = None
     status_callback: StatusCallback | None = None
+    campaign: Campaign | None = None
+    tags: Tags | None = None
 
 
 class StatusQuery(msgspec.Struct, kw_only=True):
@@ -54,6 +58,8 @@ class ListMessagesQuery(msgspec.Struct, kw_only=True):
     status: Literal[StatusName, "SUCCESS"] | None = None
     service: Literal[ServiceName] | None = None
     message_type: Literal["message", "group"] | None = None
+    campaign: Annotated[str | None, Meta(description="Only messages of this campaign")] = None
+    tag: Annotated[str | None, Meta(description="Only messages with this tag")] = None
     created_at_gte: Moment | None = None
     created_at_lte: Moment | None = None
     updated_at_gte: Moment | None = None
@@ -104,6 +110,8 @@ class MessageResponse(msgspec.Struct, kw_only=True):
     group_id: str | None
     participants: list[str]
     opted_out: bool
+    campaign: str | None
+    tags: list[str]
 
 
 class MessageRow(msgspec.Struct, kw_only=True):
@@ -137,6 +145,8 @@ class MessageRow(msgspec.Struct, kw_only=True):
     status: StatusName
     to_number: str
     was_downgraded: bool | None
+    campaign: str | None
+    tags: list[str]
 
 
 class Pagination(msgspec.Struct, kw_only=True):
