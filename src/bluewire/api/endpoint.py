@@ -22,6 +22,16 @@ FORM = "application/x-www-form-urlencoded"
 MAX_JSON_DEPTH = 64  # arrays and objects within each other, at most
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderParam:
+    """A request header an endpoint reads (besides the credentials), for the document."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
 @dataclass(frozen=True, slots=False)
 class Endpoint:
     """An endpoint as its clients see it.
@@ -33,6 +43,7 @@ class Endpoint:
     body's type for the document alone, where the handler reads the body itself (a multipart
     upload; a webhook whose secret is checked before its body is read). `answers`: other
     answers than errors, as (status, description, type), e.g. a 503 with the 200's shape.
+    `headers`: request headers the handler reads (besides the credentials), for the document.
     """
 
     method: str
@@ -54,6 +65,7 @@ class Endpoint:
     invalid: dict[str, Any] | None = None
     raw_body: Any = None
     answers: tuple[tuple[int, str, Any], ...] = ()
+    headers: tuple[HeaderParam, ...] = ()
 
     @property
     def operation_id(self) -> str:

@@ -7,14 +7,17 @@ from typing import Any
 from ..domain.wire.conversations import ModifyGroup, ModifyGroupAnswer, SendGroupMessage
 from ..domain.wire.messages import MessageResponse
 from ..services.groups import GroupService
+from ..services.idempotency import IdempotencyKeys
 from .endpoint import Endpoint
-from .http import Request, Router
+from .http import Request, Response, Router
+from .idempotency import IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, idempotent
 
 TAG = "Groups"
 SEND_GROUP_MESSAGE = Endpoint(
     "POST", "/api/send-group-message", "Send a message to a group", TAG,
-    body=SendGroupMessage, response=MessageResponse, errors=(400, 401, 404, 429, 503),
-    forms=True,
+    body=SendGroupMessage, response=MessageResponse,
+    errors=(400, 401, 404, *IDEMPOTENCY_ERRORS, 429, 503), forms=True,
+    headers=(IDEMPOTENCY_KEY,),
     description="To `numbers` (a new group; the answer's `group_id` names it) or to an "
                 "existing `group_id`. Each participant's delivery and read is tracked: the "
                 "message is DELIVERED when every participant has it, and every participant's "
@@ -24,9 +27,11 @@ MODIFY_GROUP = Endpoint(
     response=ModifyGroupAnswer, errors=(400, 401, 404))
 
 
-def register_group_routes(router: Router, groups: GroupService) -> None:
-    async def send_group_message(request: Request) -> dict[str, Any]:
-        return await groups.send(request.account, request.data)
+def register_group_routes(router: Router, groups: GroupService,
+                          idempotency: IdempotencyKeys) -> None:
+    async def send_group_message(request: Request) -> Response | dict[str, Any]:
+        return await idempotent(request, SEND_GROUP_MESSAGE, idempotency,
+                                lambda key: groups.send(request.account, request.data, key))
 
     async def modify_group(request: Request) -> dict[str, Any]:
         return await groups.modify(request.account, request.data)

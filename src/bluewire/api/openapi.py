@@ -73,6 +73,10 @@ def _operation(endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Any]]:
     extra: dict[str, Any] = {}
     if endpoint.params is not None:
         operation["parameters"], extra = _parameters(endpoint)
+    if endpoint.headers:
+        operation.setdefault("parameters", []).extend(
+            {"name": h.name, "in": "header", "required": h.required,
+             "description": h.description, "schema": h.schema} for h in endpoint.headers)
     body = _body(endpoint)
     if body is not None:
         ref = _schema(body)

@@ -16,17 +16,21 @@ from ..domain.wire.messages import (
     ServiceAnswer,
     StatusQuery,
 )
+from ..services.idempotency import IdempotencyKeys
 from ..services.lookup import LookupService
 from ..services.messaging import MessagingService
 from .endpoint import Endpoint
-from .http import Request, Router
+from .http import Request, Response, Router
+from .idempotency import IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, idempotent
 
 TAG = "Messages"
 SEND_MESSAGE = Endpoint(
     "POST", "/api/send-message", "Send a 1:1 message", TAG, body=SendMessage,
-    response=MessageResponse, errors=(400, 401, 429, 503), forms=True,
+    response=MessageResponse, errors=(400, 401, *IDEMPOTENCY_ERRORS, 429, 503), forms=True,
+    headers=(IDEMPOTENCY_KEY,),
     description="Accepted and committed as QUEUED before the answer; follow its status with "
-                "GET /api/status, a `status_callback`, webhooks or the event stream.")
+                "GET /api/status, a `status_callback`, webhooks or the event stream. Send an "
+                "`Idempotency-Key` to make a retry safe: a repeat gets the first answer.")
 GET_STATUS = Endpoint("GET", "/api/status", "A message's current status", TAG,
                       params=StatusQuery, response=MessageResponse, errors=(400, 401, 404))
 LIST_MESSAGES = Endpoint("GET", "/api/v2/messages", "List messages", TAG,
@@ -39,11 +43,13 @@ EVALUATE_SERVICE = Endpoint(
     description="Answers 503 with `error_code` 5003 when the lookup was inconclusive: retry.")
 
 
-def build_router(messaging: MessagingService, lookup: LookupService) -> Router:
+def build_router(messaging: MessagingService, lookup: LookupService,
+                 idempotency: IdempotencyKeys) -> Router:
     router = Router()
 
-    async def send_message(request: Request) -> dict[str, Any]:
-        return await messaging.send(request.account, request.data)
+    async def send_message(request: Request) -> Response | dict[str, Any]:
+        return await idempotent(request, SEND_MESSAGE, idempotency,
+                                lambda key: messaging.send(request.account, request.data, key))
 
     async def get_status(request: Request) -> dict[str, Any]:
         return await messaging.status(request.account, request.args)

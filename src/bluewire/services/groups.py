@@ -8,6 +8,7 @@ from ..domain import limits
 from ..domain.errors import not_found, validation_error
 from ..domain.groups import MIN_PARTICIPANTS, parse_participants
 from ..domain.handles import new_handle
+from ..domain.idempotency import IdempotencyKey, KeptBefore, StoredAnswer
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response
 from ..domain.phones import require_number
@@ -22,6 +23,7 @@ from ..store.groups import ChatGroup
 from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
+from .idempotency import take
 from .lines import LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
@@ -46,8 +48,10 @@ class GroupService:
         self._outbox = outbox
         self._contacts = contacts
 
-    async def send(self, account: Account, body: SendGroupMessage) -> dict[str, Any]:
-        """POST /api/send-group-message: to `numbers` (a new group) or to `group_id`."""
+    async def send(self, account: Account, body: SendGroupMessage,
+                   key: IdempotencyKey | None = None) -> dict[str, Any]:
+        """POST /api/send-group-message: to `numbers` (a new group) or to `group_id`. With
+        `key`, as MessagingService.send."""
         content = limits.check_content(body.content)
         raw_media = body.media_url
         media_url = (self._media.precheck(raw_media) if self._media
@@ -95,11 +99,21 @@ class GroupService:
             group_id=group.group_id if group else new_group_id(), participants=members,
             campaign=campaign, tags=tags,
         )
-        await self._writer.submit(lambda tx: self._accept(tx, account, message, group is None))
-        return message_response(message, account.email, account.plan)
+        answer = message_response(message, account.email, account.plan)
+        kept = await self._writer.submit(lambda tx: self._accept(tx, account, message,
+                                                                 group is None, key, answer))
+        if kept is not None:
+            raise KeptBefore(kept)
+        return answer
 
-    def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool) -> None:
+    def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool,
+                key: IdempotencyKey | None = None,
+                answer: dict[str, Any] | None = None) -> StoredAnswer | None:
         assert message.group_id is not None
+        if key is not None and answer is not None:
+            kept = take(tx, account.id, key, message.handle, answer, message.created_at)
+            if kept is not None:
+                return kept
         if new_group:
             group_store.create_group(tx, message.group_id, account.id, message.line,
                                      message.participants, message.created_at)
@@ -112,6 +126,7 @@ class GroupService:
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
         tx.notify(MESSAGES)
+        return None
 
     async def modify(self, account: Account, body: ModifyGroup) -> dict[str, Any]:
         """POST /api/modify-group: add or remove one participant."""

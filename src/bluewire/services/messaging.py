@@ -7,6 +7,7 @@ from typing import Any
 from ..domain import limits
 from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
 from ..domain.handles import new_handle
+from ..domain.idempotency import IdempotencyKey, KeptBefore, StoredAnswer
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, message_response, message_row
 from ..domain.phones import require_number
@@ -21,6 +22,7 @@ from ..store.messages import MessageFilter
 from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
+from .idempotency import take
 from .lines import LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
@@ -44,8 +46,11 @@ class MessagingService:
         self._contacts = contacts
         self._media = media
 
-    async def send(self, account: Account, body: SendMessage) -> dict[str, Any]:
-        """Validate, accept and commit one outbound message; it is QUEUED when this returns."""
+    async def send(self, account: Account, body: SendMessage,
+                   key: IdempotencyKey | None = None) -> dict[str, Any]:
+        """Validate, accept and commit one outbound message; it is QUEUED when this returns.
+        With `key`, the key is kept in the same transaction; if it was kept already, nothing is
+        written and `KeptBefore` is raised (services/idempotency.py)."""
         number = require_number(body.number, "number")
         content = limits.check_content(body.content)
         media_url = self._precheck_media(body.media_url)
@@ -75,10 +80,20 @@ class MessagingService:
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
             campaign=campaign, tags=tags,
         )
-        await self._writer.submit(lambda tx: self._accept(tx, account, message))
-        return message_response(message, account.email, account.plan)
+        answer = message_response(message, account.email, account.plan)
+        kept = await self._writer.submit(lambda tx: self._accept(tx, account, message, key,
+                                                                 answer))
+        if kept is not None:
+            raise KeptBefore(kept)
+        return answer
 
-    def _accept(self, tx: Tx, account: Account, message: MessageRecord) -> None:
+    def _accept(self, tx: Tx, account: Account, message: MessageRecord,
+                key: IdempotencyKey | None = None,
+                answer: dict[str, Any] | None = None) -> StoredAnswer | None:
+        if key is not None and answer is not None:
+            kept = take(tx, account.id, key, message.handle, answer, message.created_at)
+            if kept is not None:
+                return kept
         self._contacts.ensure(tx, account.id, message.number, message.line)
         store.add_message(tx, message)
         self._outbox.emit(tx, account.id, "message.created", message.created_at,
@@ -86,6 +101,7 @@ class MessagingService:
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
         tx.notify(MESSAGES)
+        return None
 
     def _precheck_media(self, raw: object) -> str | None:
         return self._media.precheck(raw) if self._media else limits.check_media_url(raw)
