@@ -10,6 +10,7 @@ from typing import Any
 from .agents.hub import AgentConnector
 from .agents.questions import QuestionRelay
 from .agents.tokens import AgentTokens
+from .api.analytics_routes import register_analytics_routes
 from .api.bluebubbles_routes import register_bluebubbles_routes
 from .api.contact_routes import register_contact_routes
 from .api.conversation_routes import register_conversation_routes
@@ -44,6 +45,7 @@ from .domain.webhooks import RETRY_SCHEDULE_S
 from .media.wiring import build_media
 from .observability.metrics import Metrics
 from .services.accounts import AccountService, Authenticator
+from .services.analytics import Analytics
 from .services.contact_book import ContactBook
 from .services.contacts import ContactService
 from .services.conversations import ConversationService
@@ -284,6 +286,7 @@ class Gateway:
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
+        register_analytics_routes(router, Analytics(self.database))
         # Made at the first request, when every route is in; /docs reads the same document.
         document = register_openapi_route(router)
         register_docs_routes(router, lambda: document.document)
