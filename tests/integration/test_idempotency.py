@@ -17,8 +17,11 @@ import httpx
 import pytest
 
 from bluewire.domain.errors import ApiError
-from bluewire.domain.idempotency import IdempotencyKey, StoredAnswer
-from bluewire.services.idempotency import Answer, IdempotencyKeys
+from bluewire.domain.idempotency import KEY_TTL_MS, IdempotencyKey, StoredAnswer
+from bluewire.services.idempotency import Answer, IdempotencyKeys, take
+from bluewire.store.database import Database, now_ms
+from bluewire.store.idempotency import stored as stored_answer
+from bluewire.store.writer import Tx, Writer
 
 from ..databases import Engine
 from ..server import SANDBOX_LINE, ServerProcess, phone
@@ -301,3 +304,46 @@ def test_a_repeat_waiting_on_a_refused_first_is_processed_itself() -> None:
         assert (await second) == Answer(200, {"message_handle": "h2"})
 
     asyncio.run(scenario())
+
+
+async def test_a_key_is_forgotten_after_24_hours(tmp_path: Path, engine: Engine) -> None:
+    """An expired key is ignored at once (a new send takes it over) and swept in batches."""
+    url = engine.create(tmp_path)
+    database = Database(url)
+    database.migrate()
+    writer = Writer(database)
+    writer.start(asyncio.get_running_loop())
+    try:
+        now = now_ms()
+        old = now - KEY_TTL_MS - 1
+
+        def setup(tx: Tx) -> None:
+            tx.query("INSERT INTO accounts (email, created_at) VALUES (?, ?) RETURNING id",
+                     ("forget@example.com", now))
+
+        await writer.submit(setup)
+        account = database.read(lambda conn: conn.exec_driver_sql(
+            "SELECT id FROM accounts WHERE email = 'forget@example.com'").scalar_one())
+        for n in range(5):
+            kept = await writer.submit(lambda tx, n=n: take(
+                tx, account, IdempotencyKey(f"old-{n}", "a"), f"h{n}", {"n": n}, old))
+            assert kept is None
+        fresh = IdempotencyKey("fresh", "a")
+        assert await writer.submit(lambda tx: take(tx, account, fresh, "hf", {}, now)) is None
+        again = await writer.submit(lambda tx: take(tx, account, fresh, "hx", {}, now))
+        assert again == StoredAnswer("a", 200, {})
+        # Expired: not found on read, and taken over by a new request with another body.
+        since = now - KEY_TTL_MS
+        assert database.read(lambda conn: stored_answer(conn, account, "old-0", since)) is None
+        taken = IdempotencyKey("old-0", "b")
+        assert await writer.submit(lambda tx: take(tx, account, taken, "hn", {"new": 1},
+                                                   now)) is None
+        keys = IdempotencyKeys(database, writer, forget_batch=2)
+        assert await keys.forget_expired() == 4  # old-1 .. old-4, two batches and one more
+        left = database.read(lambda conn: conn.exec_driver_sql(
+            "SELECT idempotency_key FROM idempotency_keys ORDER BY idempotency_key").scalars()
+            .all())
+        assert left == ["fresh", "old-0"]
+    finally:
+        writer.stop()
+        database.dispose()
