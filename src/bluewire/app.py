@@ -53,6 +53,7 @@ from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
 from .services.groups import GroupService
 from .services.health import Readiness
+from .services.idempotency import IdempotencyKeys
 from .services.key_revocation import RevocationCheck
 from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
@@ -183,6 +184,7 @@ class Gateway:
         self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
                                    self.contacts_book, self.webhook_targets,
                                    media=self.media)
+        self.idempotency = IdempotencyKeys(self.database, self.writer)
         self.lookup = LookupService(self.lines, self.registry)
         self.console_sessions = ConsoleSessions(
             self.database, self.writer, idle_ms=settings.console_idle_minutes * 60_000)
@@ -232,6 +234,7 @@ class Gateway:
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
         self._tasks.append(loop.create_task(self.lines.run(), name="lines"))
         self._tasks.append(loop.create_task(self.agent_questions.run(), name="agent-questions"))
+        self._tasks.append(loop.create_task(self.idempotency.run(), name="idempotency-keys"))
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
@@ -267,11 +270,11 @@ class Gateway:
         self.database.dispose()
 
     def asgi(self) -> App:
-        router = build_router(self.messaging, self.lookup)
+        router = build_router(self.messaging, self.lookup, self.idempotency)
         register_webhook_routes(router, self.webhooks)
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
-        register_group_routes(router, self.groups)
+        register_group_routes(router, self.groups, self.idempotency)
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
                                        self.sink.drain, media=self.media)
         register_sandbox_routes(router, sandbox_phones)
