@@ -17,6 +17,7 @@ from .api.conversation_routes import register_conversation_routes
 from .api.delivery_routes import register_delivery_routes
 from .api.docs_routes import register_docs_routes
 from .api.events import STREAM_EVENTS, event_stream_handler
+from .api.follow_up_routes import register_follow_up_routes
 from .api.group_routes import register_group_routes
 from .api.home_routes import register_home_route
 from .api.http import App, Request
@@ -42,6 +43,7 @@ from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
 from .domain.errors import ApiError
 from .domain.webhooks import RETRY_SCHEDULE_S
+from .followups.worker import FollowUpWorker
 from .media.wiring import build_media
 from .observability.metrics import Metrics
 from .services.accounts import AccountService, Authenticator
@@ -51,6 +53,7 @@ from .services.contacts import ContactService
 from .services.conversations import ConversationService
 from .services.delivery_log import DeliveryLog
 from .services.event_feed import EventFeed
+from .services.follow_ups import FollowUpService
 from .services.groups import GroupService
 from .services.health import Readiness
 from .services.idempotency import IdempotencyKeys
@@ -68,6 +71,7 @@ from .services.webhook_targets import WebhookTargets
 from .services.webhooks import WebhookConfig
 from .store import accounts as account_store
 from .store import deliveries as delivery_store
+from .store import follow_ups as follow_up_store
 from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
@@ -78,6 +82,10 @@ from .store.secret_box import SecretBox, SecretKeyError, box_for
 from .store.writer import Writer
 
 log = logging.getLogger(__name__)
+
+# A follow-up's lease: settling one is a single transaction, so a lease that runs out only
+# means its process died (or stalled) between the claim and the outcome.
+_FOLLOW_UP_LEASE_MS = 15_000
 
 
 def unavailable_error(exc: Exception) -> ApiError | None:
@@ -169,8 +177,9 @@ class Gateway:
         self.contacts_book = ContactBook(self.database, self.outbox)
         self.read_receipts = ReadReceipts(self.database, self.writer, self.lines, self.registry)
         self.typing = TypingIndicators(self.database, self.lines, self.registry)
-        self.sink = NetworkSink(self.writer, NetworkReports(
-            self.outbox, self.contacts_book, self.lines, self.read_receipts))
+        self.reports = NetworkReports(self.outbox, self.contacts_book, self.lines,
+                                      self.read_receipts)
+        self.sink = NetworkSink(self.writer, self.reports)
         self.dispatcher = Dispatcher(
             self.writer, self.registry, self.sink, lease_ms=settings.dispatch_lease_ms,
             batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms,
@@ -185,6 +194,12 @@ class Gateway:
                                    self.contacts_book, self.webhook_targets,
                                    media=self.media)
         self.idempotency = IdempotencyKeys(self.database, self.writer)
+        self.follow_ups = FollowUpService(self.database, self.writer, self.lines, self.outbox,
+                                          self.contacts_book, media=self.media)
+        self.reports.follow_ups = self.follow_ups.endings
+        self.follow_up_worker = FollowUpWorker(self.writer, self.follow_ups,
+                                               lease_ms=_FOLLOW_UP_LEASE_MS,
+                                               sweep_ms=settings.sweep_interval_ms)
         self.lookup = LookupService(self.lines, self.registry)
         self.console_sessions = ConsoleSessions(
             self.database, self.writer, idle_ms=settings.console_idle_minutes * 60_000)
@@ -226,6 +241,7 @@ class Gateway:
                 log.info("retrying %d webhook deliveries left in flight by the previous run",
                          expired)
             await self.writer.submit(lease_store.expire_all)
+            await self.writer.submit(follow_up_store.expire_claims)
         self.lines.refresh()
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)
@@ -238,6 +254,7 @@ class Gateway:
         await self.webhook_sender.start()
         await self.media.start()
         self._tasks.append(loop.create_task(self.delivery.run(), name="delivery"))
+        self._tasks.append(loop.create_task(self.follow_up_worker.run(), name="follow-ups"))
         if self.metrics.shared is not None:
             self._tasks.append(loop.create_task(self.metrics.shared.run(), name="metrics"))
         if self.listener is not None:
@@ -249,6 +266,7 @@ class Gateway:
         if self.listener is not None:
             await self.listener.stop()
         await self.dispatcher.stop()
+        await self.follow_up_worker.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -275,6 +293,7 @@ class Gateway:
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
         register_group_routes(router, self.groups, self.idempotency)
+        register_follow_up_routes(router, self.follow_ups)
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
                                        self.sink.drain, media=self.media)
         register_sandbox_routes(router, sandbox_phones)

@@ -23,6 +23,7 @@ from functools import lru_cache
 ENDPOINT_TYPES: tuple[str, ...] = (
     "receive", "outbound", "typing_indicator", "contact_created", "line_blocked",
     "line_assigned", "call_log", "call_completed", "inbound_call", "contact_profile",
+    "follow_up",  # bluewire's own: follow-ups' changes of state (services/follow_ups.py)
 )
 MAX_SECRET_CHARS = 256  # an endpoint's secret, and the account's global one
 
@@ -35,6 +36,11 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "contact.created": "contact_created",
     "line.blocked": "line_blocked",
     "line.assigned": "line_assigned",
+    "follow_up.scheduled": "follow_up",
+    "follow_up.fired": "follow_up",
+    "follow_up.skipped": "follow_up",
+    "follow_up.cancelled": "follow_up",
+    "follow_up.due": "follow_up",
 }
 
 # Seconds to wait after each failed attempt: 12 attempts over about two days (47.7 hours).

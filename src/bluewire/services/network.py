@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
 from ..domain.contacts import opt_out_change
@@ -22,6 +23,9 @@ from .lines import LineDirectory
 from .outbox import Outbox
 from .read_receipts import AUTO, ReadReceipts
 
+if TYPE_CHECKING:
+    from .follow_ups import FollowUpEndings
+
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +38,8 @@ class NetworkReports:
         self._contacts = contacts
         self._lines = lines
         self._receipts = receipts
+        # Ends follow-ups early where the facts are recorded (services/follow_ups.py).
+        self.follow_ups: FollowUpEndings | None = None
 
     def apply_status_updates(self, tx: Tx, updates: Sequence[StatusUpdate]) -> int:
         """Apply connector reports in order; a report that moves nothing forward is dropped.
@@ -64,6 +70,8 @@ class NetworkReports:
             transitions += 1
             self._emit_message(tx, message, "message.updated")
         store.save_statuses(tx, list(changed.values()))
+        if changed and self.follow_ups is not None:
+            self.follow_ups.statuses_changed(tx, list(changed.values()))
         return transitions
 
     def _apply_group_report(self, tx: Tx, message: MessageRecord,
@@ -137,6 +145,10 @@ class NetworkReports:
             store.add_message(tx, message)
             self._emit_message(tx, message, "message.received", opted_out=opt_change)
             stored.append(message)
+        if account_id is not None and self.follow_ups is not None:
+            self.follow_ups.inbound(tx, account_id, inbound.line, inbound.number,
+                                    None if group is None else group.group_id,
+                                    opted_out=opt_change is True)
         if account_id is not None and self._auto_read_applies(tx, account_id, inbound):
             self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
                                   stored[0].handle)

@@ -355,3 +355,37 @@ console_sessions = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False, index=True),
 )
+
+# Follow-ups (services/follow_ups.py): a durable, conditional action on an outbound message,
+# due `after_ms` after the parent was sent, claimed with a lease (`claimed_until`) when due and
+# ended exactly once: fired, skipped (`reason`) or cancelled. `result_handle`: the message a
+# `send` action created. line, number and group_id are the parent's (its conversation).
+_SCHEDULED = text("state = 'scheduled'")
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("public_id", String(40), nullable=False, unique=True),  # fu_…
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("message_id", BigId, ForeignKey("messages.id"), nullable=False),
+    Column("message_handle", String(64), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("group_id", String(48)),
+    Column("condition", String(16), nullable=False),
+    Column("after_ms", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("action", Text, nullable=False),  # JSON: {"send": {...}} or {"notify": {...}}
+    Column("state", String(16), nullable=False),  # scheduled|fired|skipped|cancelled
+    Column("reason", String(32)),
+    Column("claimed_until", BigInteger),
+    Column("result_handle", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_follow_ups_due", "due_at", "id", sqlite_where=_SCHEDULED,
+          postgresql_where=_SCHEDULED),
+    Index("ix_follow_ups_account", "account_id", "id"),
+    Index("ix_follow_ups_message", "message_id", "state"),
+    Index("ix_follow_ups_contact", "account_id", "line", "number", sqlite_where=_SCHEDULED,
+          postgresql_where=_SCHEDULED),
+)
