@@ -154,6 +154,26 @@ def test_a_notify_action_emits_follow_up_due_only(api: httpx.Client,
     assert sent[0]["n"] == 1  # the parent alone
 
 
+def test_the_event_stream_sends_follow_up_events_when_asked(api: httpx.Client) -> None:
+    parent = send(api, phone(512, "01"))
+    seen: list[str] = []
+    with api.stream("GET", "/api/v2/events",
+                    params={"types": "follow_up.scheduled,follow_up.fired"}) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines) == ": ready"
+        created = follow_up(api, parent, "not_read", after=1)
+        for line in lines:
+            if line.startswith("data: "):
+                event = json.loads(line.removeprefix("data: "))
+                if event["data"]["id"] == created["id"]:
+                    seen.append(event["type"])
+                if "follow_up.fired" in seen:
+                    break
+    assert seen == ["follow_up.scheduled", "follow_up.fired"]
+    assert api.get("/api/v2/events", params={"types": "follow_up.nope"}).status_code == 400
+
+
 def test_cancel(api: httpx.Client, server: ServerProcess) -> None:
     parent = send(api, phone(506, "01"))
     created = follow_up(api, parent, "not_read", after="PT2H")

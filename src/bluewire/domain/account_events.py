@@ -27,6 +27,15 @@ EVENT_TYPES: tuple[str, ...] = (
     "verification.canceled",
 )
 ALL_TYPES = frozenset(EVENT_TYPES)
+# bluewire's own types, sent only to a stream that names them in `types` (the SDK's
+# AccountEvent knows the 12 above alone): follow-ups' changes of state.
+OPT_IN_TYPES: tuple[str, ...] = (
+    "follow_up.scheduled",
+    "follow_up.fired",
+    "follow_up.skipped",
+    "follow_up.cancelled",
+    "follow_up.due",
+)
 
 READY = b": ready\n\n"
 HEARTBEAT = b": heartbeat\n\n"
@@ -39,15 +48,16 @@ def parse_types(raw: str | None) -> frozenset[str]:
     """The `types` query parameter as the set of event types to send: all 12 when absent or empty.
 
     Only the 12 types ever reach a client, whatever else the event log holds: the SDK's
-    `AccountEvent.type` is a literal of exactly these.
+    `AccountEvent.type` is a literal of exactly these. bluewire's own types (OPT_IN_TYPES)
+    reach a stream that names them.
     """
     wanted = {part.strip() for part in (raw or "").split(",") if part.strip()}
     if not wanted:
         return ALL_TYPES
-    unknown = sorted(wanted - ALL_TYPES)
+    unknown = sorted(wanted - ALL_TYPES - set(OPT_IN_TYPES))
     if unknown:
         raise validation_error(f"`types` has unknown event type(s) {', '.join(unknown)}; "
-                               f"known types: {', '.join(EVENT_TYPES)}")
+                               f"known types: {', '.join(EVENT_TYPES + OPT_IN_TYPES)}")
     return frozenset(wanted)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from ..account_events import EVENT_TYPES
+from ..account_events import EVENT_TYPES, OPT_IN_TYPES
 from .common import Timestamp
 
 EventType = Literal["message.received", "message.created", "message.updated", "typing.changed",
@@ -20,7 +20,8 @@ assert EventType.__args__ == EVENT_TYPES  # type: ignore[attr-defined]
 class EventsQuery(msgspec.Struct, kw_only=True):
     types: Annotated[str | None, Meta(
         description="Comma-separated allowlist of event types (default: all of them): "
-                    + ", ".join(EVENT_TYPES))] = None
+                    + ", ".join(EVENT_TYPES) + "; bluewire's own, sent only when named here: "
+                    + ", ".join(OPT_IN_TYPES))] = None
 
 
 class AccountEvent(msgspec.Struct, kw_only=True):
