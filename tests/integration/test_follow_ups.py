@@ -88,6 +88,8 @@ def test_not_read_fires_a_message_in_the_same_conversation(
     row = api.get(f"/api/v2/messages/{child}").json()["data"]
     assert row["number"] == number and row["from_number"] == SANDBOX_LINE
     assert row["content"] == "following up"
+    linked = server.sql("SELECT follow_up_of FROM messages WHERE handle = ?", child)
+    assert linked == [{"follow_up_of": parent}]
     made = [e for e in events_of(server, "message.created") if e.get("follow_up_of") == parent]
     assert [e["message_handle"] for e in made] == [child]
     assert made[0]["follow_up_id"] == created["id"]

@@ -298,6 +298,7 @@ class FollowUpService:
         for number in message.participants or (message.number,):
             self._contacts.ensure(tx, message.account_id, number, message.line)
         message_store.add_message(tx, message)
+        store.link_message(tx, message.handle, parent.handle)
         if message.group_id is not None:
             group_store.add_receipts(tx, message.handle, message.participants)
         account = self._outbox.account(tx, message.account_id)

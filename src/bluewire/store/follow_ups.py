@@ -53,6 +53,12 @@ def add(tx: Tx, row: dict[str, Any]) -> None:
     tx.insert(follow_ups, row)
 
 
+def link_message(tx: Tx, handle: str, parent_handle: str) -> None:
+    """Name the parent of a message a follow-up sent (written in the same transaction)."""
+    tx.query("UPDATE messages SET follow_up_of = ? WHERE handle = ? RETURNING id",
+             (parent_handle, handle))
+
+
 def has_scheduled(tx: Tx, account_id: int) -> bool:
     rows = tx.query("SELECT 1 FROM follow_ups WHERE account_id = ? AND state = 'scheduled' "
                     "LIMIT 1", (account_id,))

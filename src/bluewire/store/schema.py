@@ -105,6 +105,8 @@ messages = Table(
     # its lease while a worker handles it, NULL once it is terminal and needs no more work.
     Column("claimed_until", BigInteger),
     Column("dispatch_attempts", Integer, nullable=False, server_default=text("0")),
+    # For a message a follow-up sent: the handle of the message it followed up (follow_ups).
+    Column("follow_up_of", String(64)),
     Column("group_id", String(48)),  # chat_groups.group_id, for a message to or from a group
     Column("participants", Text),  # JSON list: the group's members when the message was sent
     # What the sender filed an outbound under (send-message's `campaign` and `tags`); the tags

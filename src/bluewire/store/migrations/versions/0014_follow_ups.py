@@ -5,6 +5,7 @@ A follow-up waits `after_ms` from its parent's sending (due_at), is then claimed
 sent, result_handle; or its notify event emitted), skipped (with a reason) or cancelled. A
 partial index on the scheduled rows serves the worker's claim; others serve the list of an
 account, the early endings by parent (a status change) and by contact (a reply, a STOP).
+A message a follow-up sent names the message it followed up (messages.follow_up_of).
 
 Revision ID: 0014
 Revises: 0013
@@ -25,6 +26,8 @@ SCHEDULED = sa.text("state = 'scheduled'")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('follow_up_of', sa.String(length=64), nullable=True))
     op.create_table(
         'follow_ups',
         sa.Column('id', BigId, nullable=False),
@@ -67,3 +70,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_follow_ups_account')
         batch_op.drop_index('ix_follow_ups_due')
     op.drop_table('follow_ups')
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_column('follow_up_of')
