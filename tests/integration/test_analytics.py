@@ -147,6 +147,23 @@ def test_a_group_message_counts_each_participant(api: httpx.Client) -> None:
     assert item["time_to_read"]["count"] == 3
 
 
+def test_replies_in_the_conversation_count(api: httpx.Client) -> None:
+    members, single = [phone(346, "00"), phone(346, "01")], phone(347, "01")
+    group = api.post("/api/send-group-message", json={
+        "from_number": SANDBOX_LINE, "numbers": members, "content": "news",
+        "campaign": "delta"}).json()
+    send(api, single, "delta", [])
+    settled(api, {None: bucket(messages=2, recipients=3, sent=3, delivered=3, read=1,
+                               errored=0, pending=0, replied=0)}, campaign="delta")
+    # one participant answers in the group, the other contact 1:1
+    for number, body in ((members[1], {"group_id": group["group_id"]}), (single, {})):
+        answer = api.post(f"/sandbox/phones/{number}/messages",
+                          json={"line": SANDBOX_LINE, "content": "sure", **body})
+        assert answer.status_code == 200, answer.text
+    settled(api, {None: bucket(messages=2, recipients=3, sent=3, delivered=3, read=1,
+                               errored=0, pending=0, replied=2)}, campaign="delta")
+
+
 def test_the_window(api: httpx.Client, campaigns: dict[str, str]) -> None:
     answer = analytics(api, campaign="alpha")
     since, until = (datetime.fromisoformat(answer[k]) for k in ("since", "until"))

@@ -1,20 +1,18 @@
-"""The analytics' counting rules and percentiles, recipient by recipient."""
+"""The analytics' percentiles, rates and buckets, from the counts the store sums."""
 
 from __future__ import annotations
 
-from bluewire.domain.analytics import Recipient, aggregate, durations, nearest_rank
+from bluewire.domain.analytics import BucketCounts, assemble, durations, nearest_rank
 
-T0 = 1_765_000_000_000
+DAY = 86_400_000
+T0 = 1_765_000_000_000 - 1_765_000_000_000 % DAY  # 2025-12-06T00:00:00Z
 
 
-def recipient(status: str, *, service: str | None = "iMessage", sent: int | None = 0,
-              delivered: int | None = None, read: int | None = None, replied: bool = False,
-              receipt: bool = False, message_id: int = 1, tags: str | None = None,
-              created: int = T0) -> Recipient:
-    return Recipient(message_id, "+14155550199", None, tags, service, created, status,
-                     None if sent is None else T0 + sent,
-                     None if delivered is None else T0 + delivered,
-                     None if read is None else T0 + read, replied, receipt)
+def counts(key: object = None, *, messages: int = 6, recipients: int = 6, sent: int = 4,
+           delivered: int = 2, read: int = 1, errored: int = 1, final_at_sent: int = 1,
+           replied: int = 1) -> BucketCounts:
+    return BucketCounts(key, messages, recipients, sent, delivered, read, errored,
+                        final_at_sent, replied)
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -23,52 +21,34 @@ def test_nearest_rank_percentiles() -> None:
     assert nearest_rank(values, 50) == 5 and nearest_rank(values, 90) == 9
     assert nearest_rank([1, 2, 3, 4], 50) == 2 and nearest_rank([1, 2, 3, 4], 90) == 4
     assert durations([3000, 1000, 2000]) == {"count": 3, "p50": 2.0, "p90": 3.0}
+    assert durations([-20, 10]) == {"count": 2, "p50": 0.0, "p90": 0.01}
     assert durations([]) == {"count": 0, "p50": None, "p90": None}
 
 
-def test_each_status_counts_where_it_belongs() -> None:
-    found = aggregate([
-        recipient("QUEUED", service=None, sent=None),  # pending: not yet sent
-        recipient("SENT", message_id=2),  # pending: iMessage, not yet delivered
-        recipient("SENT", service="SMS", message_id=3),  # sent; SMS ends there
-        recipient("DELIVERED", delivered=400, message_id=4, replied=True),
-        recipient("READ", delivered=400, read=2000, message_id=5),
-        recipient("ERROR", service=None, sent=None, message_id=6),
-    ], None)
+def test_rates_pending_and_times_of_a_bucket() -> None:
+    found = assemble(None, [counts()], [(None, 400, None), (None, 400, 2000)])
     assert len(found) == 1
     got = found[0]
-    assert {k: got[k] for k in ("messages", "recipients", "sent", "delivered", "read",
-                                "errored", "pending", "replied")} == {
-        "messages": 6, "recipients": 6, "sent": 4, "delivered": 2, "read": 1, "errored": 1,
-        "pending": 2, "replied": 1}
+    # pending: 6 recipients - 1 errored - 2 delivered - 1 SMS at SENT (its end)
+    assert (got["key"], got["pending"]) == (None, 2)
     assert (got["delivery_rate"], got["read_rate"], got["reply_rate"], got["error_rate"]) == (
         0.5, 0.5, 0.25, 0.2)
     assert got["time_to_deliver"] == {"count": 2, "p50": 0.4, "p90": 0.4}
     assert got["time_to_read"] == {"count": 1, "p50": 2.0, "p90": 2.0}
 
 
-def test_group_participants_count_by_their_own_receipts() -> None:
-    found = aggregate([
-        recipient("DELIVERED", delivered=100, read=900, receipt=True),
-        recipient("DELIVERED", delivered=300, receipt=True),
-        recipient("DELIVERED", receipt=True),  # the message reached others, not this one
-    ], None)[0]
-    assert (found["messages"], found["recipients"], found["sent"], found["delivered"],
-            found["read"], found["pending"]) == (1, 3, 3, 2, 1, 1)
-
-
 def test_rates_are_null_without_a_denominator() -> None:
-    found = aggregate([], None)
-    assert found == [{**found[0], "key": None}]
+    found = assemble(None, [counts(messages=0, recipients=0, sent=0, delivered=0, read=0,
+                                   errored=0, final_at_sent=0, replied=0)], [])
     assert [found[0][k] for k in ("delivery_rate", "read_rate", "reply_rate", "error_rate")] \
         == [None] * 4
-    assert aggregate([], "campaign") == []
+    assert assemble(None, [], [])[0]["messages"] == 0  # no grouping: always one bucket
+    assert assemble("campaign", [], []) == []
 
 
-def test_a_message_counts_under_each_tag_and_untagged_last() -> None:
-    found = aggregate([recipient("READ", delivered=1, read=2, tags='["b", "a"]'),
-                       recipient("SENT", message_id=2)], "tag")
-    assert [(b["key"], b["messages"]) for b in found] == [("a", 1), ("b", 1), (None, 1)]
-    days = aggregate([recipient("SENT", created=T0), recipient("SENT", created=T0 + 86_400_000,
-                                                                message_id=2)], "day")
+def test_buckets_are_ordered_by_key_the_null_key_last() -> None:
+    found = assemble("tag", [counts(None), counts("b"), counts("a")], [("a", 5, 7)])
+    assert [b["key"] for b in found] == ["a", "b", None]
+    assert found[0]["time_to_read"]["count"] == 1 and found[1]["time_to_read"]["count"] == 0
+    days = assemble("day", [counts(T0 + DAY), counts(T0)], [])
     assert [b["key"] for b in days] == ["2025-12-06T00:00:00.000Z", "2025-12-07T00:00:00.000Z"]

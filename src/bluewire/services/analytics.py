@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.analytics import DEFAULT_WINDOW_MS, MAX_WINDOW_DAYS, MAX_WINDOW_MS, aggregate
+from ..domain.analytics import DEFAULT_WINDOW_MS, MAX_WINDOW_DAYS, MAX_WINDOW_MS, assemble
 from ..domain.errors import validation_error
 from ..domain.payloads import iso
 from ..domain.phones import require_number
@@ -22,9 +22,9 @@ class Analytics:
 
     async def messages(self, account: Account, query: AnalyticsQuery) -> dict[str, Any]:
         flt = parse_query(account.id, query, now_ms())
-        found = await self._database.read_async(lambda conn: store.recipients(conn, flt))
+        counts, times = await self._database.read_async(lambda conn: store.summarize(conn, flt))
         return {"status": "OK", "since": iso(flt.since), "until": iso(flt.until),
-                "group_by": query.group_by, "buckets": aggregate(found, query.group_by)}
+                "group_by": flt.group_by, "buckets": assemble(flt.group_by, counts, times)}
 
 
 def parse_query(account_id: int, query: AnalyticsQuery, now: int) -> AnalyticsFilter:
@@ -42,4 +42,4 @@ def parse_query(account_id: int, query: AnalyticsQuery, now: int) -> AnalyticsFi
     line = require_number(query.line, "line", recipient=False) if query.line else None
     return AnalyticsFilter(account_id=account_id, since=since, until=until, line=line,
                            campaign=query.campaign or None, tag=query.tag or None,
-                           service=query.service or None)
+                           service=query.service or None, group_by=query.group_by)

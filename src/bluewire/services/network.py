@@ -152,6 +152,9 @@ class NetworkReports:
         if account_id is not None and self._auto_read_applies(tx, account_id, inbound):
             self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
                                   stored[0].handle)
+        if account_id is not None:  # the analytics' replies
+            store.mark_replied(tx, account_id, inbound.line, inbound.number,
+                               None if group is None else group.group_id, inbound.at_ms)
         return stored
 
     def _inbound_group(self, tx: Tx, inbound: Inbound, handle: str) -> ChatGroup | None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 
+from ..domain.analytics import REPLY_WINDOW_MS
 from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
 from .notifications import MESSAGES
@@ -62,6 +63,37 @@ def add_message(tx: Tx, message: MessageRecord) -> None:
             "SELECT id, ?, account_id, created_at FROM messages WHERE handle = ?",
             [(tag, message.handle) for tag in message.tags],
         )
+
+
+# The conversation's latest messages looked at for those a reply answers: far more than a
+# conversation exchanges in a day.
+_REPLY_LOOKBACK = 200
+
+
+def mark_replied(tx: Tx, account_id: int, line: str, number: str, group_id: str | None,
+                 at: int) -> None:
+    """`number` wrote to `line` at `at` (in group `group_id`, or 1:1): the outbound messages of
+    that conversation from the 24 hours before, not yet answered, are answered now (the 1:1
+    message's `replied_at`; in a group, the sender's receipt's)."""
+    if group_id is None:
+        rows = tx.query(
+            "SELECT id, is_outbound, created_at, replied_at FROM messages "
+            "WHERE account_id = ? AND number = ? AND line = ? AND group_id IS NULL "
+            f"ORDER BY id DESC LIMIT {_REPLY_LOOKBACK}", (account_id, number, line))
+    else:
+        rows = tx.query(
+            "SELECT id, is_outbound, created_at, NULL FROM messages WHERE group_id = ? "
+            f"ORDER BY id DESC LIMIT {_REPLY_LOOKBACK}", (group_id,))
+    answered = [(at, row[0]) for row in rows
+                if row[1] and row[3] is None and at - REPLY_WINDOW_MS <= row[2] <= at]
+    if not answered:
+        return
+    if group_id is None:
+        tx.execute_many("UPDATE messages SET replied_at = ? WHERE id = ?", answered)
+    else:
+        tx.execute_many("UPDATE message_receipts SET replied_at = ? "
+                        "WHERE message_id = ? AND number = ? AND replied_at IS NULL",
+                        [(at, message_id, number) for at, message_id in answered])
 
 
 _COLUMNS = [messages.c[name] for name in MESSAGE_COLUMNS]

@@ -114,6 +114,9 @@ messages = Table(
     # in message_tags, for filtering and grouping by tag.
     Column("campaign", String(100)),
     Column("tags", Text),
+    # When the contact first wrote back in the conversation (1:1) within 24 hours after this
+    # outbound: set in the transaction that stores their message, for the analytics' replies.
+    Column("replied_at", BigInteger),
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_updated", "account_id", "updated_at"),
     # A conversation's messages, in order (store/conversations.py); also by number alone.
@@ -127,6 +130,13 @@ messages = Table(
         postgresql_where=text("claimed_until IS NOT NULL"),
     ),
 )
+
+# What the analytics read of a window of an account's messages, from the index alone: their
+# scan never visits the (wide) message rows. A status change rewrites its entry.
+Index("ix_messages_outcomes", messages.c.account_id, messages.c.created_at,
+      messages.c.is_outbound, messages.c.status, messages.c.service, messages.c.sent_at,
+      messages.c.delivered_at, messages.c.read_at, messages.c.replied_at, messages.c.campaign,
+      messages.c.line, messages.c.number, messages.c.id)
 
 # A campaign's outbound in order of creation: list filters and analytics by campaign.
 Index("ix_messages_campaign", messages.c.account_id, messages.c.campaign, messages.c.created_at,
@@ -293,6 +303,7 @@ message_receipts = Table(
     Column("number", String(32), nullable=False),
     Column("delivered_at", BigInteger),
     Column("read_at", BigInteger),
+    Column("replied_at", BigInteger),  # they wrote in the group within 24 hours after it
     Index("ux_message_receipts_member", "message_id", "number", unique=True),
 )
 
