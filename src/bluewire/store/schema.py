@@ -369,6 +369,24 @@ console_sessions = Table(
     Column("last_seen_at", BigInteger, nullable=False, index=True),
 )
 
+# The `Idempotency-Key` of each accepted send (domain/idempotency.py), written in the
+# transaction that accepts its message, with the answer a repeat is given. Forgotten after 24
+# hours (older rows are ignored, then deleted).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),  # SHA-256 hex of the canonical request
+    Column("message_handle", String(64), nullable=False),  # the message the send created
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),  # the answer's JSON body
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_idempotency_keys_account_key", "account_id", "idempotency_key", unique=True),
+    Index("ix_idempotency_keys_created", "created_at"),
+)
+
 # Follow-ups (services/follow_ups.py): a durable, conditional action on an outbound message,
 # due `after_ms` after the parent was sent, claimed with a lease (`claimed_until`) when due and
 # ended exactly once: fired, skipped (`reason`) or cancelled. `result_handle`: the message a
