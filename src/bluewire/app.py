@@ -197,6 +197,7 @@ class Gateway:
         self.follow_ups = FollowUpService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, media=self.media)
         self.reports.follow_ups = self.follow_ups.endings
+        self.messaging.follow_ups = self.groups.follow_ups = self.follow_ups
         self.follow_up_worker = FollowUpWorker(self.writer, self.follow_ups,
                                                lease_ms=_FOLLOW_UP_LEASE_MS,
                                                sweep_ms=settings.sweep_interval_ms)

@@ -46,7 +46,7 @@ from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data
 from ..domain.statuses import Status
-from ..domain.wire.follow_ups import FollowUpQuery, NewFollowUp
+from ..domain.wire.follow_ups import MAX_CHAIN, MAX_INLINE, FollowUpQuery, NewFollowUp
 from ..media.service import MediaService
 from ..store import follow_ups as store
 from ..store import groups as group_store
@@ -107,15 +107,31 @@ class FollowUpService:
         def op(tx: Tx) -> FollowUp:
             # the parent as it is now (its status may have moved since it was read)
             current = message_store.message_by_handle(tx, handle) or parent
-            return self.schedule_in(tx, account, current, [spec])[0]
+            return self.schedule_in(tx, account.id, current, [spec])[0]
 
         row = await self._writer.submit(op)
         return {"status": "OK", "data": follow_up_data(row)}
 
+    async def check_all(self, account: Account, given: list[Any] | None,
+                        field: str = "follow_ups", depth: int = 1) -> list[FollowUpSpec]:
+        """Follow-ups given with a message (send-message's `follow_ups`, or a `send` action's
+        own, for a sequence), each checked as `check` does."""
+        if not given:
+            return []
+        if len(given) > MAX_INLINE:
+            raise validation_error(f"`{field}` holds at most {MAX_INLINE} follow-ups")
+        if depth > MAX_CHAIN:
+            raise validation_error(f"`{field}`: sequences of follow-ups nest at most "
+                                   f"{MAX_CHAIN} deep")
+        return [await self.check(account, item.condition, item.after, item.action,
+                                 field=f"{field}[{index}]", depth=depth)
+                for index, item in enumerate(given)]
+
     async def check(self, account: Account, condition: str, after: object,
-                    action: Any) -> FollowUpSpec:
+                    action: Any, *, field: str = "", depth: int = 1) -> FollowUpSpec:
         """A follow-up's request checked field by field (a 400 names the field); a `send`
-        action's media is fetched and stored now, as a send's is."""
+        action's media is fetched and stored now, as a send's is, and its own follow-ups
+        (the rest of a sequence) are checked too."""
         ms = after_ms(after)
         send, notify = action.send, action.notify
         if (send is None) == (notify is None):
@@ -133,7 +149,14 @@ class FollowUpService:
         send_style = limits.check_send_style(send.send_style)
         if media_url and self._media is not None:
             media_url = await self._media.outbound_url(account.id, media_url)
-        fields = {"content": content, "media_url": media_url, "send_style": send_style}
+        fields: dict[str, Any] = {"content": content, "media_url": media_url,
+                                  "send_style": send_style}
+        prefix = f"{field}." if field else ""
+        chained = await self.check_all(account, send.follow_ups,
+                                       f"{prefix}action.send.follow_ups", depth + 1)
+        if chained:
+            fields["follow_ups"] = [{"condition": c.condition, "after_ms": c.after_ms,
+                                     "action": c.action} for c in chained]
         return FollowUpSpec(condition, ms, {"send": {k: v for k, v in fields.items()
                                                      if v is not None}})
 
@@ -185,7 +208,7 @@ class FollowUpService:
 
     # --- scheduling, inside a caller's transaction -----------------------------------------
 
-    def schedule_in(self, tx: Tx, account: Account, message: MessageRecord,
+    def schedule_in(self, tx: Tx, account_id: int, message: MessageRecord,
                     specs: list[FollowUpSpec]) -> list[FollowUp]:
         """Schedule follow-ups of `message` (outbound, of `account`) in the caller's
         transaction, e.g. the one that accepts the message: each is written with its
@@ -196,12 +219,12 @@ class FollowUpService:
         assert parent is not None and parent.id is not None
         now = now_ms()
         numbers = parent.participants if parent.group_id is not None else (parent.number,)
-        opted_out = bool(store.opted_out_among(tx, account.id, numbers))
+        opted_out = bool(store.opted_out_among(tx, account_id, numbers))
         rows: list[FollowUp] = []
         for spec in specs:
             public_id = new_follow_up_id()
             store.add(tx, {
-                "public_id": public_id, "account_id": account.id, "message_id": parent.id,
+                "public_id": public_id, "account_id": account_id, "message_id": parent.id,
                 "message_handle": parent.handle, "line": parent.line, "number": parent.number,
                 "group_id": parent.group_id, "condition": spec.condition,
                 "after_ms": spec.after_ms, "due_at": anchor_of(parent) + spec.after_ms,
@@ -209,7 +232,7 @@ class FollowUpService:
                 "claimed_until": None, "result_handle": None, "created_at": now,
                 "updated_at": now,
             })
-            row = store.by_public_id(tx, account.id, public_id)
+            row = store.by_public_id(tx, account_id, public_id)
             assert row is not None
             self._emit(tx, row)
             reason = _already_ended(spec.condition, parent)
@@ -223,7 +246,7 @@ class FollowUpService:
                     row = ended
             rows.append(row)
         if any(row.state == SCHEDULED for row in rows):
-            self.endings.scheduled(tx, account.id)
+            self.endings.scheduled(tx, account_id)
             due = min(row.due_at for row in rows)
             for listener in self.on_scheduled:
                 tx.after_commit(lambda listener=listener: listener(due))
@@ -270,6 +293,10 @@ class FollowUpService:
             return None
         self._accept(tx, message, parent, ended)
         self._emit(tx, ended)
+        chained = action["send"].get("follow_ups")
+        if chained:  # the rest of the sequence, on the message just sent
+            self.schedule_in(tx, row.account_id, message, [
+                FollowUpSpec(c["condition"], c["after_ms"], c["action"]) for c in chained])
         return ended
 
     def _follow_up_message(self, tx: Tx, row: FollowUp, parent: MessageRecord,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..domain import limits
 from ..domain.errors import not_found, validation_error
@@ -36,6 +37,9 @@ def new_group_id() -> str:
     return "grp_" + new_handle().replace("-", "")
 
 
+if TYPE_CHECKING:
+    from .follow_ups import FollowUpService, FollowUpSpec
+
 class GroupService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
@@ -47,6 +51,7 @@ class GroupService:
         self._lines = lines
         self._outbox = outbox
         self._contacts = contacts
+        self.follow_ups: FollowUpService | None = None  # set by the gateway
 
     async def send(self, account: Account, body: SendGroupMessage,
                    key: IdempotencyKey | None = None) -> dict[str, Any]:
@@ -88,6 +93,11 @@ class GroupService:
             members = parse_participants(body.numbers, line.number)
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
+        specs: list[FollowUpSpec] = []
+        if body.follow_ups:
+            if self.follow_ups is None:
+                raise validation_error("`follow_ups` are not available on this server")
+            specs = await self.follow_ups.check_all(account, body.follow_ups)
         self._lines.require_send_slot(line)
         now = now_ms()
         message = MessageRecord(
@@ -101,14 +111,16 @@ class GroupService:
         )
         answer = message_response(message, account.email, account.plan)
         kept = await self._writer.submit(lambda tx: self._accept(tx, account, message,
-                                                                 group is None, key, answer))
+                                                                 group is None, key, answer,
+                                                                 specs))
         if kept is not None:
             raise KeptBefore(kept)
         return answer
 
     def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool,
                 key: IdempotencyKey | None = None,
-                answer: dict[str, Any] | None = None) -> StoredAnswer | None:
+                answer: dict[str, Any] | None = None,
+                specs: Sequence[FollowUpSpec] = ()) -> StoredAnswer | None:
         assert message.group_id is not None
         if key is not None and answer is not None:
             kept = take(tx, account.id, key, message.handle, answer, message.created_at)
@@ -125,6 +137,8 @@ class GroupService:
                           event_message_data(message, account.email, account.plan),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
+        if specs and self.follow_ups is not None:
+            self.follow_ups.schedule_in(tx, account.id, message, list(specs))
         tx.notify(MESSAGES)
         return None
 

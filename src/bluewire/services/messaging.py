@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..domain import limits
 from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
@@ -27,6 +28,10 @@ from .lines import LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
 
+if TYPE_CHECKING:
+    from ..domain.wire.follow_ups import InlineFollowUp
+    from .follow_ups import FollowUpService, FollowUpSpec
+
 _ORDER_BY = {
     "createdAt": "created_at", "created_at": "created_at",
     "updatedAt": "updated_at", "updated_at": "updated_at",
@@ -45,6 +50,7 @@ class MessagingService:
         self._outbox = outbox
         self._contacts = contacts
         self._media = media
+        self.follow_ups: FollowUpService | None = None  # set by the gateway
 
     async def send(self, account: Account, body: SendMessage,
                    key: IdempotencyKey | None = None) -> dict[str, Any]:
@@ -70,6 +76,7 @@ class MessagingService:
                            error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
+        specs = await self._follow_up_specs(account, body.follow_ups)
         self._lines.require_send_slot(line)
         now = now_ms()
         message = MessageRecord(
@@ -82,14 +89,15 @@ class MessagingService:
         )
         answer = message_response(message, account.email, account.plan)
         kept = await self._writer.submit(lambda tx: self._accept(tx, account, message, key,
-                                                                 answer))
+                                                                 answer, specs))
         if kept is not None:
             raise KeptBefore(kept)
         return answer
 
     def _accept(self, tx: Tx, account: Account, message: MessageRecord,
                 key: IdempotencyKey | None = None,
-                answer: dict[str, Any] | None = None) -> StoredAnswer | None:
+                answer: dict[str, Any] | None = None,
+                specs: Sequence[FollowUpSpec] = ()) -> StoredAnswer | None:
         if key is not None and answer is not None:
             kept = take(tx, account.id, key, message.handle, answer, message.created_at)
             if kept is not None:
@@ -100,8 +108,18 @@ class MessagingService:
                           event_message_data(message, account.email, account.plan),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
+        if specs and self.follow_ups is not None:
+            self.follow_ups.schedule_in(tx, account.id, message, list(specs))
         tx.notify(MESSAGES)
         return None
+
+    async def _follow_up_specs(self, account: Account,
+                               given: list[InlineFollowUp] | None) -> list[FollowUpSpec]:
+        if not given:
+            return []
+        if self.follow_ups is None:
+            raise validation_error("`follow_ups` are not available on this server")
+        return await self.follow_ups.check_all(account, given)
 
     def _precheck_media(self, raw: object) -> str | None:
         return self._media.precheck(raw) if self._media else limits.check_media_url(raw)

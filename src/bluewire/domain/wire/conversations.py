@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from .common import Campaign, Content, Line, MediaUrl, Phone, StatusCallback, Tags
+from .follow_ups import InlineFollowUps
 
 
 class MarkRead(msgspec.Struct, kw_only=True):
@@ -64,6 +65,7 @@ class SendGroupMessage(msgspec.Struct, kw_only=True):
     status_callback: StatusCallback | None = None
     campaign: Campaign | None = None
     tags: Tags | None = None
+    follow_ups: InlineFollowUps | None = None
 
 
 class ModifyGroup(msgspec.Struct, kw_only=True):

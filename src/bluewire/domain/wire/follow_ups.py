@@ -22,13 +22,22 @@ After = Annotated[float | str, Meta(
                 "ISO 8601 duration such as `PT2H`, `PT90M`, `P1D`")]
 
 
+MAX_INLINE = 10  # follow-ups on one message, given with it
+MAX_CHAIN = 5  # follow-ups of follow-ups' messages, nested
+
+
 class SendAction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A new message in the parent's conversation: to the same number from the same line, or
-    to the same group. `content` or `media_url` (or both)."""
+    to the same group. `content` or `media_url` (or both). Its own `follow_ups` make a
+    sequence: they are scheduled on the new message when it is sent."""
 
     content: Content | None = None
     media_url: MediaUrl | None = None
     send_style: SendStyle | None = None
+    follow_ups: Annotated[list[InlineFollowUp] | None, Meta(
+        description=f"Follow-ups of the new message (at most {MAX_INLINE}; sequences nest "
+                    f"at most {MAX_CHAIN} deep)",
+        extra_json_schema={"maxItems": MAX_INLINE})] = None
 
 
 class Action(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -38,6 +47,21 @@ class Action(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     notify: Annotated[dict[str, Any] | None, Meta(
         description="Any small JSON object (4 KB at most): the `follow_up.due` event and "
                     "`follow_up` webhook carry it; nothing is sent")] = None
+
+
+class InlineFollowUp(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A follow-up given with the message it follows up (send-message's `follow_ups`)."""
+
+    condition: Condition
+    after: After
+    action: Action
+
+
+InlineFollowUps = Annotated[list[InlineFollowUp], Meta(
+    description="Follow-ups of this message, scheduled in the transaction that accepts it: "
+                "each a condition judged `after` it was sent, and an action (a message in "
+                f"the same conversation, or a notify event); at most {MAX_INLINE}",
+    extra_json_schema={"maxItems": MAX_INLINE})]
 
 
 class NewFollowUp(msgspec.Struct, kw_only=True):

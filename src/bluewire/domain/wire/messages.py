@@ -21,6 +21,7 @@ from .common import (
     Tags,
     Timestamp,
 )
+from .follow_ups import InlineFollowUps
 
 
 class SendMessage(msgspec.Struct, kw_only=True):
@@ -34,6 +35,7 @@ class SendMessage(msgspec.Struct, kw_only=True):
     status_callback: StatusCallback | None = None
     campaign: Campaign | None = None
     tags: Tags | None = None
+    follow_ups: InlineFollowUps | None = None
 
 
 class StatusQuery(msgspec.Struct, kw_only=True):
