@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+from .follow_ups import create_after_send, describe, parse_specs
 from .http import call
 from .output import Json, console, key, print_json, print_table, short, text
 
@@ -45,13 +46,20 @@ def client_app(app: typer.Typer) -> None:
              media: Annotated[str | None, typer.Option(
                  "--media", help="A file to attach (uploaded first) or a media URL.",
              )] = None,
+             follow_up: Annotated[list[str] | None, typer.Option(
+                 "--follow-up", metavar="SPEC",
+                 help="'<condition> after <duration>: <text>', e.g. 'not_read after 2h: Did "
+                      "you see this?'; the text `notify` alone notifies instead of sending "
+                      "(repeatable).",
+             )] = None,
              as_json: Json = False,
              server: Server = DEFAULT_URL, api_key_id: ApiKeyId = "",
              api_secret_key: ApiSecretKey = "") -> None:
-        """Send a message (text, a picture or file, or both)."""
+        """Send a message (text, a picture or file, or both), optionally with follow-ups."""
         if not text and not media:
             err.print("[red]error:[/red] give a text, --media, or both")
             raise typer.Exit(2)
+        follow_ups = parse_specs(follow_up)  # all checked before anything is sent
         body: dict[str, Any] = {"number": number}
         if text:
             body["content"] = text
@@ -60,12 +68,18 @@ def client_app(app: typer.Typer) -> None:
         if from_line:
             body["from_number"] = from_line
         result = call(server, api_key_id, api_secret_key, "POST", "/api/send-message", payload=body)
+        made = create_after_send(server, api_key_id, api_secret_key,
+                                 str(result.get("message_handle")), follow_ups) \
+            if follow_ups else []
         if as_json:
-            print_json(result)
+            print_json({**result, "follow_ups": made} if follow_ups else result)
             return
         status = result.get("status")
-        console().print(f"[{status_style(status)}]{status}[/]  {result.get('message_handle')}"
-                        f"  {result.get('from_number')} → {result.get('number')}")
+        out = console()
+        out.print(f"[{status_style(status)}]{status}[/]  {result.get('message_handle')}"
+                  f"  {result.get('from_number')} → {result.get('number')}")
+        for item in made:
+            out.print(f"  follow-up {item.get('id')}: {escape(describe(item))}")
 
     @app.command()
     def status(handle: str, as_json: Json = False, server: Server = DEFAULT_URL,

@@ -18,10 +18,12 @@ from .agent import agent_commands
 from .client import client_app
 from .events import events_command
 from .flags import Typer
+from .follow_ups import follow_ups_commands
 from .groups import group_app
 from .inbound import inbound_command
 from .manage import manage_commands
 from .sandbox import sandbox_commands
+from .stats import stats_command
 from .webhooks import webhooks_commands
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ events_command(app)
 inbound_command(app)
 sandbox_commands(app)
 webhooks_commands(app)
+stats_command(app)
+follow_ups_commands(app)
 
 console = Console()
 err = Console(stderr=True)
