@@ -309,7 +309,8 @@ class Gateway:
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
-        register_analytics_routes(router, Analytics(self.database))
+        analytics = Analytics(self.database)
+        register_analytics_routes(router, analytics)
         # Made at the first request, when every route is in; /docs reads the same document.
         document = register_openapi_route(router)
         register_docs_routes(router, lambda: document.document)
@@ -326,7 +327,8 @@ class Gateway:
             delivery_log=self.delivery_log, read_receipts=self.read_receipts,
             typing=self.typing, sandbox_phones=sandbox_phones, media=self.media,
             feed=self.feed,
-            conversations=ConversationService(self.database, self.lines)),
+            conversations=ConversationService(self.database, self.lines),
+            analytics=analytics, follow_ups=self.follow_ups),
             explain=unavailable_error))
         return app
 

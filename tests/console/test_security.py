@@ -18,8 +18,9 @@ from .conftest import screenshot, sign_in
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
           "media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
           "frame-ancestors 'none'")
-PAGES = ("/console/conversations", "/console/messages", "/console/webhooks",
-         "/console/contacts", "/console/lines", "/console/settings", "/console/sandbox")
+PAGES = ("/console/conversations", "/console/messages", "/console/analytics",
+         "/console/webhooks", "/console/contacts", "/console/lines", "/console/settings",
+         "/console/sandbox")
 
 
 @pytest.fixture

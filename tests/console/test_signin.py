@@ -11,7 +11,8 @@ from ..console_client import SESSION_COOKIE, ConsoleClient, token_hash
 from ..server import KEY_ID, ServerProcess
 from .conftest import ADMIN, screenshot, session_cookie, sign_in
 
-SECTIONS = ("Conversations", "Messages", "Webhooks", "Contacts", "Lines", "Settings", "Sandbox")
+SECTIONS = ("Conversations", "Messages", "Analytics", "Webhooks", "Contacts", "Lines", "Settings",
+            "Sandbox")
 
 
 def test_signing_in_shows_every_section_and_the_account(page: Page) -> None:

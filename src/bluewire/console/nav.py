@@ -16,6 +16,7 @@ class Section:
 NAV: tuple[Section, ...] = (
     Section("conversations", "Conversations", "/conversations"),
     Section("messages", "Messages", "/messages"),
+    Section("analytics", "Analytics", "/analytics"),
     Section("webhooks", "Webhooks", "/webhooks"),
     Section("contacts", "Contacts", "/contacts"),
     Section("lines", "Lines", "/lines"),

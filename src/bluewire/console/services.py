@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..media.service import MediaService
 from ..services.accounts import AccountService, Authenticator
+from ..services.analytics import Analytics
 from ..services.contacts import ContactService
 from ..services.conversations import ConversationService
 from ..services.delivery_log import DeliveryLog
 from ..services.event_feed import EventFeed
+from ..services.follow_ups import FollowUpService
 from ..services.groups import GroupService
 from ..services.lines import ConnectorRegistry, LineDirectory
 from ..services.lookup import LookupService
@@ -50,6 +52,8 @@ class ConsoleServices:
     media: MediaService
     feed: EventFeed
     conversations: ConversationService
+    analytics: Analytics
+    follow_ups: FollowUpService
 
     async def account_of(self, session: Session) -> Account:
         """The signed-in account, as the services take it (the API's `request.account`)."""

@@ -22,9 +22,20 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..services import ConsoleServices
-from . import contacts, conversations, lines, messages, sandbox, settings, signin, webhooks
+from . import (
+    analytics,
+    contacts,
+    conversations,
+    lines,
+    messages,
+    sandbox,
+    settings,
+    signin,
+    webhooks,
+)
 
-PAGES = (signin, conversations, lines, messages, webhooks, contacts, settings, sandbox)
+PAGES = (signin, conversations, lines, messages, webhooks, contacts, settings, sandbox,
+         analytics)
 
 
 def routes(services: ConsoleServices) -> list[BaseRoute]:
