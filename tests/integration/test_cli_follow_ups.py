@@ -147,3 +147,32 @@ def test_a_bad_follow_up_spec_is_refused_before_anything_is_sent(
         assert "<condition> after <duration>: <text>" in refused.stderr
         assert refused.stdout == ""
     assert messages_to(server, number) == []
+
+
+def test_follow_ups_the_server_refuses_leave_nothing_sent(server: ServerProcess) -> None:
+    number = phone(614, "00")
+    eleven = [arg for index in range(11)
+              for arg in ("--follow-up", f"not_read after {index + 1}h: ping {index}")]
+    refused = server.cli("send", number, "hello", *eleven, check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "400" in refused.stderr and "at most 10" in refused.stderr, refused.stderr
+    assert messages_to(server, number) == []
+
+
+def test_a_group_send_takes_follow_ups_too(server: ServerProcess) -> None:
+    numbers = (phone(621, "01"), phone(622, "01"))
+    sent = server.cli("send-group", *numbers, "hello both", "--from", SANDBOX_LINE,
+                      "--follow-up", "not_read after 1s: anyone?")
+    handle = handle_of(sent.stdout)
+    assert "not_read after 1s → send: anyone?" in sent.stdout, sent.stdout
+
+    def fired() -> dict[str, Any] | None:
+        listed = json.loads(server.cli("follow-ups", "list", "--message", handle,
+                                       "--json").stdout)
+        [item] = listed["data"]
+        return item if item["state"] == "fired" else None
+
+    item = wait_for(fired, timeout=15, interval=0.2)
+    assert item["group_id"] and item["result_message_handle"]
+    status = server.cli("status", item["result_message_handle"], "--json").stdout
+    assert json.loads(status)["content"] == "anyone?"

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
-from .follow_ups import create_after_send, describe, parse_specs
+from .follow_ups import describe, parse_specs, scheduled_with
 from .http import call
 from .output import Json, console, key, print_json, print_table, short, text
 
@@ -67,9 +67,11 @@ def client_app(app: typer.Typer) -> None:
             body["media_url"] = _media_url(server, api_key_id, api_secret_key, media)
         if from_line:
             body["from_number"] = from_line
+        if follow_ups:  # scheduled with the message, in one transaction, or nothing is sent
+            body["follow_ups"] = follow_ups
         result = call(server, api_key_id, api_secret_key, "POST", "/api/send-message", payload=body)
-        made = create_after_send(server, api_key_id, api_secret_key,
-                                 str(result.get("message_handle")), follow_ups) \
+        made = scheduled_with(server, api_key_id, api_secret_key,
+                              str(result.get("message_handle")), follow_ups) \
             if follow_ups else []
         if as_json:
             print_json({**result, "follow_ups": made} if follow_ups else result)

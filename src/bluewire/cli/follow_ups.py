@@ -2,9 +2,10 @@
 over the server's HTTP API (/api/v2/follow-ups).
 
 A SPEC is `<condition> after <duration>: <text>`, e.g. `not_read after 2h: Did you see this?`;
-the text `notify` alone makes a notify action (an event and a webhook, nothing sent). It is
-checked here, whole, before anything is sent, so a bad one never leaves a message without its
-follow-up.
+the text `notify` alone makes a notify action (an event and a webhook, nothing sent). Every
+SPEC is checked here before anything is sent, then they go with the message (send-message's
+`follow_ups`): the server checks them too and schedules them in the transaction that accepts
+the message, so a refused one leaves nothing sent.
 """
 
 from __future__ import annotations
@@ -107,10 +108,16 @@ def parse_specs(specs: list[str] | None) -> list[dict[str, Any]]:
     return items
 
 
-def create_after_send(server: str, key_id: str, secret: str, handle: str,
-                      items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """POST each follow-up for the message just sent; if one is refused, say that the message
-    went anyway and which follow-ups were made, then exit 1."""
+def scheduled_with(server: str, key_id: str, secret: str, handle: str,
+                   items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-ups a send scheduled with its message (given as its `follow_ups`, in the
+    transaction that accepted it), in the order given. A server from before `follow_ups` on
+    sends ignores the field: then they are created now, one by one, for the message sent."""
+    listed = call(server, key_id, secret, "GET", "/api/v2/follow-ups",
+                  params={"message": handle, "limit": 1000})
+    found = list(reversed(listed.get("data") or []))  # newest first, the first given last
+    if found:
+        return found
     made: list[dict[str, Any]] = []
     for item in items:
         try:
