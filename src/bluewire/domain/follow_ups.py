@@ -37,9 +37,7 @@ def after_ms(value: object) -> int:
     if isinstance(value, bool):
         raise validation_error("`after` must be a number of seconds or an ISO 8601 duration")
     if isinstance(value, int | float):
-        if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
-            raise validation_error("`after` must be a finite number of seconds")
-        ms = round(value * 1000)
+        seconds = float(value)
     elif isinstance(value, str):
         found = _DURATION.match(value.strip().upper())
         if found is None:
@@ -47,15 +45,19 @@ def after_ms(value: object) -> int:
                 "`after` must be a number of seconds or an ISO 8601 duration such as PT2H, "
                 "PT90M or P1D (weeks, days, hours, minutes and seconds; not years or months)")
         parts = {k: float(v) for k, v in found.groupdict().items() if v is not None}
-        ms = round(1000 * (parts.get("w", 0) * 604800 + parts.get("d", 0) * 86400
-                           + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60
-                           + parts.get("s", 0)))
+        seconds = (parts.get("w", 0) * 604800 + parts.get("d", 0) * 86400
+                   + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0))
     else:
         raise validation_error("`after` must be a number of seconds or an ISO 8601 duration")
+    # Bounded in seconds before any conversion: a huge or infinite value is a 400, not an
+    # overflow.
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, infinities
+        raise validation_error("`after` must be a finite number of seconds")
+    if seconds * 1000 > MAX_AFTER_MS:
+        raise validation_error("`after` must be at most 30 days (2592000 seconds)")
+    ms = round(seconds * 1000) if seconds > 0 else 0
     if ms <= 0:
         raise validation_error("`after` must be more than zero")
-    if ms > MAX_AFTER_MS:
-        raise validation_error("`after` must be at most 30 days (2592000 seconds)")
     return ms
 
 
