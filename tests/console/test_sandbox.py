@@ -20,6 +20,8 @@ from .test_conversations import (
     step,
 )
 
+LIVE_MS = 15_000  # an update over the event stream, on a loaded machine
+
 
 def simulator_url(number: str, line: str = SANDBOX_LINE) -> str:
     return f"/console/sandbox/{line.replace('+', '%2B')}/{number.replace('+', '%2B')}"
@@ -71,13 +73,13 @@ def test_a_reply_and_typing_from_elsewhere_appear_live(page: Page,
     mark_unreloaded(page)
     phone_says(console_server, number, "second, from the API")
     expect(page.locator("#thread-live .bubble.in .text").last).to_have_text(
-        "second, from the API")
+        "second, from the API", timeout=LIVE_MS)
     expect(phone_screen(page).locator(".bubble.out .text").last).to_have_text(
-        "second, from the API")
+        "second, from the API", timeout=LIVE_MS)
     with console_server.client() as api:
         typed = api.post(f"/sandbox/phones/{number}/typing", json={"line": SANDBOX_LINE})
     assert typed.status_code == 200, typed.text
-    expect(page.locator("#thread-live .typing")).to_contain_text("is typing")
+    expect(page.locator("#thread-live .typing")).to_contain_text("is typing", timeout=LIVE_MS)
     assert page.evaluate("() => window.__stayed") is True
 
 
