@@ -24,7 +24,8 @@ def iso(ms: int | None) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _iso_second(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    moment = datetime.fromtimestamp(seconds, UTC)  # isoformat, unlike strftime, pads the year
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _response_status(status: Status) -> str:

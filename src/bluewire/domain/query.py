@@ -12,6 +12,9 @@ from .errors import validation_error
 _UNENCODED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
 
 
+LATEST_MS = 221845392000000  # 9000-01-01T00:00:00Z
+
+
 def parse_moment(value: object, name: str) -> int | None:
     """ISO 8601 with a time zone (Z or an offset) as milliseconds since the epoch; None when
     absent. An offset's `+` that arrived as a space is put back."""
@@ -27,7 +30,10 @@ def parse_moment(value: object, name: str) -> int | None:
                                "(e.g. 2024-01-15T14:30:00Z)") from None
     if parsed.tzinfo is None:
         raise validation_error(f"`{name}` must carry a time zone (Z or +00:00)")
-    return int(parsed.timestamp() * 1000)
+    ms = int(parsed.timestamp() * 1000)
+    if not 0 <= ms < LATEST_MS:  # room left for windows that run on from it
+        raise validation_error(f"`{name}` must be from 1970-01-01 to 9000-01-01")
+    return ms
 
 
 def parse_whole_number(query: Mapping[str, str], name: str, low: int,
