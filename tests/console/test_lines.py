@@ -70,4 +70,5 @@ def test_the_keyboard_reaches_everything_and_shows_where_it_is(page: Page) -> No
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline != "none", f"no focus ring on {reached[-1]!r}"
     assert reached == ["Skip to content", "bluewire console", "Conversations", "Messages",
-                       "Webhooks", "Contacts", "Lines", "Settings", "Sandbox", "Sign out"]
+                       "Analytics", "Webhooks", "Contacts", "Lines", "Settings", "Sandbox",
+                       "Sign out"]
