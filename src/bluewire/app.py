@@ -219,15 +219,16 @@ class Gateway:
         sealed already (a process with another key would sign with nothing it could open)."""
         self.database.migrate(self.secret_box)
         with self.database.engine.begin() as conn:
-            sealed = webhook_store.seal_stored_in_clear(conn, self.secret_box)
+            # The key is checked first: a process with another key must not seal anything.
             sample = webhook_store.any_sealed(conn)
+            if sample is not None:
+                try:
+                    self.secret_box.open(sample)
+                except SecretKeyError as exc:
+                    raise SystemExit(f"error: {exc}") from None
+            sealed = webhook_store.seal_stored_in_clear(conn, self.secret_box)
         if sealed:
             log.info("sealed %d webhook secrets stored in clear", sealed)
-        if sample is not None:
-            try:
-                self.secret_box.open(sample)
-            except SecretKeyError as exc:
-                raise SystemExit(f"error: {exc}") from None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
