@@ -13,17 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 NAME = "bluewire-first-key"
-
-
-def data_dir(database_url: str) -> Path:
-    """The folder of the SQLite database file; the working folder for any other database."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent
-    return Path.cwd()
 
 
 def write_key_file(folder: Path, key_id: str, secret: str) -> Path:

@@ -143,7 +143,8 @@ def _print_welcome(boot: Bootstrap, host: str, port: int, *, secret_given: bool,
         if secret_given:
             note = "The API secret key is the value of BLUEWIRE_API_SECRET_KEY."
         else:
-            from .first_key_file import data_dir, write_key_file
+            from ..store.database import data_dir
+            from .first_key_file import write_key_file
 
             try:
                 path = write_key_file(data_dir(database_url), key_id, secret)

@@ -119,7 +119,8 @@ class DeliveryWorker(SweepingWorker):
             if job.endpoint_id in self._gone:
                 return  # cancelled by the transaction that recorded the 410
             try:
-                secret = self._open(signing.secret)
+                secret = signing.secret if self._box is None \
+                    else self._box.open_optional(signing.secret)
             except SecretKeyError as exc:  # never sent unsigned: retried, as a failure
                 self._record(job, Reply(0.0, None, str(exc), None, None))
                 continue
@@ -194,13 +195,6 @@ class DeliveryWorker(SweepingWorker):
             await asyncio.wait(self._in_flight)
         while self._recorder is not None and not self._recorder.done():
             await asyncio.shield(self._recorder)
-
-    def _open(self, stored: str | None) -> str | None:
-        """The secret a stored value holds (opened values are cached by the box)."""
-        if stored is None or self._box is None:
-            return stored
-        return self._box.open(stored)
-
 
 def _signing(job: DeliveryJob, endpoints: dict[int, Signing],
              owners: dict[int, Signing]) -> Signing:

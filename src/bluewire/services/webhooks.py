@@ -6,6 +6,7 @@ answer shows only a hint (`…` and the last four characters) that one is set.""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 from msgspec import UNSET
@@ -134,8 +135,7 @@ class WebhookConfig:
         new = _entry(entry, type_, where)
         if new.secret is None:
             return new
-        return NewEndpoint(new.type, new.url, self._seal(new.secret, f"{where}.secret"),
-                           new.lines, new.send_secret_header)
+        return replace(new, secret=self._seal(new.secret, f"{where}.secret"))
 
     def _shape(self, endpoints: list[Endpoint]) -> dict[str, list[Any]]:
         """Plain URL strings where an endpoint has nothing more, objects otherwise; no empty

@@ -59,6 +59,15 @@ def database_url(raw: str) -> URL:
     return url
 
 
+def data_dir(database_url: str) -> Path:
+    """The folder bluewire keeps its files in: the SQLite database's, else the working
+    folder (a PostgreSQL URL names no folder)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).expanduser().resolve().parent
+    return Path.cwd()
+
+
 class Database:
     """One engine; reads run inline on a pooled connection, writes go through a Writer."""
 

@@ -27,6 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import make_url
 
+from .database import data_dir
+
 log = logging.getLogger(__name__)
 
 PREFIX = "enc:v1:"
@@ -68,9 +70,6 @@ class SecretBox:
         sealed = nonce + self._aead.encrypt(nonce, secret.encode(), _CONTEXT)
         return PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
-    def seal_optional(self, secret: str | None) -> str | None:
-        return None if secret is None else self.seal(secret)
-
     def open(self, stored: str) -> str:
         """The secret a stored value holds (a value stored in clear is returned as is)."""
         if not stored.startswith(PREFIX):
@@ -96,10 +95,7 @@ class SecretBox:
 
 def key_file_for(database_url: str) -> Path:
     """Where the generated key lives: next to a SQLite database, else in the working folder."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).expanduser().resolve().parent / KEY_FILE
-    return Path(KEY_FILE).resolve()
+    return data_dir(database_url) / KEY_FILE
 
 
 def load_or_create_key(path: Path) -> str:

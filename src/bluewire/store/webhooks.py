@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from .deliveries import detach_endpoints
 from .schema import accounts, webhook_endpoints
-from .secret_box import SecretBox, is_sealed
+from .secret_box import PREFIX, SecretBox, is_sealed
 from .writer import Tx
 
 
@@ -113,7 +113,8 @@ def seal_stored_in_clear(tx: Connection | Tx, box: SecretBox) -> int:
     sealed = 0
     for table, column in ((accounts, accounts.c.webhook_secret),
                           (webhook_endpoints, webhook_endpoints.c.secret)):
-        rows = tx.execute(select(table.c.id, column).where(column.is_not(None))).all()
+        rows = tx.execute(select(table.c.id, column)
+                          .where(column.is_not(None), ~column.startswith(PREFIX))).all()
         for row_id, value in rows:
             if not is_sealed(value):
                 tx.execute(update(table).where(table.c.id == row_id)
@@ -125,7 +126,7 @@ def seal_stored_in_clear(tx: Connection | Tx, box: SecretBox) -> int:
 def any_sealed(conn: Connection | Tx) -> str | None:
     """One sealed secret, if the database holds any (to check the key opens it)."""
     for column in (accounts.c.webhook_secret, webhook_endpoints.c.secret):
-        value = conn.execute(select(column).where(column.like("enc:%")).limit(1)).scalar()
+        value = conn.execute(select(column).where(column.startswith(PREFIX)).limit(1)).scalar()
         if value is not None:
             return str(value)
     return None
