@@ -31,14 +31,13 @@ from typing import Any
 
 from .payloads import iso
 
-GROUP_BY = ("line", "campaign", "tag", "service", "day", "hour")
-REPLY_WINDOW_MS = 24 * 3600 * 1000
-DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000
-MAX_WINDOW_DAYS = 366
-MAX_WINDOW_MS = MAX_WINDOW_DAYS * 24 * 3600 * 1000
-PERCENTILES = (50, 90)
-DAY_MS = 24 * 3600 * 1000
 HOUR_MS = 3600 * 1000
+DAY_MS = 24 * HOUR_MS
+REPLY_WINDOW_MS = DAY_MS
+DEFAULT_WINDOW_MS = 7 * DAY_MS
+MAX_WINDOW_DAYS = 366
+MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS
+PERCENTILES = (50, 90)
 
 
 @dataclass(frozen=True, slots=True)

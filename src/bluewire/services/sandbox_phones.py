@@ -73,7 +73,10 @@ class SandboxPhones:
         if not content and not media_urls and attachment is None:
             raise validation_error("`content` or `media_url` is required")
         media_urls = await self._received_media(account, media_urls)
-        if attachment is not None and self._media is not None:
+        if attachment is not None:
+            if self._media is None:
+                raise validation_error("the phone cannot send a file: this server stores no "
+                                       "media")
             stored = await self._media.put(account.id, *attachment, expires=True)
             media_urls = (*media_urls, self._media.download_url(stored))
         group_id = request.group_id.strip() if request.group_id is not None else None
