@@ -19,15 +19,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..domain.follow_ups import CONDITIONS, DURATION, MAX_AFTER_MS
 from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server, Typer
 from .http import call
 from .output import Json, console, key, print_json, print_table, short, text
 
 err = Console(stderr=True, highlight=False)
 
-CONDITIONS = ("read", "not_read", "replied", "not_replied", "delivered", "not_delivered")
 STATES = ("scheduled", "fired", "skipped", "cancelled")
-MAX_AFTER_S = 30 * 24 * 3600
+MAX_AFTER_S = MAX_AFTER_MS // 1000
 MAX_CONTENT_CHARS = 18996  # a text must be shorter than this, as a message's content
 NOTIFY = "notify"
 SYNTAX = ("'<condition> after <duration>: <text>', e.g. 'not_read after 2h: Did you see this?' "
@@ -39,10 +39,6 @@ _SPEC = re.compile(r"^\s*(?P<condition>[A-Za-z_]+)\s+after\s+(?P<after>[^\s:]+)\
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SHORT = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 _SHORT_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-# As the server reads `after`: weeks, days and a time part (years and months have no length).
-_ISO = re.compile(
-    r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
 
 
 class BadSpec(ValueError):
@@ -58,7 +54,7 @@ def duration_seconds(value: str) -> float | None:
         return float(lowered)
     if _SHORT.match(lowered):
         return sum(float(n) * _UNIT_S[unit] for n, unit in _SHORT_PART.findall(lowered))
-    found = _ISO.match(value.upper())
+    found = DURATION.match(value.upper())
     if found is None:
         return None
     parts = {k: float(v) for k, v in found.groupdict().items() if v is not None}

@@ -22,7 +22,7 @@ LINE_UNAVAILABLE, CANCELLED_BY_CLIENT = "line_unavailable", "cancelled"
 
 # PnW, PnD and a time part of hours, minutes and seconds (years and months have no fixed
 # length, so they are refused).
-_DURATION = re.compile(
+DURATION = re.compile(
     r"^P(?!$)(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
 
@@ -39,7 +39,7 @@ def after_ms(value: object) -> int:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
-        found = _DURATION.match(value.strip().upper())
+        found = DURATION.match(value.strip().upper())
         if found is None:
             raise validation_error(
                 "`after` must be a number of seconds or an ISO 8601 duration such as PT2H, "

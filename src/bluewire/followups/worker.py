@@ -39,7 +39,7 @@ class FollowUpWorker(SweepingWorker):
                 return
             self._beat()
             results = await asyncio.gather(
-                *(self._writer.submit(partial(self._settle, follow_up_id=follow_up_id))
+                *(self._writer.submit(partial(self._service.settle, follow_up_id=follow_up_id))
                   for follow_up_id in claimed), return_exceptions=True)
             for follow_up_id, result in zip(claimed, results, strict=True):
                 if isinstance(result, BaseException):
@@ -51,9 +51,6 @@ class FollowUpWorker(SweepingWorker):
     def _claim(self, tx: Tx) -> list[int]:
         now = now_ms()
         return store.claim_due(tx, now, now + self._lease_ms, self._batch)
-
-    def _settle(self, tx: Tx, follow_up_id: int) -> None:
-        self._service.settle(tx, follow_up_id)
 
     def due_at(self, due_ms: int) -> None:
         """A follow-up of this process comes due at `due_ms`: wake then, not a sweep later."""

@@ -192,10 +192,7 @@ class FollowUpService:
             raise not_found(f"No follow-up {public_id}")
 
         def op(tx: Tx) -> FollowUp | None:
-            ended = store.end(tx, found.id, CANCELLED, CANCELLED_BY_CLIENT, None, now_ms())
-            if ended is not None:
-                self._emit(tx, ended)
-            return ended
+            return self._end(tx, found, CANCELLED, CANCELLED_BY_CLIENT, now_ms())
 
         row = await self._writer.submit(op)
         if row is None:  # it had ended already: fired, skipped or cancelled
@@ -234,20 +231,18 @@ class FollowUpService:
             })
             row = store.by_public_id(tx, account_id, public_id)
             assert row is not None
-            self._emit(tx, row)
+            self.endings.emit(tx, row)
             reason = _already_ended(spec.condition, parent)
             state = SKIPPED
             if opted_out:
                 state, reason = CANCELLED, OPTED_OUT
             if reason is not None:
-                ended = store.end(tx, row.id, state, reason, None, now)
-                if ended is not None:
-                    self._emit(tx, ended)
-                    row = ended
+                row = self._end(tx, row, state, reason, now) or row
             rows.append(row)
-        if any(row.state == SCHEDULED for row in rows):
+        scheduled = [row.due_at for row in rows if row.state == SCHEDULED]
+        if scheduled:
             self.endings.scheduled(tx, account_id)
-            due = min(row.due_at for row in rows)
+            due = min(scheduled)
             for listener in self.on_scheduled:
                 tx.after_commit(lambda listener=listener: listener(due))
         return rows
@@ -292,7 +287,7 @@ class FollowUpService:
         if ended is None:
             return None
         self._accept(tx, message, parent, ended)
-        self._emit(tx, ended)
+        self.endings.emit(tx, ended)
         chained = action["send"].get("follow_ups")
         if chained:  # the rest of the sequence, on the message just sent
             self.schedule_in(tx, row.account_id, message, [
@@ -340,11 +335,19 @@ class FollowUpService:
              now: int) -> FollowUp | None:
         ended = store.end(tx, row.id, state, reason, None, now)
         if ended is not None:
-            self._emit(tx, ended)
+            self.endings.emit(tx, ended)
         return ended
 
-    def _emit(self, tx: Tx, row: FollowUp) -> None:
-        self.endings.emit(tx, row)
+
+async def given_with_send(service: FollowUpService | None, account: Account,
+                          given: list[Any] | None) -> list[FollowUpSpec]:
+    """The `follow_ups` a send gives with its message, checked before it is accepted (the
+    send path schedules them with `schedule_in`, in its own transaction)."""
+    if not given:
+        return []
+    if service is None:
+        raise validation_error("`follow_ups` are not available on this server")
+    return await service.check_all(account, given)
 
 
 class FollowUpEndings:

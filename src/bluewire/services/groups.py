@@ -24,6 +24,7 @@ from ..store.groups import ChatGroup
 from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
+from .follow_ups import given_with_send
 from .idempotency import take
 from .lines import LineDirectory
 from .outbox import Outbox
@@ -93,11 +94,7 @@ class GroupService:
             members = parse_participants(body.numbers, line.number)
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
-        specs: list[FollowUpSpec] = []
-        if body.follow_ups:
-            if self.follow_ups is None:
-                raise validation_error("`follow_ups` are not available on this server")
-            specs = await self.follow_ups.check_all(account, body.follow_ups)
+        specs = await given_with_send(self.follow_ups, account, body.follow_ups)
         self._lines.require_send_slot(line)
         now = now_ms()
         message = MessageRecord(

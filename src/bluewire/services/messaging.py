@@ -23,13 +23,13 @@ from ..store.messages import MessageFilter
 from ..store.notifications import MESSAGES
 from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
+from .follow_ups import given_with_send
 from .idempotency import take
 from .lines import LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
 
 if TYPE_CHECKING:
-    from ..domain.wire.follow_ups import InlineFollowUp
     from .follow_ups import FollowUpService, FollowUpSpec
 
 _ORDER_BY = {
@@ -76,7 +76,7 @@ class MessagingService:
                            error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
-        specs = await self._follow_up_specs(account, body.follow_ups)
+        specs = await given_with_send(self.follow_ups, account, body.follow_ups)
         self._lines.require_send_slot(line)
         now = now_ms()
         message = MessageRecord(
@@ -112,14 +112,6 @@ class MessagingService:
             self.follow_ups.schedule_in(tx, account.id, message, list(specs))
         tx.notify(MESSAGES)
         return None
-
-    async def _follow_up_specs(self, account: Account,
-                               given: list[InlineFollowUp] | None) -> list[FollowUpSpec]:
-        if not given:
-            return []
-        if self.follow_ups is None:
-            raise validation_error("`follow_ups` are not available on this server")
-        return await self.follow_ups.check_all(account, given)
 
     def _precheck_media(self, raw: object) -> str | None:
         return self._media.precheck(raw) if self._media else limits.check_media_url(raw)

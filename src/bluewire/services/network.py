@@ -69,9 +69,10 @@ class NetworkReports:
             changed[message.handle] = message
             transitions += 1
             self._emit_message(tx, message, "message.updated")
-        store.save_statuses(tx, list(changed.values()))
-        if changed and self.follow_ups is not None:
-            self.follow_ups.statuses_changed(tx, list(changed.values()))
+        moved = list(changed.values())
+        store.save_statuses(tx, moved)
+        if moved and self.follow_ups is not None:
+            self.follow_ups.statuses_changed(tx, moved)
         return transitions
 
     def _apply_group_report(self, tx: Tx, message: MessageRecord,
