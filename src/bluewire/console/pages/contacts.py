@@ -18,6 +18,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from starlette.datastructures import UploadFile
@@ -96,7 +97,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
             contact = (await services.contacts.retrieve(account, number))["contact"]
         except ApiError as exc:
             if exc.http_status == 404:
-                return error_page(request, 404, "Not found", "This account has no such contact.")
+                return _no_such_contact(request)
             return error_page(request, 400, "Bad request", exc.message)
         return page(request, "console/contact.html", {
             "contact": contact, "error": error,
@@ -121,7 +122,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
                 tags=_tags(_text(form.get("tags"))), custom_variables=variables))
         except ApiError as exc:
             if exc.http_status == 404:
-                return error_page(request, 404, "Not found", "This account has no such contact.")
+                return _no_such_contact(request)
             return await render_contact(request, number, error=exc.message, status=400)
         except ValueError as exc:
             return await render_contact(request, number, error=str(exc), status=400)
@@ -137,7 +138,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
                 number=contact["phone"], opted_out=form.get("opted_out") == "true"))
         except ApiError as exc:
             if exc.http_status == 404:
-                return error_page(request, 404, "Not found", "This account has no such contact.")
+                return _no_such_contact(request)
             return await render_contact(request, number, error=exc.message, status=400)
         return RedirectResponse(_contact_url(request, number), status_code=303)
 
@@ -148,7 +149,7 @@ def routes(services: ConsoleServices) -> list[BaseRoute]:
             await services.contacts.delete(account, number)
         except ApiError as exc:
             if exc.http_status == 404:
-                return error_page(request, 404, "Not found", "This account has no such contact.")
+                return _no_such_contact(request)
             return error_page(request, 400, "Bad request", exc.message)
         return RedirectResponse(f"{root_of(request)}/contacts", status_code=303)
 
@@ -214,8 +215,11 @@ async def _imported(services: ConsoleServices, account: Account,
                                   "bad": bad[:200], "bad_count": len(bad)})
 
 
+def _no_such_contact(request: Request) -> Response:
+    return error_page(request, 404, "Not found", "This account has no such contact.")
+
+
 def _contact_url(request: Request, number: str) -> str:
-    from urllib.parse import quote
     return f"{root_of(request)}/contacts/{quote(number, safe='')}"
 
 

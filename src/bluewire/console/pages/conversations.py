@@ -13,11 +13,11 @@ conversation of another account, or on a line the account may not use, is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from ...api.endpoint import convert
 from ...domain.errors import ApiError, validation_error
 from ...domain.groups import Receipt
-from ...domain.limits import MAX_MEDIA_BYTES, SEND_STYLES
+from ...domain.limits import SEND_STYLES
 from ...domain.messages import MessageRecord
 from ...domain.wire.conversations import MarkRead, SendGroupMessage
 from ...domain.wire.messages import SendMessage
@@ -33,6 +33,7 @@ from ...services.conversations import Thread
 from ...store.accounts import Account
 from ...store.conversations import ConversationKey
 from ..bubbles import Bubble, bubble
+from ..forms import attached_file
 from ..rendering import page, root_of
 from ..services import ConsoleServices
 
@@ -83,7 +84,7 @@ class _Views:
                 "subtitle": row.key.line if row.key.group_id else row.key.number,
                 "line": row.key.line,
                 "is_group": row.key.is_group,
-                "last": self._bubble(row.last, listed.names),
+                "last": _bubble(self._services, row.last, listed.names),
                 "unread": row.unread,
             })
         return page(request, "console/conversations.html", {
@@ -132,9 +133,10 @@ class _Views:
         thread = await self._services.conversations.page(account, key, before=before,
                                                          limit=THREAD_PAGE)
         if before is not None and request.headers.get("hx-request") == "true":
-            return page(request, "console/_thread_older.html", self._thread_context(thread))
+            return page(request, "console/_thread_older.html",
+                        thread_context(self._services, thread))
         return page(request, "console/conversation.html", {
-            **self._thread_context(thread),
+            **thread_context(self._services, thread),
             "paged_back": before is not None,
             "send_styles": sorted(SEND_STYLES),
             "error": error,
@@ -148,24 +150,7 @@ class _Views:
             thread = await self._services.conversations.page(account, key, limit=THREAD_PAGE)
         else:
             thread = await self._services.conversations.since(account, key, since)
-        return page(request, "console/_thread_live.html", self._thread_context(thread))
-
-    def _thread_context(self, thread: Thread) -> dict[str, Any]:
-        key = thread.key
-        bubbles = [self._bubble(message, thread.names, thread.receipts.get(message.id or 0, ()))
-                   for message in thread.messages]
-        return {
-            "key": key,
-            "path": thread_path(key),
-            "title": _title(key, thread.names, thread.group),
-            "members": [(number, thread.names.get(number, ""))
-                        for number in (thread.group.members if thread.group else ())],
-            "bubbles": bubbles,
-            "more": thread.more,
-            "first_id": bubbles[0].id if bubbles else None,
-            "typing": thread.typing,
-            "unread": thread.unread,
-        }
+        return page(request, "console/_thread_live.html", thread_context(self._services, thread))
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -175,7 +160,7 @@ class _Views:
         form = await _form(request)
         values = _texts(form)
         try:
-            values["media_url"] = await self._uploaded(account, form)
+            values["media_url"] = await uploaded_media_url(self._services, account, form)
             body = convert(_present(values, ("number", "from_number", "content", "media_url",
                                              "send_style")), SendMessage, "body")
             sent = await self._services.messaging.send(account, body)
@@ -192,7 +177,7 @@ class _Views:
         numbers = [n.strip() for n in values.get("numbers", "").replace(",", "\n").splitlines()
                    if n.strip()]
         try:
-            media_url = await self._uploaded(account, form)
+            media_url = await uploaded_media_url(self._services, account, form)
             fields: dict[str, Any] = _present(values, ("from_number", "content", "group_id"))
             if media_url:
                 fields["media_url"] = media_url
@@ -241,31 +226,50 @@ class _Views:
         except ApiError:
             return None
 
-    async def _uploaded(self, account: Account, form: FormData) -> str | None:
-        """The media file attached to a compose box, stored as the API's upload-file stores
-        it; its URL is what the message sends."""
-        upload = form.get("media")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return None
-        data = await upload.read(MAX_MEDIA_BYTES + 1)
-        if not data:
-            raise validation_error(f"the attached file {upload.filename} is empty")
-        stored = await self._services.media.upload_file(account.id, upload.filename, data)
-        return str(stored["media_url"])
 
     # -- shared --------------------------------------------------------------------------------
 
     async def _account(self, request: Request) -> Account:
         return await self._services.account_of(request.state.session)
 
-    def _bubble(self, message: MessageRecord, names: dict[str, str],
-                receipts: Sequence[Receipt] = ()) -> Bubble:
-        return bubble(message, is_own_media=self._is_own_media, names=names, receipts=receipts)
 
-    @property
-    def _is_own_media(self) -> Callable[[str], bool]:
-        media = self._services.media
-        return lambda url: media.referenced_id(url) is not None
+
+def thread_context(services: ConsoleServices, thread: Thread) -> dict[str, Any]:
+    """What a thread's templates show of `thread` (conversation.html, _thread_live.html, and
+    the Sandbox page's business side)."""
+    key = thread.key
+    bubbles = [_bubble(services, message, thread.names, thread.receipts.get(message.id or 0, ()))
+               for message in thread.messages]
+    return {
+        "key": key,
+        "path": thread_path(key),
+        "title": _title(key, thread.names, thread.group),
+        "members": [(number, thread.names.get(number, ""))
+                    for number in (thread.group.members if thread.group else ())],
+        "bubbles": bubbles,
+        "more": thread.more,
+        "first_id": bubbles[0].id if bubbles else None,
+        "typing": thread.typing,
+        "unread": thread.unread,
+    }
+
+
+async def uploaded_media_url(services: ConsoleServices, account: Account,
+                             form: FormData) -> str | None:
+    """The media file attached to a compose box, stored as the API's upload-file stores it;
+    its URL is what the message sends (None when no file was chosen)."""
+    attached = await attached_file(form)
+    if attached is None:
+        return None
+    stored = await services.media.upload_file(account.id, *attached)
+    return str(stored["media_url"])
+
+
+def _bubble(services: ConsoleServices, message: MessageRecord, names: dict[str, str],
+            receipts: Sequence[Receipt] = ()) -> Bubble:
+    media = services.media
+    return bubble(message, is_own_media=lambda url: media.referenced_id(url) is not None,
+                  names=names, receipts=receipts)
 
 
 async def _form(request: Request) -> FormData:

@@ -112,7 +112,7 @@ def _follow_up_row(row: dict[str, Any]) -> dict[str, Any]:
     if "send" in action:
         send = action["send"] or {}
         text = send.get("content") or ""
-        summary = "send: " + (text if len(text) <= SNIPPET else text[:SNIPPET - 1] + "…")
+        summary = "send: " + _snippet(text)
         if send.get("media_url"):
             summary += " [media]"
     else:
@@ -135,7 +135,7 @@ def after_text(seconds: float) -> str:
 
 def _row(message: dict[str, Any]) -> dict[str, Any]:
     content = message["content"] or ""
-    snippet = content if len(content) <= SNIPPET else content[:SNIPPET - 1] + "…"
+    snippet = _snippet(content)
     return {**message, "snippet": snippet}
 
 
@@ -162,3 +162,7 @@ def _page_link(given: dict[str, str], pagination: dict[str, Any] | None,
         return None
     moved = max(0, offset + step * limit)
     return "?" + urlencode({**given, "offset": str(moved)})
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[:SNIPPET - 1] + "…"

@@ -17,23 +17,24 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...api.endpoint import convert
 from ...connectors.sandbox import PHONE_BEHAVIOURS
-from ...domain.errors import ApiError, not_found, validation_error
-from ...domain.limits import MAX_MEDIA_BYTES, SEND_STYLES
+from ...domain.errors import ApiError, not_found
+from ...domain.limits import SEND_STYLES
 from ...domain.wire.messages import SendMessage
 from ...domain.wire.sandbox import PhoneAction, PhoneSends, PhoneTypes
+from ...services.conversations import Thread
 from ...store.accounts import Account, Line
 from ...store.conversations import ConversationKey
-from ..bubbles import bubble
+from ..forms import attached_file
 from ..rendering import page, root_of
 from ..services import ConsoleServices
-from .conversations import THREAD_PAGE, thread_path
+from .conversations import THREAD_PAGE, thread_context, uploaded_media_url
 
 FIELDS = ("content", "send_style", "typing", "number", "line")
 
@@ -115,20 +116,8 @@ class _Views:
         except ApiError as exc:
             if exc.http_status != 404:
                 raise
-            bubbles: list[Any] = []
-            more, typing, unread = False, False, 0
-            names: dict[str, str] = {}
-        else:
-            media = self._services.media
-            names = thread.names
-            bubbles = [bubble(message, names=names,
-                              is_own_media=lambda url: media.referenced_id(url) is not None)
-                       for message in thread.messages]
-            more, typing, unread = thread.more, thread.typing, thread.unread
-        return {"key": key, "path": thread_path(key), "title": names.get(key.number or "", "")
-                or key.number, "bubbles": bubbles, "more": more,
-                "first_id": bubbles[0].id if bubbles else None, "typing": typing,
-                "unread": unread}
+            thread = Thread(key, messages=[], more=False)
+        return thread_context(self._services, thread)
 
     async def _phone(self, account: Account, line: Line, number: str) -> dict[str, Any]:
         """The phone's side: its messages with `line`, in order, as it sees them."""
@@ -159,7 +148,6 @@ class _Views:
                                                  "read_receipts", "manual")},
             "line": line.number,
             "timeline": timeline,
-            "receipts": len(talk["read_receipts"]) if talk is not None else 0,
             "business_typing": bool(typing and typing["is_typing"]),
         }
 
@@ -170,7 +158,7 @@ class _Views:
         form = await _form(request)
         values = _texts(form)
         try:
-            attachment = await _attachment(form)
+            attachment = await attached_file(form)
             body = convert({"line": line.number, **({"content": values["content"]}
                                                     if values.get("content", "").strip()
                                                     else {})}, PhoneSends, "body")
@@ -221,10 +209,9 @@ class _Views:
             fields: dict[str, Any] = {"number": number, "from_number": line.number}
             fields.update({name: values[name] for name in ("content", "send_style")
                            if values.get(name, "").strip()})
-            upload = await _attachment(form)
-            if upload is not None:
-                stored = await self._services.media.upload_file(account.id, *upload)
-                fields["media_url"] = stored["media_url"]
+            media_url = await uploaded_media_url(self._services, account, form)
+            if media_url is not None:
+                fields["media_url"] = media_url
             await self._services.messaging.send(account, convert(fields, SendMessage, "body"))
         except ApiError as exc:
             return await self.simulator(request, error=exc.message, form=values,
@@ -266,16 +253,6 @@ async def _form(request: Request) -> FormData:
 def _texts(form: FormData) -> dict[str, str]:
     return {name: value.replace("\x00", "") for name, value in form.items()
             if isinstance(value, str) and name in FIELDS}
-
-
-async def _attachment(form: FormData) -> tuple[str, bytes] | None:
-    upload = form.get("media")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
-    data = await upload.read(MAX_MEDIA_BYTES + 1)
-    if not data:
-        raise validation_error(f"the attached file {upload.filename} is empty")
-    return upload.filename, data
 
 
 def _links(urls: list[str | None]) -> list[str]:
