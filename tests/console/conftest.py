@@ -88,3 +88,12 @@ def screenshot(page: Page, name: str) -> Path:
 def session_cookie(context: BrowserContext) -> dict[str, object] | None:
     return next((dict(cookie) for cookie in context.cookies()
                  if cookie["name"] == "bluewire_session"), None)
+
+
+def wait_for_loaded_picture(page: Page, selector: str, width: int = 1) -> None:
+    """Waits until the first picture matching `selector` has loaded, `width` pixels wide: one
+    the server could not serve never gets there."""
+    page.wait_for_function(
+        "([selector, width]) => { const img = document.querySelector(selector);"
+        " return img !== null && img.complete && img.naturalWidth === width; }",
+        arg=[selector, width])

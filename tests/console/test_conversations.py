@@ -13,7 +13,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from ..server import SANDBOX_LINE, ServerProcess, phone
-from .conftest import PHONE, screenshot, sign_in
+from .conftest import PHONE, screenshot, sign_in, wait_for_loaded_picture
 
 PROBES = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=1">',
           'javascript:window.__pwned=1']
@@ -140,7 +140,7 @@ def test_a_picture_and_an_effect_from_compose(page: Page, console_server: Server
     with console_server.client() as api:
         sent = api.get("/api/v2/messages", params={"number": number}).json()["data"][0]
     assert sent["send_style"] == "confetti" and sent["media_url"].endswith(".png")
-    assert page.evaluate("() => document.querySelector('.media img').naturalWidth") == 1
+    wait_for_loaded_picture(page, ".media img")
 
 
 def test_a_refused_send_shows_the_apis_error_and_keeps_the_text(page: Page) -> None:

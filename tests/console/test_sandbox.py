@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from ..server import SANDBOX_LINE, ServerProcess, phone
-from .conftest import PHONE, screenshot
+from .conftest import PHONE, screenshot, wait_for_loaded_picture
 from .test_conversations import (
     PROBES,
     api_send,
@@ -116,8 +116,7 @@ def test_the_phone_sends_a_picture(page: Page, tmp_path) -> None:
         reply.get_by_role("button", name="Send from the phone").click()
     image = page.locator("#thread-live .bubble.in .media img")
     expect(image).to_have_count(1)
-    assert page.evaluate(
-        "() => document.querySelector('#thread-live .bubble.in .media img').naturalWidth") == 1
+    wait_for_loaded_picture(page, "#thread-live .bubble.in .media img")
 
 
 def test_a_strangers_reply_is_said_to_reach_no_one(page: Page) -> None:

@@ -71,32 +71,6 @@
     }
   });
 
-  // A live part swaps itself out (outerHTML) when its request ends, and htmx drops a request
-  // queued on an element that has left the page: an event that arrives while the part is
-  // being fetched would be lost. So such an event is noted, and the part that replaced the
-  // fetched one fetches itself once more.
-  var missed = {};
-  document.addEventListener("htmx:confirm", function (event) {
-    var element = event.detail.elt;
-    var trigger = event.detail.triggeringEvent;
-    if (event.defaultPrevented || !element || !element.id ||
-        !element.classList.contains("htmx-request") ||
-        typeof (trigger && trigger.detail && trigger.detail.data) !== "string") {
-      return;
-    }
-    missed[element.id] = true;
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var id = event.detail.target && event.detail.target.id;
-    if (id && missed[id]) {
-      delete missed[id];
-      var part = document.getElementById(id);
-      if (part) {
-        htmx.trigger(part, "live-refresh");
-      }
-    }
-  });
-
   // Events are not replayed: what happened between the page's render and the stream's opening
   // (or while it was reconnecting) would be missed. So once the stream is open, every live part
   // (hx-trigger naming "live-refresh") fetches itself once.
