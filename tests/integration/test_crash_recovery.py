@@ -17,7 +17,7 @@ BURST = 2000
 KILL_AFTER = 700
 # A mix of phones: read receipts on, SMS (ends at SENT), never resolves (ends in 10002).
 NUMBERS = ["+14155550100", "+14155550102", "+14155550100", "+14155550105"]
-# iMessage ends at DELIVERED or READ (DESIGN §3): a phone's pending read dies with the process.
+# iMessage ends at DELIVERED or READ: a phone's pending read dies with the process.
 TERMINAL = {"DELIVERED", "READ", "ERROR"}
 DISPATCH_BATCH = 64
 

@@ -1,4 +1,4 @@
-"""Group messages (DESIGN §3): send-group-message, modify-group, per-participant receipts and
+"""Group messages: send-group-message, modify-group, per-participant receipts and
 inbound group messages, over real HTTP with a real webhook receiver and the official SDK.
 
 The server of this module delivers at once but never reads by itself (the read delay is ten

@@ -1,4 +1,4 @@
-"""The sandbox's magic numbers (DESIGN §7), watched through GET /api/status over real HTTP.
+"""The sandbox's magic numbers, watched through GET /api/status over real HTTP.
 
 One `bluewire serve` process runs with non-zero sandbox delays, so that every step of a status
 sequence lasts long enough to be seen. The ten magic phones +1 415 555-0100 … 0109 are sent a

@@ -1,4 +1,4 @@
-"""The sandbox as a phone (DESIGN §7): /sandbox/phones/… and `bluewire sandbox`, over real HTTP.
+"""The sandbox as a phone: /sandbox/phones/… and `bluewire sandbox`, over real HTTP.
 
 The server of this module delivers at once but never reads by itself (the read delay is ten
 minutes), so a message stays DELIVERED until a test makes its phone read it. Every test talks

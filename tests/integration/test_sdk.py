@@ -249,7 +249,7 @@ def test_base_url_from_environment(server: ServerProcess,
 
 def test_strict_validation_accepts_every_response(strict_client: SendblueAPI) -> None:
     # 01 ends at DELIVERED: every status it passes through is within the SDK's literals
-    # (READ is not, see the wire reference §6.1).
+    # (READ is not).
     number = phone(202, "01")
     sent = strict_client.messages.send(number=number, from_number=SANDBOX_LINE,
                                        content="strict")

@@ -1,4 +1,4 @@
-"""Account events on the wire: the `types` allowlist and the SSE frame (reference §3.14)."""
+"""Account events on the wire: the `types` allowlist and the SSE frame."""
 
 from __future__ import annotations
 

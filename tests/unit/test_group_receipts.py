@@ -1,4 +1,4 @@
-"""The group receipt rule (DESIGN §3): per-participant receipts, DELIVERED when every
+"""The group receipt rule: per-participant receipts, DELIVERED when every
 participant has it, READ set by the first reader, one read event per reader."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wire shapes of a message: MessageResponse, list rows and event data (reference §3, §4)."""
+"""Wire shapes of a message: MessageResponse, list rows and event data."""
 
 from __future__ import annotations
 

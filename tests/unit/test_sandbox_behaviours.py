@@ -1,4 +1,4 @@
-"""The fixed behaviours of sandbox numbers +1 NPA 555-01XX (DESIGN §7)."""
+"""The fixed behaviours of sandbox numbers +1 NPA 555-01XX."""
 
 from __future__ import annotations
 

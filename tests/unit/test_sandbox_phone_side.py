@@ -1,4 +1,4 @@
-"""The sandbox phone's side (DESIGN §7): what a phone reports when acted as, and what it sees."""
+"""The sandbox phone's side: what a phone reports when acted as, and what it sees."""
 
 from __future__ import annotations
 

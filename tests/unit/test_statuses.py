@@ -1,4 +1,4 @@
-"""The status machine of DESIGN §3: every transition, on every service, and the terminal states."""
+"""The status machine: every transition, on every service, and the terminal states."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The connector protocol (DESIGN §6) and the values that cross it."""
+"""The connector protocol and the values that cross it."""
 
 from __future__ import annotations
 

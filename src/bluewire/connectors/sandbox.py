@@ -1,7 +1,7 @@
 """The sandbox: a simulated phone network where every number that is not a line is a phone.
 
-By default a phone is on iMessage with read receipts on. Numbers +1 NPA 555-01XX have the fixed
-behaviours of DESIGN §7 (see PHONE_BEHAVIOURS), so every path can be tried by hand and in tests.
+By default a phone is on iMessage with read receipts on. Numbers +1 NPA 555-01XX behave as their
+last two digits say (PHONE_BEHAVIOURS), so every path can be tried by hand and in tests.
 
 A phone can also be acted as (the sandbox API, `bluewire sandbox`): it sends a message to a line,
 reads its conversation with a line, types, and (a manual phone) is told to deliver; `view` is

@@ -2,7 +2,7 @@
 
 A frame is `event: <type>\\ndata: <AccountEvent JSON>\\n\\n`, never with `id:` or `retry:` lines:
 the Python SDK's decoder would turn the next heartbeat comment into an empty frame and fail on
-it (reference §3.14).
+it.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from .payloads import iso
 
 # An inbound message that is one of these words (case and surrounding space aside) opts its
-# sender out of the account's messages, or back in (DESIGN §4; the carriers' usual set).
+# sender out of the account's messages, or back in (the carriers' usual set).
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 

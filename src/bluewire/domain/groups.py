@@ -1,4 +1,4 @@
-"""Group messages (DESIGN §3): participants, and the rule for what per-participant receipts do.
+"""Group messages: participants, and the rule for what per-participant receipts do.
 
 A group message keeps one receipt per participant (delivered_at, read_at). The message's own
 status is the highest status every participant has reached, except READ, which the first reader

@@ -1,4 +1,5 @@
-"""Wire shapes of a message (reference §3.1, §3.6, §4), built from a MessageRecord."""
+"""Wire shapes of a message (the message object, its webhook, its status answer), built from
+a MessageRecord."""
 
 from __future__ import annotations
 

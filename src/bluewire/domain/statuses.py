@@ -1,4 +1,4 @@
-"""The message status machine (DESIGN §3).
+"""The message status machine.
 
 Outbound statuses only move up in rank. DECLINED, ERROR and READ are final. SMS ends at
 SENT. A transition that would move a status down, or repeat it, is not a transition at all:

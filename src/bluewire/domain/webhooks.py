@@ -1,6 +1,6 @@
 """Webhooks: endpoint types, which events each type hears, the retry schedule, and signing.
 
-Signing follows two schemes at once (DESIGN §8). Sendblue's: the secret itself in the
+Signing follows two schemes at once. Sendblue's: the secret itself in the
 `sb-signing-secret` header (on by default; an account or an endpoint can turn it off, since it
 hands the secret to the receiver and to anything on the path of an `http://` URL). Standard
 Webhooks': `webhook-id` (the event's id, the same on every retry), `webhook-timestamp`

@@ -1,1 +1,1 @@
-"""Media files: fetched from URLs, uploaded, received; kept in a media store (DESIGN: media)."""
+"""Media files: fetched from URLs, uploaded, received; kept in a media store."""

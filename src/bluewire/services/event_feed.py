@@ -12,7 +12,7 @@ skipped as a gap and looks for it again on each read for `GAP_WAIT_S`; a gap tha
 fanned out late (out of id order), one that does not was a transaction that rolled back.
 
 Each subscription buffers at most `queue_limit` frames. One that falls further behind is closed
-rather than let grow: its client reconnects and repairs the gap over REST (reference §3.14).
+rather than let grow: its client reconnects and repairs the gap over REST.
 """
 
 from __future__ import annotations

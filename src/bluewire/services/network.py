@@ -77,7 +77,7 @@ class NetworkReports:
 
     def _apply_group_report(self, tx: Tx, message: MessageRecord,
                             update: StatusUpdate) -> bool:
-        """One participant's report on a group message (DESIGN §3): its receipt, the message's
+        """One participant's report on a group message: its receipt, the message's
         status, and an event per change (a read names its reader). Whether the status moved."""
         assert message.id is not None and update.number is not None
         receipts = group_store.receipts_of(tx, message.id)

@@ -1,5 +1,5 @@
 """The outbox: every event is written with a delivery row for each webhook that must hear it,
-in the transaction of the fact (DESIGN §2). No fact without its events; no delivery without
+in the transaction of the fact. No fact without its events; no delivery without
 its committed fact."""
 
 from __future__ import annotations

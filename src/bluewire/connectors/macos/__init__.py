@@ -1,5 +1,5 @@
 """The Messages.app connector: a Mac signed in to Messages sends with AppleScript and is watched
-through chat.db (DESIGN §6, the engine inside `bluewire agent`)."""
+through chat.db (the engine inside `bluewire agent`)."""
 
 from .connector import MessagesAppConnector
 
