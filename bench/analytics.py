@@ -30,7 +30,6 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,18 +41,17 @@ from harness import (
     KEY_ID,
     LINE,
     SECRET,
-    CpuMeter,
     CpuShare,
-    ServerProcess,
+    bluewire_on_sqlite,
     check_cpus,
-    free_port,
+    insert_rows,
+    percentile,
     pin_self,
-    python_env,
     scratch_dir,
+    timed_rounds,
     wait_serving,
 )
 
-BATCH = 10_000  # rows an executemany writes at a time
 DAY_MS = 86_400_000
 QUIET_MS = 10 * 60_000  # the newest message is this old
 CONTACTS = 50_000
@@ -80,20 +78,6 @@ def parse_args() -> argparse.Namespace:
     if args.messages < 1000 or args.days < 1 or args.requests < 1 or args.warmup < 0:
         parser.error("--messages >= 1000, --days >= 1, --requests >= 1, --warmup >= 0")
     return args
-
-
-def bluewire(workdir: Path, database: Path, args: argparse.Namespace) -> ServerProcess:
-    port = free_port()
-    env = python_env(
-        BLUEWIRE_DATABASE_URL=f"sqlite:///{database}",
-        BLUEWIRE_API_KEY_ID=KEY_ID,
-        BLUEWIRE_API_SECRET_KEY=SECRET,
-        BLUEWIRE_LOG_LEVEL="warning",
-    )
-    command = [sys.executable, "-m", "bluewire", "serve", "--host", "127.0.0.1",
-               "--port", str(port)]
-    return ServerProcess("bluewire", command, cpu=args.server_cpu, cwd=workdir, env=env,
-                         port=port)
 
 
 # -- the seeded history ------------------------------------------------------------------------
@@ -197,11 +181,11 @@ def seed(database: Path, args: argparse.Namespace) -> Seeded:
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("DELETE FROM messages")
-        _insert(connection, "messages", MESSAGE_COLUMNS, messages)
-        _insert(connection, "message_tags", ("message_id", "tag", "account_id", "created_at"),
-                tags)
-        _insert(connection, "message_receipts", ("message_id", "number", "delivered_at",
-                                                 "read_at"), receipts)
+        insert_rows(connection, "messages", MESSAGE_COLUMNS, messages)
+        insert_rows(connection, "message_tags",
+                    ("message_id", "tag", "account_id", "created_at"), tags)
+        insert_rows(connection, "message_receipts",
+                    ("message_id", "number", "delivered_at", "read_at"), receipts)
         connection.execute("ANALYZE")
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -210,14 +194,6 @@ def seed(database: Path, args: argparse.Namespace) -> Seeded:
     seeded.handle = messages[-1][1]
     seeded.seconds = time.monotonic() - started
     return seeded
-
-
-def _insert(connection: sqlite3.Connection, table: str, columns: Sequence[str],
-            values: Sequence[tuple[Any, ...]]) -> None:
-    statement = (f"INSERT INTO {table} ({', '.join(columns)}) "
-                 f"VALUES ({', '.join('?' for _ in columns)})")
-    for start in range(0, len(values), BATCH):
-        connection.executemany(statement, values[start:start + BATCH])
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -231,8 +207,7 @@ class Query:
     counted: int | None = None  # messages the answer counted (analytics only)
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+        return percentile(self.times_ms, q)
 
 
 def queries(seeded: Seeded) -> list[Query]:
@@ -274,18 +249,6 @@ def get(client: httpx.Client, query: Query) -> float:
     return took
 
 
-def measure(client: httpx.Client, server: ServerProcess, measured: list[Query],
-            args: argparse.Namespace) -> CpuShare:
-    for _ in range(args.warmup):
-        for query in measured:
-            get(client, query)
-    meter = CpuMeter(server.pid, args.server_cpu, args.load_cpu)
-    for _ in range(args.requests):
-        for query in measured:
-            query.times_ms.append(get(client, query))
-    return meter.read()
-
-
 def report(measured: list[Query], cpu: CpuShare, seeded: Seeded,
            args: argparse.Namespace) -> None:
     print(f"\nseeded in {seeded.seconds:.1f} s: {seeded.messages:,} outbound messages over "
@@ -317,7 +280,7 @@ def main() -> int:
     with scratch_dir("bluewire-analytics-bench-") as scratch:
         workdir = Path(scratch)
         database = workdir / "bench.db"
-        server = bluewire(workdir, database, args)
+        server = bluewire_on_sqlite(workdir, database, cpu=args.server_cpu)
         try:
             print("bluewire: migrating and making the account...", flush=True)
             server.start()
@@ -333,7 +296,10 @@ def main() -> int:
                                        "sb-api-secret-key": SECRET}) as client:
                 print(f"measuring {len(measured)} queries, {args.requests} GETs each...",
                       flush=True)
-                cpu = measure(client, server, measured, args)
+                cpu = timed_rounds(measured, lambda query: get(client, query),
+                                   warmup=args.warmup, requests=args.requests,
+                                   server_pid=server.pid, server_cpu=args.server_cpu,
+                                   load_cpu=args.load_cpu)
         except BaseException:
             print(f"--- bluewire log ---\n{server.log()}", file=sys.stderr)
             raise

@@ -46,15 +46,16 @@ from harness import (
     LINE,
     REPO,
     SECRET,
-    CpuMeter,
     CpuShare,
     ServerProcess,
+    bluewire_on_sqlite,
     check_cpus,
-    free_port,
     http_request,
+    insert_rows,
+    percentile,
     pin_self,
-    python_env,
     scratch_dir,
+    timed_rounds,
     wait_serving,
 )
 
@@ -65,7 +66,6 @@ from bluewire.domain.payloads import iso
 
 TEMPLATE_PHONE = "+14155550106"  # a sandbox phone on iMessage: delivered, read, echoes back
 CONSOLE = "/console"
-BATCH = 10_000  # rows an executemany writes at a time
 SPAN_MS = 90 * 86_400_000  # the seeded history: the last 90 days...
 QUIET_MS = 10 * 60_000  # ...up to 10 minutes ago
 THREAD_PAGE = 50  # messages a thread page shows (console/pages/conversations.py)
@@ -106,23 +106,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # -- the server --------------------------------------------------------------------------------
-
-
-def bluewire(workdir: Path, database: Path, args: argparse.Namespace) -> ServerProcess:
-    port = free_port()
-    env = python_env(
-        BLUEWIRE_DATABASE_URL=f"sqlite:///{database}",
-        BLUEWIRE_API_KEY_ID=KEY_ID,
-        BLUEWIRE_API_SECRET_KEY=SECRET,
-        BLUEWIRE_LOG_LEVEL="warning",
-        BLUEWIRE_SANDBOX_DELIVER_MS="0",
-        BLUEWIRE_SANDBOX_READ_MS="0",
-    )
-    env.update(item.split("=", 1) for item in args.server_env)
-    command = [sys.executable, "-m", "bluewire", "serve", "--host", "127.0.0.1",
-               "--port", str(port)]
-    return ServerProcess("bluewire", command, cpu=args.server_cpu, cwd=workdir, env=env,
-                         port=port)
 
 
 def wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -317,24 +300,16 @@ def seed(database: Path, template: Template, args: argparse.Namespace) -> Seeded
         connection.execute("PRAGMA foreign_keys=ON")
         for table in ("events", "read_receipts", "messages", "contacts"):
             connection.execute(f"DELETE FROM {table}")  # the template exchange
-        _insert(connection, "messages", message_columns, message_rows)
-        _insert(connection, "contacts", list(template.contact)[1:], contact_rows)
-        _insert(connection, "events", ["public_id", "account_id", "type", "occurred_at",
-                                       "message_handle", "data"], event_rows)
-        _insert(connection, "read_receipts", ["account_id", "line", "number", "mode",
-                                              "message_handle", "sent_at"], receipt_rows)
+        insert_rows(connection, "messages", message_columns, message_rows)
+        insert_rows(connection, "contacts", list(template.contact)[1:], contact_rows)
+        insert_rows(connection, "events", ["public_id", "account_id", "type", "occurred_at",
+                                           "message_handle", "data"], event_rows)
+        insert_rows(connection, "read_receipts", ["account_id", "line", "number", "mode",
+                                                  "message_handle", "sent_at"], receipt_rows)
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return Seeded(len(message_rows), len(event_rows), len(contact_rows), len(receipt_rows),
                   contacts[0].number, time.monotonic() - started)
-
-
-def _insert(connection: sqlite3.Connection, table: str, columns: Sequence[str],
-            values: Sequence[tuple[Any, ...]]) -> None:
-    statement = (f"INSERT INTO {table} ({', '.join(columns)}) "
-                 f"VALUES ({', '.join('?' for _ in columns)})")
-    for start in range(0, len(values), BATCH):
-        connection.executemany(statement, values[start:start + BATCH])
 
 
 def _event_id(ms: int, rng: random.Random) -> str:
@@ -450,8 +425,7 @@ class Page:
     size: int = 0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+        return percentile(self.times_ms, q)
 
 
 def get(client: httpx.Client, page: Page) -> float:
@@ -500,20 +474,6 @@ def pages(client: httpx.Client, seeded: Seeded, args: argparse.Namespace) -> lis
     ]
 
 
-def measure(client: httpx.Client, server: ServerProcess, measured: list[Page],
-            args: argparse.Namespace) -> CpuShare:
-    """Each page in turn, round after round, so that whatever else the machine does falls
-    on all of them alike; what the server's core was used for meanwhile."""
-    for _ in range(args.warmup):
-        for page in measured:
-            get(client, page)
-    meter = CpuMeter(server.pid, args.server_cpu, args.load_cpu)
-    for _ in range(args.requests):
-        for page in measured:
-            page.times_ms.append(get(client, page))
-    return meter.read()
-
-
 # -- the report --------------------------------------------------------------------------------
 
 
@@ -550,7 +510,10 @@ def main() -> int:
     with scratch_dir("bluewire-console-bench-") as scratch:
         workdir = Path(scratch)
         database = workdir / "bench.db"
-        server = bluewire(workdir, database, args)
+        server = bluewire_on_sqlite(workdir, database, cpu=args.server_cpu,
+                                    BLUEWIRE_SANDBOX_DELIVER_MS="0",
+                                    BLUEWIRE_SANDBOX_READ_MS="0",
+                                    **dict(item.split("=", 1) for item in args.server_env))
         try:
             print("bluewire: one real exchange, for the rows' shapes...", flush=True)
             server.start()
@@ -568,7 +531,10 @@ def main() -> int:
                 measured = pages(client, seeded, args)
                 print(f"measuring {len(measured)} pages, {args.requests} GETs each...",
                       flush=True)
-                cpu = measure(client, server, measured, args)
+                cpu = timed_rounds(measured, lambda page: get(client, page),
+                                   warmup=args.warmup, requests=args.requests,
+                                   server_pid=server.pid, server_cpu=args.server_cpu,
+                                   load_cpu=args.load_cpu)
         except BaseException:
             print(f"--- bluewire log ---\n{server.log()}", file=sys.stderr)
             raise

@@ -16,6 +16,7 @@ import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 # The key pair every benchmarked server bootstraps with, and the sandbox line it makes.
@@ -32,6 +34,7 @@ LINE = "+14155550199"
 API_HEADERS = {"Content-Type": "application/json", "sb-api-key-id": KEY_ID,
                "sb-api-secret-key": SECRET}
 _TICK = os.sysconf("SC_CLK_TCK")
+INSERT_BATCH = 10_000  # rows an executemany writes at a time
 
 
 # -- processes ---------------------------------------------------------------------------------
@@ -424,3 +427,62 @@ def _children_cpu() -> float:
 
 def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=prefix)
+
+
+# -- seeded SQLite stores and timed requests ---------------------------------------------------
+
+
+def bluewire_on_sqlite(workdir: Path, database: Path, *, cpu: int,
+                       **env: str) -> ServerProcess:
+    """`bluewire serve` on the SQLite file `database`, pinned to `cpu`, with the bench key pair
+    and `env` (BLUEWIRE_… settings) on top."""
+    port = free_port()
+    environment = python_env(
+        BLUEWIRE_DATABASE_URL=f"sqlite:///{database}",
+        BLUEWIRE_API_KEY_ID=KEY_ID,
+        BLUEWIRE_API_SECRET_KEY=SECRET,
+        BLUEWIRE_LOG_LEVEL="warning",
+        **env,
+    )
+    command = [sys.executable, "-m", "bluewire", "serve", "--host", "127.0.0.1",
+               "--port", str(port)]
+    return ServerProcess("bluewire", command, cpu=cpu, cwd=workdir, env=environment,
+                         port=port)
+
+
+def insert_rows(connection: sqlite3.Connection, table: str, columns: Sequence[str],
+                values: Sequence[tuple[Any, ...]]) -> None:
+    """Rows written straight into a stopped server's store, in batches."""
+    statement = (f"INSERT INTO {table} ({', '.join(columns)}) "
+                 f"VALUES ({', '.join('?' for _ in columns)})")
+    for start in range(0, len(values), INSERT_BATCH):
+        connection.executemany(statement, values[start:start + INSERT_BATCH])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+class Timed(Protocol):
+    """Something measured again and again: a page, a query."""
+
+    times_ms: list[float]
+
+
+TimedT = TypeVar("TimedT", bound=Timed)
+
+
+def timed_rounds(targets: Sequence[TimedT], timed: Callable[[TimedT], float], *, warmup: int,
+                 requests: int, server_pid: int, server_cpu: int, load_cpu: int) -> CpuShare:
+    """Each target in turn, round after round, so that whatever else the machine does falls
+    on all of them alike; each time `timed` took is added to its target's `times_ms`. Returns
+    what the server's core was used for meanwhile."""
+    for _ in range(warmup):
+        for target in targets:
+            timed(target)
+    meter = CpuMeter(server_pid, server_cpu, load_cpu)
+    for _ in range(requests):
+        for target in targets:
+            target.times_ms.append(timed(target))
+    return meter.read()
