@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import stat
 from pathlib import Path
 
-from ..server import KEY_ID, SECRET, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
 
 def test_first_start_prints_the_key_id_the_line_and_a_curl_command(
@@ -51,6 +52,23 @@ def test_send_status_and_messages_through_the_cli(server: ServerProcess) -> None
     listed = server.cli("messages", "--number", "+14155550101", "--limit", "5").stdout
     assert "hello from the cli" in listed
     assert "1 of 1" in listed
+
+
+def test_send_tags_its_message_with_a_campaign_and_tags(server: ServerProcess) -> None:
+    sent = server.cli("send", "+14155550100", "spring offer", "--json",
+                      "--campaign", "spring", "--tag", "vip", "--tag", "west")
+    handle = json.loads(sent.stdout)["message_handle"]
+    with server.client() as api:
+        listed = api.get("/api/v2/messages", params={"campaign": "spring", "tag": "west"}).json()
+    found = [m for m in listed["data"] if m["message_handle"] == handle]
+    assert len(found) == 1
+    assert found[0]["campaign"] == "spring" and sorted(found[0]["tags"]) == ["vip", "west"]
+    grouped = server.cli("send-group", "+14155550100", "+14155550101", "spring, together",
+                         "--from", SANDBOX_LINE, "--campaign", "spring", "--tag", "vip")
+    group_handle = re.search(r"[0-9a-f-]{36}", grouped.stdout).group(0)  # type: ignore[union-attr]
+    with server.client() as api:
+        tagged = api.get("/api/v2/messages", params={"campaign": "spring", "tag": "vip"}).json()
+    assert {m["message_handle"] for m in tagged["data"]} == {handle, group_handle}
 
 
 def test_cli_errors_name_the_problem_and_exit_non_zero(server: ServerProcess) -> None:

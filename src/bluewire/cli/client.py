@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Campaign, Server, Tags, labels
 from .follow_ups import describe, parse_specs, scheduled_with
 from .http import call
 from .output import Json, console, key, print_json, print_table, short, text
@@ -46,6 +46,8 @@ def client_app(app: typer.Typer) -> None:
              media: Annotated[str | None, typer.Option(
                  "--media", help="A file to attach (uploaded first) or a media URL.",
              )] = None,
+             campaign: Campaign = None,
+             tag: Tags = None,
              follow_up: Annotated[list[str] | None, typer.Option(
                  "--follow-up", metavar="SPEC",
                  help="'<condition> after <duration>: <text>', e.g. 'not_read after 2h: Did "
@@ -60,7 +62,7 @@ def client_app(app: typer.Typer) -> None:
             err.print("[red]error:[/red] give a text, --media, or both")
             raise typer.Exit(2)
         follow_ups = parse_specs(follow_up)  # all checked before anything is sent
-        body: dict[str, Any] = {"number": number}
+        body: dict[str, Any] = {"number": number, **labels(campaign, tag)}
         if text:
             body["content"] = text
         if media:

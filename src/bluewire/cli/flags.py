@@ -33,6 +33,16 @@ ApiKeyId = Annotated[str, typer.Option(
 ApiSecretKey = Annotated[str, typer.Option(
     "--api-secret-key", envvar="BLUEWIRE_API_SECRET_KEY",
     help="The API secret key, sb-api-secret-key (or BLUEWIRE_API_SECRET_KEY).")]
+# What a sent message is counted under in analytics (`send`, `send-group`).
+Campaign = Annotated[str | None, typer.Option(
+    "--campaign", help="The campaign the message belongs to, for analytics.")]
+Tags = Annotated[list[str] | None, typer.Option(
+    "--tag", help="A tag of the message, for analytics (repeatable, up to 10).")]
+
+
+def labels(campaign: str | None, tags: list[str] | None) -> dict[str, Any]:
+    """A send's `campaign` and `tags` fields, those given."""
+    return {**({"campaign": campaign} if campaign else {}), **({"tags": tags} if tags else {})}
 
 # (parameter, old flag), the more specific first: each old flag keeps the meaning it had in
 # each command (`--secret` was a webhook's signing secret in `webhooks add` and the API secret

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from .client import err, status_style
-from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Server
+from .flags import DEFAULT_URL, ApiKeyId, ApiSecretKey, Campaign, Server, Tags, labels
 from .follow_ups import describe, parse_specs, scheduled_with
 from .http import call
 from .output import console
@@ -22,6 +22,8 @@ def group_app(app: typer.Typer) -> None:
                        "--from", help="The line to send from (required).")] = None,
                    media: Annotated[str | None, typer.Option(
                        "--media", help="A media URL to attach.")] = None,
+                   campaign: Campaign = None,
+                   tag: Tags = None,
                    follow_up: Annotated[list[str] | None, typer.Option(
                        "--follow-up", metavar="SPEC",
                        help="'<condition> after <duration>: <text>' as for `send`; the "
@@ -37,7 +39,8 @@ def group_app(app: typer.Typer) -> None:
             err.print("[red]error:[/red] --from is required: the line to send from")
             raise typer.Exit(2)
         follow_ups = parse_specs(follow_up)
-        body: dict[str, Any] = {"numbers": numbers, "content": text, "from_number": from_line}
+        body: dict[str, Any] = {"numbers": numbers, "content": text, "from_number": from_line,
+                                **labels(campaign, tag)}
         if media:
             body["media_url"] = media
         if follow_ups:
