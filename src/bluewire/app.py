@@ -208,7 +208,8 @@ class Gateway:
                                        self.lines)
         self._tasks: list[asyncio.Task[Any]] = []
         # Operations (README "Operations"): what /readyz and /metrics watch and count.
-        self.claim_loops = {"dispatcher": self.dispatcher, "delivery": self.delivery}
+        self.claim_loops = {"dispatcher": self.dispatcher, "delivery": self.delivery,
+                            "follow-ups": self.follow_up_worker}
         self.metrics = Metrics(self.database, self.claim_loops,
                                Path(settings.metrics_dir) if settings.metrics_dir else None)
         self.delivery.on_delivered = self.metrics.webhook_delivered

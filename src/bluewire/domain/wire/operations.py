@@ -13,7 +13,7 @@ class Alive(msgspec.Struct, kw_only=True):
 
 
 class ReadinessCheck(msgspec.Struct, kw_only=True):
-    name: Literal["database", "migrations", "dispatcher", "delivery"]
+    name: Literal["database", "migrations", "dispatcher", "delivery", "follow-ups"]
     ok: bool
     detail: Annotated[str, Meta(description="What was seen, or why the check failed")]
 
