@@ -76,7 +76,7 @@ from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
 from .store import webhooks as webhook_store
-from .store.database import Database, PoolSettings, is_unavailable
+from .store.database import Database, PoolSettings, is_disk_full, is_unavailable
 from .store.notifications import Listener
 from .store.secret_box import SecretBox, SecretKeyError, box_for
 from .store.writer import Writer
@@ -89,7 +89,12 @@ _FOLLOW_UP_LEASE_MS = 15_000
 
 
 def unavailable_error(exc: Exception) -> ApiError | None:
-    """503 rather than 500 when the store cannot be reached: the client should retry."""
+    """503 rather than 500 when the store cannot be reached or cannot grow: the client should
+    retry."""
+    if is_disk_full(exc):
+        return ApiError(503, "The database's disk is full (or refuses writes): nothing was "
+                        "stored; retry once space is freed", error_code=5000,
+                        headers={"retry-after": "5"})
     if is_unavailable(exc):
         return ApiError(503, "The database is unavailable; retry shortly", error_code=5000,
                         headers={"retry-after": "1"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +24,26 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x626C7577  # any constant of our own: an advisory lock's key
 
 
+# SQLite says SQLITE_FULL when the disk is out of space (ENOSPC), but SQLITE_IOERR_WRITE when a
+# write is refused by a quota or a file-size limit (EDQUOT, EFBIG), or by a failing disk (EIO),
+# which it does not tell apart.
+_SQLITE_FULL, _SQLITE_IOERR_WRITE = 13, 778
+_POSTGRES_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` means the database's disk refuses to grow: out of space, or of quota."""
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorcode", None) in (_SQLITE_FULL, _SQLITE_IOERR_WRITE)
+    return isinstance(orig, psycopg.Error) and orig.sqlstate == _POSTGRES_DISK_FULL
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached now (rather than a bug or bad data)."""
     if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if is_disk_full(exc):  # also when raised by the driver directly, on the writer's cursor
         return True
     if isinstance(exc, sa_exc.DBAPIError):
         return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
