@@ -128,8 +128,12 @@ def test_tokens_are_listed_revoked_and_an_agent_says_hello(
     assert token_id in listed and line in listed and token.split(".")[1] not in listed
     assert line_state(api, line) == "offline"
     states = {entry["number"]: entry for entry in api.get("/api/v2/lines/state").json()["data"]}
-    assert states[SANDBOX_LINE] == {"number": SANDBOX_LINE, "connector": "sandbox",
-                                    "state": "online"}  # the sandbox always serves
+    sandbox = states[SANDBOX_LINE]  # the sandbox always serves
+    assert (sandbox["connector"], sandbox["state"], sandbox["status"]) == (
+        "sandbox", "online", "ONLINE")
+    # The agent's line is the account's own, and away until its agent connects.
+    assert (states[line]["assignment"], states[line]["status"], states[line]["worker_id"]) == (
+        "assigned", "OFFLINE", "agent")
     agent = launch(server, tmp_path, agents, token)
     wait_for(lambda: line_state(api, line) == "online", timeout=20)
     # The gateway marks the line online before the agent has read its welcome and logged it.

@@ -294,6 +294,17 @@ def test_strict_validation_accepts_every_response(strict_client: SendblueAPI) ->
         .pagination.total == 1
 
 
+def test_line_state_in_the_sdks_shape(strict_client: SendblueAPI) -> None:
+    state = strict_client.lines.get_state()
+    assert state.status == "OK"
+    assert abs((datetime.now(UTC) - state.snapshot_at).total_seconds()) < 60
+    line = next(entry for entry in state.data if entry.sendblue_number == SANDBOX_LINE)
+    # The sandbox line is shared by every account of the server, and its connector always
+    # serves it.
+    assert line.assignment == "shared" and line.status == "ONLINE"
+    assert line.worker_id == "sandbox"
+
+
 def test_wrong_secret_is_an_authentication_error(server: ServerProcess) -> None:
     with SendblueAPI(api_key=KEY_ID, api_secret="not-the-secret", base_url=server.url,
                      max_retries=0) as sdk:
@@ -426,6 +437,9 @@ async def test_async_strict_validation(server: ServerProcess) -> None:
         assert found.data is not None and found.data.status == "DELIVERED"
         looked_up = await sdk.lookups.lookup_number(number=phone(206, "02"))
         assert looked_up.service == "SMS"
+        state = await sdk.lines.get_state()
+        assert [(line.sendblue_number, line.status) for line in state.data
+                if line.sendblue_number == SANDBOX_LINE] == [(SANDBOX_LINE, "ONLINE")]
 
 
 async def test_async_errors(server: ServerProcess, aclient: AsyncSendblueAPI) -> None:

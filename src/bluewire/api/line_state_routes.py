@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.payloads import iso
 from ..domain.wire.lines import LineStates
-from ..services.line_state import line_states
+from ..services.line_state import line_snapshot
 from ..services.lines import ConnectorRegistry, LineDirectory
 from .endpoint import Endpoint
 from .http import Request, Router
@@ -21,9 +22,14 @@ LINE_STATES = Endpoint(
 def register_line_state_routes(router: Router, lines: LineDirectory,
                                registry: ConnectorRegistry) -> None:
     async def state(request: Request) -> dict[str, Any]:
-        return {"status": "OK", "data": [
-            {"number": line.number, "connector": line.connector,
+        snapshot = await line_snapshot(lines, registry, request.account.id)
+        return {"status": "OK", "snapshot_at": iso(snapshot.taken_at), "data": [
+            {"sendblue_number": line.number,
+             "assignment": "shared" if line.shared else "assigned",
+             "status": "ONLINE" if line.online else "OFFLINE",
+             "worker_id": line.connector,
+             "number": line.number, "connector": line.connector,
              "state": "online" if line.online else "offline"}
-            for line in await line_states(lines, registry, request.account.id)]}
+            for line in snapshot.lines]}
 
     router.endpoint(LINE_STATES, state)

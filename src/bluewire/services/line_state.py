@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ..store.database import now_ms
 from .lines import ConnectorRegistry, LineDirectory
 
 
@@ -35,3 +36,15 @@ async def line_states(lines: LineDirectory, registry: ConnectorRegistry,
         online |= set(numbers) if online_of is None else await online_of(numbers)
     return [LineStatus(line.number, line.connector, line.number in online, line.shared,
                        lines.rate_limit_of(line), line.rate_limit is None) for line in known]
+
+
+@dataclass(frozen=True, slots=True)
+class LineSnapshot:
+    taken_at: int  # epoch ms: when the states were read
+    lines: list[LineStatus]
+
+
+async def line_snapshot(lines: LineDirectory, registry: ConnectorRegistry,
+                        account_id: int) -> LineSnapshot:
+    taken_at = now_ms()
+    return LineSnapshot(taken_at, await line_states(lines, registry, account_id))

@@ -9,15 +9,26 @@ from msgspec import Meta
 
 
 class LineState(msgspec.Struct, kw_only=True):
-    number: Annotated[str, Meta(description="The line, in E.164 form")]
-    connector: Annotated[str, Meta(description="What serves it (e.g. sandbox, bluebubbles, "
-                                               "agent)")]
+    """A line in the official clients' shape (`sendblue_number`, `assignment`, `status`,
+    `worker_id`), with bluewire's own `number`, `connector` and `state` beside it."""
+
+    sendblue_number: Annotated[str, Meta(description="The line, in E.164 form")]
+    assignment: Annotated[Literal["assigned", "shared"], Meta(
+        description="assigned: the account's own line; shared: a line every account of the "
+                    "server may send from (the sandbox's)")]
+    status: Annotated[Literal["ONLINE", "OFFLINE"], Meta(
+        description="OFFLINE: its connector cannot reach it now (a Mac's agent is away)")]
+    worker_id: Annotated[str, Meta(description="The connector serving it (sandbox, "
+                                               "bluebubbles, agent)")]
+    number: Annotated[str, Meta(description="The line, in E.164 form (as sendblue_number)")]
+    connector: Annotated[str, Meta(description="The connector serving it (as worker_id)")]
     state: Annotated[Literal["online", "offline"], Meta(
-        description="offline: its connector cannot reach it now (a Mac's agent is away)")]
+        description="status, in lower case")]
 
 
 class LineStates(msgspec.Struct, kw_only=True):
     status: Literal["OK"]
+    snapshot_at: Annotated[str, Meta(description="When the states were read (ISO 8601)")]
     data: list[LineState]
 
 
