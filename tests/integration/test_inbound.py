@@ -54,6 +54,9 @@ def test_a_reply_from_a_contact_arrives_as_a_receive_webhook_with_every_field_se
     row = inbound_rows(api, "+12125550106")[0]
     assert row["message_handle"] == echo["message_handle"]
     assert row["status"] == "RECEIVED"
+    # GET /api/status says the same of it as the list does.
+    status = api.get("/api/status", params={"handle": echo["message_handle"]}).json()
+    assert (status["status"], status["is_outbound"]) == ("RECEIVED", False)
 
 
 def test_sending_to_a_number_makes_it_a_contact(hooked: ServerProcess,

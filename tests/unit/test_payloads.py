@@ -29,7 +29,8 @@ MESSAGE_RESPONSE_FIELDS = {
     "account_email", "content", "date_created", "date_updated", "error_code", "error_message",
     "from_number", "is_outbound", "media_url", "message_handle", "number", "send_style", "status",
 }
-SDK_RESPONSE_STATUSES = {"QUEUED", "SENT", "DELIVERED", "ERROR", "READ"}
+# The SDK's literal, and READ and RECEIVED (an inbound message), which strict clients reject.
+SDK_RESPONSE_STATUSES = {"QUEUED", "SENT", "DELIVERED", "ERROR", "READ", "RECEIVED"}
 
 
 def inbound_record(**overrides: object) -> MessageRecord:
@@ -116,6 +117,7 @@ RESPONSE_STATUS = {
     Status.READ: "READ",
     Status.DECLINED: "ERROR",
     Status.ERROR: "ERROR",
+    Status.RECEIVED: "RECEIVED",
 }
 
 

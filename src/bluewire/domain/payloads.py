@@ -12,7 +12,9 @@ from .statuses import Service, Status
 
 # The SDK's MessageResponse.status literal: an API answer never says more than these, except
 # READ, which read receipts make a real status (Sendblue's read-receipt docs).
-_RESPONSE_STATUSES = {Status.QUEUED, Status.SENT, Status.DELIVERED, Status.ERROR, Status.READ}
+# An inbound message answers RECEIVED, as the list and retrieve do.
+_RESPONSE_STATUSES = {Status.QUEUED, Status.SENT, Status.DELIVERED, Status.ERROR, Status.READ,
+                      Status.RECEIVED}
 
 
 def iso(ms: int | None) -> str | None:

@@ -105,7 +105,8 @@ class MessageResponse(msgspec.Struct, kw_only=True):
     to_number: str
     sendblue_number: str
     send_style: _SendStyleOut | None
-    status: Literal["QUEUED", "SENT", "DELIVERED", "READ", "ERROR"]
+    status: Annotated[Literal["QUEUED", "SENT", "DELIVERED", "READ", "ERROR", "RECEIVED"], Meta(
+        description="RECEIVED: an inbound message")]
     service: ServiceName | None
     was_downgraded: bool | None
     plan: str
