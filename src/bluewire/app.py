@@ -22,6 +22,7 @@ from .api.group_routes import register_group_routes
 from .api.home_routes import register_home_route
 from .api.http import App, Request
 from .api.line_state_routes import register_line_state_routes
+from .api.line_usage_routes import register_line_usage_routes
 from .api.media_routes import register_media_routes
 from .api.openapi import register_openapi_route
 from .api.ops_routes import register_ops_routes
@@ -42,6 +43,7 @@ from .delivery.worker import DeliveryWorker
 from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
 from .domain.errors import ApiError
+from .domain.new_contacts import NewContactLimits
 from .domain.webhooks import RETRY_SCHEDULE_S
 from .followups.worker import FollowUpWorker
 from .media.wiring import build_media
@@ -62,6 +64,7 @@ from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
 from .services.network import NetworkReports
+from .services.new_contacts import NewContacts
 from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
 from .services.read_receipts import ReadReceipts
@@ -192,9 +195,14 @@ class Gateway:
         self.writer.listen(notifications.MESSAGES, self.dispatcher.wake)
         self.agents.on_online = self.dispatcher.lines_connected
         self.media = build_media(settings, self.database, self.writer)
+        self.new_contacts = NewContacts(
+            self.database, self.lines,
+            NewContactLimits(settings.new_contacts_per_hour, settings.new_contacts_per_day,
+                             settings.new_contact_lookback_days),
+            on_sandbox=settings.sandbox_new_contact_limits)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, self.webhook_targets,
-                                          media=self.media)
+                                          media=self.media, new_contacts=self.new_contacts)
         self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
                                    self.contacts_book, self.webhook_targets,
                                    media=self.media)
@@ -316,6 +324,7 @@ class Gateway:
                                               stall_ms=self.settings.ready_stall_ms),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
+        register_line_usage_routes(router, self.new_contacts)
         analytics = Analytics(self.database)
         register_analytics_routes(router, analytics)
         # Made at the first request, when every route is in; /docs reads the same document.

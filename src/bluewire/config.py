@@ -79,6 +79,13 @@ class Settings:
 
     # Sends per second per line on real networks (Sendblue's burst); sandbox lines: unlimited.
     line_rate_limit: float = 10.0
+    # First contacts a line may make (sends to contacts it has not exchanged a message with in
+    # the lookback): per rolling hour, per day (resetting at 3 AM New York time). Real networks
+    # only, unless sandbox_new_contact_limits (to rehearse them).
+    new_contacts_per_hour: int = 15
+    new_contacts_per_day: int = 50
+    new_contact_lookback_days: float = 30.0
+    sandbox_new_contact_limits: bool = False
 
     # Webhooks to private, loopback and link-local addresses (local development, tests).
     allow_private_webhooks: bool = False
@@ -165,6 +172,14 @@ class Settings:
             "agent_lease_ms": max(1000, _env_int("AGENT_LEASE_MS", d.agent_lease_ms)),
             "metrics_dir": os.environ.get("BLUEWIRE_METRICS_DIR") or None,
             "line_rate_limit": float(_env("LINE_RATE_LIMIT", str(d.line_rate_limit))),
+            "new_contacts_per_hour": max(0, _env_int("NEW_CONTACTS_PER_HOUR",
+                                                     d.new_contacts_per_hour)),
+            "new_contacts_per_day": max(0, _env_int("NEW_CONTACTS_PER_DAY",
+                                                    d.new_contacts_per_day)),
+            "new_contact_lookback_days": max(0.0, float(_env(
+                "NEW_CONTACT_LOOKBACK_DAYS", str(d.new_contact_lookback_days)))),
+            "sandbox_new_contact_limits": _env_bool("SANDBOX_NEW_CONTACT_LIMITS",
+                                                    d.sandbox_new_contact_limits),
             "allow_private_webhooks": _env_bool("ALLOW_PRIVATE_WEBHOOKS",
                                                 d.allow_private_webhooks),
             "webhook_retry_schedule": _env_schedule("WEBHOOK_RETRY_SCHEDULE"),

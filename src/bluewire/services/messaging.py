@@ -26,6 +26,7 @@ from .contact_book import ContactBook
 from .follow_ups import given_with_send
 from .idempotency import take
 from .lines import LineDirectory
+from .new_contacts import NewContacts
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
 
@@ -42,8 +43,10 @@ _ORDER_BY = {
 class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
-                 targets: WebhookTargets, media: MediaService | None = None) -> None:
+                 targets: WebhookTargets, media: MediaService | None = None,
+                 new_contacts: NewContacts | None = None) -> None:
         self._targets = targets
+        self._new_contacts = new_contacts
         self._database = database
         self._writer = writer
         self._lines = lines
@@ -88,13 +91,13 @@ class MessagingService:
             campaign=campaign, tags=tags,
         )
         answer = message_response(message, account.email, account.plan)
-        kept = await self._writer.submit(lambda tx: self._accept(tx, account, message, key,
-                                                                 answer, specs))
+        kept = await self._writer.submit(lambda tx: self._accept(tx, account, line, message,
+                                                                 key, answer, specs))
         if kept is not None:
             raise KeptBefore(kept)
         return answer
 
-    def _accept(self, tx: Tx, account: Account, message: MessageRecord,
+    def _accept(self, tx: Tx, account: Account, line: Line, message: MessageRecord,
                 key: IdempotencyKey | None = None,
                 answer: dict[str, Any] | None = None,
                 specs: Sequence[FollowUpSpec] = ()) -> StoredAnswer | None:
@@ -102,6 +105,8 @@ class MessagingService:
             kept = take(tx, account.id, key, message.handle, answer, message.created_at)
             if kept is not None:
                 return kept
+        if self._new_contacts is not None:  # before anything is written: it may refuse
+            self._new_contacts.admit(tx, account.id, line, message.number, message.created_at)
         self._contacts.ensure(tx, account.id, message.number, message.line)
         store.add_message(tx, message)
         self._outbox.emit(tx, account.id, "message.created", message.created_at,

@@ -420,3 +420,17 @@ follow_ups = Table(
     Index("ix_follow_ups_contact", "account_id", "line", "number", sqlite_where=_SCHEDULED,
           postgresql_where=_SCHEDULED),
 )
+
+# First contacts (services/new_contacts.py): each send to a contact that was not known on its
+# line (no 1:1 message either way within the lookback), counted against the line's new-contact
+# limits; written in the transaction that accepts the send.
+first_contacts = Table(
+    "first_contacts",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("counted_at", BigInteger, nullable=False),
+    Index("ix_first_contacts_line", "line", "counted_at"),
+)
