@@ -321,7 +321,8 @@ class Gateway:
             self.feed, heartbeat_ms=self.settings.sse_heartbeat_ms,
             max_seconds=self.settings.sse_max_seconds))
         register_ops_routes(router, Readiness(self.database, self.claim_loops,
-                                              stall_ms=self.settings.ready_stall_ms),
+                                              stall_ms=self.settings.ready_stall_ms,
+                                              storage=self.writer),
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
         register_line_usage_routes(router, self.new_contacts)

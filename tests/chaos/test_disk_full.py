@@ -35,15 +35,17 @@ from .conftest import ChaosReport
 
 CHAIN = ["QUEUED", "SENT", "DELIVERED", "READ"]
 SENDERS = 16
-BEFORE = 80
-AFTER = 80
-DURING_MAX = 500  # sends tried while the disk is full, at most
+BEFORE = 60
+AFTER = 60
+DURING_MAX = 450  # sends tried while the disk is full, at most
 FULL_FOR_S = 3.0  # how long the disk stays full: longer than a dispatch lease
 HEADROOM = 128 * 1024  # what the files may still grow by: the first sends of the fault fit
 PADDING = "x" * 2000  # fills the disk sooner
-BACKOFF_S = 0.2  # a sender refused waits this long before its next send
-# Short leases and sweeps: what the full disk held up is picked up soon after.
-ENV = {"BLUEWIRE_SWEEP_INTERVAL_MS": "100", "BLUEWIRE_DISPATCH_LEASE_MS": "2000"}
+BACKOFF_S = 0.3  # a sender refused waits this long before its next send
+# Short leases and sweeps: what the full disk held up is picked up soon after (a claim that
+# could not be handed back waits for its lease to run out).
+ENV = {"BLUEWIRE_SWEEP_INTERVAL_MS": "100", "BLUEWIRE_DISPATCH_LEASE_MS": "2000",
+       "BLUEWIRE_DELIVERY_LEASE_MS": "3000"}
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Sends:
 
 def numbers() -> Iterator[str]:
     """A sandbox phone that reads (…00) per send, none used twice."""
-    for npa in range(201, 1000):
+    for npa in range(200, 1000):
         yield phone(npa)
 
 
@@ -111,6 +113,29 @@ def outbound(client: httpx.Client) -> dict[str, dict[str, Any]]:
         offset += 1000
 
 
+def readiness(client: httpx.Client) -> dict[str, dict[str, Any]]:
+    """The checks /readyz failed, by name (none: ready)."""
+    body = client.get("/readyz").json()
+    return {check["name"]: check for check in body["checks"] if not check["ok"]}
+
+
+def refused_and_not_ready(client: httpx.Client, callback: str, numbers: Iterator[str],
+                          sends: Sends) -> dict[str, Any] | None:
+    """/readyz's failed database check, asked right after a send (one of `sends`) was refused:
+    a checkpoint can free some room for a moment, and a write that fits makes the process
+    ready again."""
+    number = next(numbers)
+    response = client.post("/api/send-message", json={
+        "number": number, "from_number": SANDBOX_LINE, "content": f"probe {PADDING}",
+        "status_callback": callback})
+    if response.status_code == 200:
+        sends.accepted[response.json()["message_handle"]] = number
+        return None
+    sends.refused.append(number)
+    sends.answers.append((response.status_code, dict(response.headers), response.json()))
+    return readiness(client).get("database")
+
+
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[ReceiverProcess]:
     process = ReceiverProcess(tmp_path).start()
@@ -143,21 +168,27 @@ def test_disk_full_refuses_sends_cleanly_and_recovers(
         during = asyncio.run(burst(server, callback, DURING_MAX, tag="during", numbers=phones,
                                    for_s=FULL_FOR_S))
         assert during.refused, "the disk never filled"
+        with server.client() as client:
+            # Reads go on: the API still lists what is stored ...
+            assert set(before.accepted) <= set(outbound(client))
+            # ... and the process says it is not ready.
+            database = wait_for(
+                lambda: refused_and_not_ready(client, callback, phones, during),
+                timeout=10, interval=0.1)
+        assert "disk is full" in database["detail"], database
         for status, headers, body in during.answers:
             assert status == 503, body
             assert body["error_code"] == 5000, body
             assert "disk is full" in body["message"], body
             assert int(headers["retry-after"]) > 0
-        # Reads go on: the API still lists what is stored.
-        with server.client() as client:
-            listed = outbound(client)
-        assert set(before.accepted) <= set(listed)
     finally:
         resource.prlimit(pid, resource.RLIMIT_FSIZE, unlimited)
 
     # Space is back: the same process takes sends again at once.
     after = asyncio.run(burst(server, callback, AFTER, tag="after", numbers=phones))
     assert not after.refused, after.answers[:3]
+    with server.client() as client:
+        wait_for(lambda: not readiness(client), timeout=10)
 
     accepted = {**before.accepted, **during.accepted, **after.accepted}
     with server.client() as client:

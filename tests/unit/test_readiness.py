@@ -123,3 +123,18 @@ async def test_an_unreachable_store_is_not_ready(tmp_path: Path) -> None:
     assert [(check.name, check.ok) for check in checks] == [("database", False),
                                                            ("migrations", False)]
     assert checks[0].detail.startswith("OperationalError")
+
+
+@dataclass
+class FakeStorage:
+    disk_full: bool = False
+
+
+async def test_a_store_whose_disk_is_full_is_not_ready(database: Database) -> None:
+    storage = FakeStorage(disk_full=True)
+    readiness = Readiness(database, {}, stall_ms=STALL_MS, storage=storage)
+    checks = {check.name: check for check in await readiness.check()}
+    assert not checks["database"].ok and "disk is full" in checks["database"].detail
+    assert checks["migrations"].ok
+    storage.disk_full = False  # space came back and a write was stored
+    assert all(check.ok for check in await readiness.check())

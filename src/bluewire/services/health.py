@@ -1,9 +1,10 @@
 """Readiness (GET /readyz): can this process do its work now?
 
-Three kinds of check: the store answers a `SELECT 1` on the read path; its schema is at the
-newest migration (the head is read from the migration scripts once, the store's revision on
-every check); and each claim loop (dispatcher, delivery worker) has completed a round, or
-claimed a batch, within the stall threshold.
+Three kinds of check: the store answers a `SELECT 1` on the read path and (SQLite) its disk is not
+refusing writes for want of space, which reads do not show; its schema is at the newest migration
+(the head is read from the migration scripts once, the store's revision on every check); and each
+claim loop (dispatcher, delivery worker) has completed a round, or claimed a batch, within the
+stall threshold.
 """
 
 from __future__ import annotations
@@ -90,11 +91,19 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first[:200]}"
 
 
+class Storage(Protocol):
+    """What the writer shows of the store's disk (see writer.py)."""
+
+    @property
+    def disk_full(self) -> bool: ...
+
+
 class Readiness:
     def __init__(self, database: Database, workers: Mapping[str, Pulse], *, stall_ms: int,
                  clock: Callable[[], float] = time.monotonic,
-                 heads: frozenset[str] | None = None) -> None:
+                 heads: frozenset[str] | None = None, storage: Storage | None = None) -> None:
         self._database = database
+        self._storage = storage
         self._workers = dict(workers)
         self._stall_s = stall_ms / 1000
         self._clock = clock
@@ -123,8 +132,12 @@ class Readiness:
             log.warning("readiness: the database did not answer", exc_info=True)
             return [Check("database", False, _reason(exc)),
                     Check("migrations", False, "not checked: the database is unreachable")]
-        return [Check("database", True, "SELECT 1 answered"),
-                migrations_check(current, self._heads)]
+        if self._storage is not None and self._storage.disk_full:
+            database = Check("database", False,
+                             "SELECT 1 answered, but the disk is full: writes are refused")
+        else:
+            database = Check("database", True, "SELECT 1 answered")
+        return [database, migrations_check(current, self._heads)]
 
 
 def report(checks: list[Check]) -> tuple[int, dict[str, Any]]:

@@ -28,13 +28,14 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from .database import Database
+from .database import Database, is_disk_full
 
 T = TypeVar("T")
 Op = Callable[["Tx"], T]
@@ -42,6 +43,9 @@ Op = Callable[["Tx"], T]
 log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL_S = 1.0
+# How long a write refused for want of space keeps the disk counted full when nothing is stored
+# after it: an idle process whose disk was freed is not held out of service for good.
+DISK_FULL_FOR_S = 10.0
 
 
 @functools.cache
@@ -149,6 +153,20 @@ class Writer:
         self._thread: ThreadPoolExecutor | None = None
         self._committing: Future[list[str]] | None = None
         self.backend_pid: int | None = None  # of the writer's PostgreSQL session
+        # SQLite (whose disk is this machine's): when a write was last refused for want of
+        # space, and when one last stored something (monotonic seconds). A commit that changes
+        # nothing succeeds on a full disk too, so it does not count.
+        self._refused_for_space_at: float | None = None
+        self._stored_at: float | None = None
+
+    @property
+    def disk_full(self) -> bool:
+        """Whether the last write the disk was asked to take, within DISK_FULL_FOR_S, was
+        refused for want of space."""
+        refused = self._refused_for_space_at
+        if refused is None or time.monotonic() - refused > DISK_FULL_FOR_S:
+            return False
+        return self._stored_at is None or refused > self._stored_at
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -292,6 +310,7 @@ class Writer:
         """Commit `batch`; a lone job records its own failure, a larger batch raises it."""
         is_sqlite = self._database.is_sqlite
         tx = Tx(connection)
+        changes = tx._dbapi.total_changes if is_sqlite else 0
         try:
             if is_sqlite:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -310,12 +329,16 @@ class Writer:
             else:
                 connection.commit()
         except Exception as exc:
+            if is_sqlite and is_disk_full(exc):
+                self._refused_for_space_at = time.monotonic()
             self._roll_back(connection)
             if len(batch) == 1:
                 log.debug("write failed", exc_info=True)
                 batch[0].result = (False, exc)
                 return []
             raise
+        if is_sqlite and tx._dbapi.total_changes != changes:
+            self._stored_at = time.monotonic()
         for job, (value, callbacks) in zip(batch, results, strict=True):
             job.result = (True, value)
             job.after_commit = callbacks
