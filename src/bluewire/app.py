@@ -10,6 +10,7 @@ from typing import Any
 from .agents.hub import AgentConnector
 from .agents.questions import QuestionRelay
 from .agents.tokens import AgentTokens
+from .api.account_overview_routes import register_account_overview_routes
 from .api.analytics_routes import register_analytics_routes
 from .api.bluebubbles_routes import register_bluebubbles_routes
 from .api.contact_routes import register_contact_routes
@@ -28,6 +29,7 @@ from .api.openapi import register_openapi_route
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import register_sandbox_routes
+from .api.unserved_routes import register_unserved_routes
 from .api.webhook_routes import register_webhook_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
@@ -326,6 +328,8 @@ class Gateway:
                             self.metrics)
         register_line_state_routes(router, self.lines, self.registry)
         register_line_usage_routes(router, self.new_contacts)
+        register_account_overview_routes(router, self.lines)
+        register_unserved_routes(router)
         analytics = Analytics(self.database)
         register_analytics_routes(router, analytics)
         # Made at the first request, when every route is in; /docs reads the same document.

@@ -26,6 +26,7 @@ from ..server import KEY_ID, SECRET, ServerProcess
 AUTH = {"sb-api-key-id": KEY_ID, "sb-api-secret-key": SECRET}
 CLOSED_LOOPBACK_URL = "http://127.0.0.1:9/fuzz.png"  # port 9 (discard): nothing listens
 EXAMPLES_PER_OPERATION = 40
+NOT_SERVED = "Not served"  # the tag of api/unserved_routes.py's endpoints
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,10 @@ def api_schema(fuzzed_server: ServerProcess) -> Any:
                          ids=["valid", "invalid"])
 def test_no_server_error_and_every_answer_matches_the_document(
         api_schema: Any, fuzzed_server: ServerProcess, mode: GenerationMode) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # Resources bluewire does not serve answer 501 by design, whatever is sent
+    # (tests/integration/test_official_client_calls.py).
+    operations = [operation for result in api_schema.get_all_operations()
+                  if NOT_SERVED not in (operation := result.ok()).definition.raw.get("tags", [])]
     assert len(operations) > 40, "the document lost its operations"
     failures: list[str] = []
     for operation in operations:

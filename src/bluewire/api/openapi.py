@@ -27,6 +27,7 @@ _ERROR_TEXT = {
     422: "Cannot be processed as sent",
     429: "Rate limit exceeded (`error_code` 4001); retry after the Retry-After header",
     500: "Internal error",
+    501: "Not served by bluewire: the message says why",
     502: "The network behind the line failed",
     503: "Temporarily unavailable (`error_code` 5000 or 5003); retry later",
 }
