@@ -17,6 +17,12 @@ How it answers is its *mode*, which a test changes at run time with `POST /_mode
     {"mode": "429", "retry_after": 2}        429 with `Retry-After: 2`
     {"mode": "410"}                          410 Gone
     {"mode": "redirect"}                     302 to /redirect-target (which would answer 200)
+    {"mode": "slow", "sleep": 4.5}           sleeps `sleep` seconds, then 200 (set it shorter than
+                                             the server's webhook timeout: a slow success)
+    {"mode": "hang"}                         never answers (the request stays open until the
+                                             sender gives up on it)
+    {"mode": "reset"}                        resets the connection (RST, SO_LINGER 0) once the
+                                             request is read, answering nothing
 
 With `"path": "/prefix"` the mode applies only to requests whose path starts with the prefix
 (the longest matching prefix wins; the rest use the default mode), so tests sharing a receiver
@@ -37,6 +43,8 @@ import base64
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -50,7 +58,7 @@ from typing import Any, Self, TextIO
 import httpx
 from aiohttp import web
 
-MODES = ("ok", "500", "timeout", "429", "410", "redirect")
+MODES = ("ok", "500", "timeout", "429", "410", "redirect", "slow", "hang", "reset")
 REDIRECT_TARGET = "/redirect-target"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,9 +128,13 @@ def build_app(log: TextIO, initial: Mode | None = None) -> Any:
             return web.json_response({"ok": True})
         if mode.mode == "500":
             return web.json_response({"error": "receiver is failing"}, status=500)
-        if mode.mode == "timeout":
+        if mode.mode in ("timeout", "slow"):
             await asyncio.sleep(mode.sleep)
             return web.json_response({"ok": True, "late": True})
+        if mode.mode == "hang":
+            await asyncio.Event().wait()
+        if mode.mode == "reset":
+            return _reset(request)
         if mode.mode == "429":
             headers = {}
             if mode.retry_after is not None:
@@ -137,6 +149,17 @@ def build_app(log: TextIO, initial: Mode | None = None) -> Any:
     app.router.add_get("/_ready", ready)
     app.router.add_route("*", "/{tail:.*}", receive)
     return app
+
+
+def _reset(request: web.Request) -> web.Response:
+    """Abort the connection with a TCP reset: SO_LINGER 0 makes the close send RST."""
+    transport = request.transport
+    assert transport is not None
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    raise web.HTTPInternalServerError  # never sent: the connection is gone
 
 
 def main(argv: list[str] | None = None) -> None:

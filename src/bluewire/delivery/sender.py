@@ -61,6 +61,11 @@ class WebhookSender:
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
 
+    @property
+    def timeout_s(self) -> float:
+        """How long an attempt may take, whole."""
+        return self._timeout_s
+
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
             limit=self._connections, limit_per_host=self._connections,

@@ -11,6 +11,12 @@ answered). Across processes (PostgreSQL) the claim itself also holds a delivery 
 earlier one is in flight elsewhere. Results are written in group commits; a process killed
 before it recorded an attempt loses nothing: the lease runs out and the delivery is claimed
 again (the receiver may see it twice, with the same `webhook-id`).
+
+No receiver can hold up the others' webhooks: attempts in flight to one URL take at most half
+of the worker's slots, and to a URL whose last attempt was slow (half the webhook timeout or
+more, or no answer at all) at most an eighth; its due deliveries are left to later claims
+meanwhile. Without this, a receiver that hangs fills every slot for one whole timeout after
+another, and the deliveries of every other account wait behind it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlsplit
@@ -73,6 +79,11 @@ class DeliveryWorker(SweepingWorker):
         self._in_flight: set[asyncio.Task[None]] = set()
         self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}  # latest per message+URL
         self._gone: set[int] = set()  # endpoints that answered 410 Gone
+        self._per_url: Counter[str] = Counter()  # tasks in flight (or waiting in a chain)
+        self._url_limit = max(1, concurrency // 2)
+        self._slow_url_limit = max(1, concurrency // 8)
+        self._slow: set[str] = set()  # URLs whose last attempt was slow
+        self._slow_ms = sender.timeout_s * 1000 / 2
         # Called with each job delivered and when (epoch ms), e.g. to observe its latency.
         self.on_delivered: Callable[[DeliveryJob, int], None] | None = None
 
@@ -83,24 +94,43 @@ class DeliveryWorker(SweepingWorker):
             if free <= 0:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch)))
+            full = [url for url, count in self._per_url.items() if count >= self._limit(url)]
+            jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch),
+                                                     skip_urls=full))
             if not jobs:
                 return
             self._beat()
             loop = asyncio.get_running_loop()
+            over: list[int] = []  # claimed beyond their URL's room: handed back
             for key, group in _by_message_and_url(jobs):
+                url = group[0][0].url
+                if self._per_url[url] >= self._limit(url):
+                    over.extend(job.id for job, _ in group)
+                    continue
                 before = self._chains.get(key) if key is not None else None
                 task = loop.create_task(self._deliver_in_order(group, after=before))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+                self._per_url[url] += 1
+                task.add_done_callback(partial(self._end_url, url))
                 if key is not None:
                     self._chains[key] = task
                     task.add_done_callback(partial(self._end_chain, key))
+            if over:
+                await self._writer.submit(partial(store.release_claims, ids=over))
 
-    def _claim(self, tx: Tx, limit: int) -> list[Claimed]:
+    def _limit(self, url: str) -> int:
+        return self._slow_url_limit if url in self._slow else self._url_limit
+
+    def _end_url(self, url: str, _task: asyncio.Task[None]) -> None:
+        self._per_url[url] -= 1
+        if self._per_url[url] <= 0:
+            del self._per_url[url]
+
+    def _claim(self, tx: Tx, limit: int, skip_urls: Sequence[str] = ()) -> list[Claimed]:
         """Due jobs, each with the secret (as stored) that signs this attempt."""
         now = self._clock.now_ms()
-        jobs = store.claim_due(tx, now, now + self._lease_ms, limit)
+        jobs = store.claim_due(tx, now, now + self._lease_ms, limit, skip_urls)
         endpoint_ids = {job.endpoint_id for job in jobs
                         if job.signer == BY_ENDPOINT and job.endpoint_id is not None}
         account_ids = {job.account_id for job in jobs if job.signer is not None}
@@ -127,6 +157,10 @@ class DeliveryWorker(SweepingWorker):
             reply = await self._sender.post(
                 job.url, job.payload.encode(), webhook_id=job.event_id, secret=secret,
                 timestamp=self._clock.now_ms() // 1000, send_secret=signing.send_secret_header)
+            if reply.latency_ms >= self._slow_ms:
+                self._slow.add(job.url)
+            else:
+                self._slow.discard(job.url)
             self._record(job, reply)
             if reply.status_code == GONE and job.endpoint_id is not None:
                 # The endpoint is being disabled: what is still pending for it is cancelled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,19 +75,29 @@ _IN_FLIGHT_ELSEWHERE = (
     "AND e.url = d.url AND e.id < d.id AND e.state = 'pending' AND e.attempts = 0 "
     "AND e.claimed_until > %(now)s) "
 )
-_CLAIM_SQLITE = _CLAIM.format(guard="", lock="")
-_CLAIM_POSTGRESQL = _CLAIM.format(guard=_IN_FLIGHT_ELSEWHERE % {"now": "?"},
-                                  lock=" FOR UPDATE SKIP LOCKED")
 
 
-def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[DeliveryJob]:
+def claim_due(tx: Tx, now: int, lease_until: int, limit: int,
+              skip_urls: Sequence[str] = ()) -> list[DeliveryJob]:
+    """Up to `limit` due deliveries, leased until `lease_until`, none to a URL in `skip_urls`
+    (URLs the worker already has as many attempts in flight to as it allows)."""
+    skip = f"AND d.url NOT IN ({', '.join('?' * len(skip_urls))}) " if skip_urls else ""
     if tx.is_postgresql:
-        rows = tx.query(_CLAIM_POSTGRESQL, (lease_until, now, now, now, limit))
+        guard = _IN_FLIGHT_ELSEWHERE % {"now": "?"}
+        sql = _CLAIM.format(guard=guard + skip, lock=" FOR UPDATE SKIP LOCKED")
+        rows = tx.query(sql, (lease_until, now, now, now, *skip_urls, limit))
     else:
-        rows = tx.query(_CLAIM_SQLITE, (lease_until, now, now, limit))
+        rows = tx.query(_CLAIM.format(guard=skip, lock=""),
+                        (lease_until, now, now, *skip_urls, limit))
     jobs = [DeliveryJob(*row) for row in rows]
     jobs.sort(key=lambda job: job.id)
     return jobs
+
+
+def release_claims(tx: Tx, ids: Sequence[int]) -> None:
+    """Hand claimed deliveries back, due as they were, for a later claim."""
+    tx.execute(update(deliveries).where(deliveries.c.id.in_(ids), deliveries.c.state == PENDING)
+               .values(claimed_until=None))
 
 
 _RECORD = (
