@@ -204,10 +204,11 @@ class Gateway:
             on_sandbox=settings.sandbox_new_contact_limits)
         self.messaging = MessagingService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, self.webhook_targets,
-                                          media=self.media, new_contacts=self.new_contacts)
+                                          media=self.media, new_contacts=self.new_contacts,
+                                          registry=self.registry)
         self.groups = GroupService(self.database, self.writer, self.lines, self.outbox,
                                    self.contacts_book, self.webhook_targets,
-                                   media=self.media)
+                                   media=self.media, registry=self.registry)
         self.idempotency = IdempotencyKeys(self.database, self.writer)
         self.follow_ups = FollowUpService(self.database, self.writer, self.lines, self.outbox,
                                           self.contacts_book, media=self.media)

@@ -16,6 +16,7 @@ class Capabilities:
     mark_read: bool = False
     typing: bool = False
     lookup: bool = False
+    replies: bool = False  # inline replies (an outbound message's `reply_to`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class OutboundMessage:
     send_style: str | None = None
     group_id: str | None = None  # set for a group message: sent to every participant
     participants: tuple[str, ...] = ()
+    reply_to: str | None = None  # the handle of the message it answers inline
+    reply_to_part: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Inbound:
     # Set only by a simulated network acting for one account (a sandbox phone driven through
     # that account's API on a shared line): the message may reach that account and no other.
     route_to: int | None = None
+    reply_to: str | None = None  # the handle of our message it answers inline, if known
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,7 @@ class PhoneMessage:
     at_ms: int
     read_at_ms: int | None = None
     group_id: str | None = None  # set for a message to a group the phone is in
+    reply_to: str | None = None  # the message it answers inline
 
 
 @dataclass(slots=True)
@@ -107,6 +108,7 @@ class PhoneSent:
     at_ms: int
     read_at_ms: int | None = None
     group_id: str | None = None  # set for a message the phone sent to a group
+    reply_to: str | None = None  # the line's message it answers inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ class SandboxConnector:
 
     capabilities = Capabilities(
         services=frozenset({Service.IMESSAGE, Service.SMS, Service.RCS}),
-        groups=True, media=True, mark_read=True, typing=True, lookup=True,
+        groups=True, media=True, mark_read=True, typing=True, lookup=True, replies=True,
     )
 
     def __init__(self, timing: SandboxTiming | None = None, ledger: Ledger | None = None) -> None:
@@ -241,7 +243,8 @@ class SandboxConnector:
             raise SendFailed(ErrorCode.SEND_FAILED,
                              f"the sandbox phone {message.number} refuses every message")
         self._receive(phone, PhoneMessage(message.handle, message.line, message.content,
-                                          message.media_url, Status.SENT, _now_ms()))
+                                          message.media_url, Status.SENT, _now_ms(),
+                                          reply_to=message.reply_to))
         if behaviour is Behaviour.NEVER_RESOLVES:
             return
         service = service_of(behaviour)
@@ -315,14 +318,15 @@ class SandboxConnector:
 
     def _phone_sends(self, phone: Phone, line: str, content: str | None,
                      media_urls: tuple[str, ...], group_id: str | None = None, *,
-                     route_to: int | None = None) -> PhoneSent:
+                     route_to: int | None = None, reply_to: str | None = None) -> PhoneSent:
         assert self._sink is not None
-        sent = PhoneSent(line, content, media_urls, phone.service, _now_ms(), group_id=group_id)
+        sent = PhoneSent(line, content, media_urls, phone.service, _now_ms(), group_id=group_id,
+                         reply_to=reply_to)
         phone.sent.append(sent)
         self._sink.inbound(Inbound(line=line, number=phone.number, content=content,
                                    at_ms=sent.at_ms, service=sent.service,
                                    media_urls=media_urls, group_id=group_id,
-                                   route_to=route_to))
+                                   route_to=route_to, reply_to=reply_to))
         return sent
 
     def _set_phone_status(self, phone: Phone, handle: str, status: Status) -> None:
@@ -379,13 +383,14 @@ class SandboxConnector:
 
     def phone_send(self, number: str, line: str, content: str | None,
                    media_urls: tuple[str, ...] = (), group_id: str | None = None, *,
-                   route_to: int | None = None) -> PhoneSent:
+                   route_to: int | None = None, reply_to: str | None = None) -> PhoneSent:
         """The phone sends one message (text, media or both) to `line`, or to the group
-        `group_id` that `line` is in: one Inbound (for account `route_to` only, when set)."""
+        `group_id` that `line` is in, answering the message `reply_to` inline if given: one
+        Inbound (for account `route_to` only, when set)."""
         if not content and not media_urls:
             raise PhoneActionRefused("a message needs content or media")
         return self._phone_sends(self.phone(number), line, content, media_urls, group_id,
-                                 route_to=route_to)
+                                 route_to=route_to, reply_to=reply_to)
 
     def phone_read(self, number: str, line: str,
                    only: Collection[str] | None = None) -> PhoneRead:

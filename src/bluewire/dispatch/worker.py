@@ -91,7 +91,8 @@ class Dispatcher(SweepingWorker):
                 handle=message.handle, line=message.line, number=message.number,
                 content=message.content, media_url=message.media_url,
                 send_style=message.send_style, group_id=message.group_id,
-                participants=message.participants,
+                participants=message.participants, reply_to=message.reply_to,
+                reply_to_part=message.reply_to_part,
             ))
         except LineOffline:
             # Stays QUEUED, the attempt not used: sent once the line's agent is back.

@@ -39,6 +39,10 @@ class MessageRecord:
     participants: tuple[str, ...] = ()  # the group's members when the message was sent
     campaign: str | None = None  # what the sender filed an outbound under
     tags: tuple[str, ...] = ()
+    # An inline reply: the handle of the message of the same conversation it answers, and the
+    # part of that message (its text or one of its attachments) when it has several.
+    reply_to: str | None = None
+    reply_to_part: int | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> MessageRecord:
@@ -46,7 +50,8 @@ class MessageRecord:
         (id_, handle, account_id, is_outbound, line, number, content, media_url, send_style,
          status_callback, message_type, status, service, was_downgraded, error_code,
          error_message, created_at, updated_at, sent_at, delivered_at, read_at, claimed_until,
-         dispatch_attempts, group_id, participants, campaign, tags) = row
+         dispatch_attempts, group_id, participants, campaign, tags, reply_to,
+         reply_to_part) = row
         return cls(
             id_, handle, account_id, bool(is_outbound), line, number, content, media_url,
             send_style, status_callback, message_type, _STATUSES[status],
@@ -55,7 +60,7 @@ class MessageRecord:
             error_message, created_at, updated_at, sent_at, delivered_at, read_at,
             claimed_until, dispatch_attempts, group_id,
             tuple(json.loads(participants)) if participants else (), campaign,
-            tuple(json.loads(tags)) if tags else (),
+            tuple(json.loads(tags)) if tags else (), reply_to, reply_to_part,
         )
 
 

@@ -47,6 +47,16 @@ def _from_number(message: MessageRecord) -> str:
     return message.line if message.is_outbound else message.number
 
 
+def _reply_to(message: MessageRecord) -> dict[str, Any] | None:
+    """`reply_to` of a message that answers another inline, else null."""
+    if message.reply_to is None:
+        return None
+    answer: dict[str, Any] = {"message_handle": message.reply_to}
+    if message.reply_to_part is not None:
+        answer["part_index"] = message.reply_to_part
+    return answer
+
+
 def message_response(message: MessageRecord, account_email: str, plan: str,
                      opted_out: bool = False) -> dict[str, Any]:
     """`MessageResponse`: what send-message and GET /api/status answer. `opted_out`, here and
@@ -80,6 +90,7 @@ def message_response(message: MessageRecord, account_email: str, plan: str,
         "opted_out": opted_out,
         "campaign": message.campaign,
         "tags": list(message.tags),
+        "reply_to": _reply_to(message),
     }
 
 
@@ -117,6 +128,7 @@ def message_row(message: MessageRecord, account_email: str, plan: str,
         "date_delivered": iso(message.delivered_at),
         "campaign": message.campaign,
         "tags": list(message.tags),
+        "reply_to": _reply_to(message),
     }
 
 
@@ -155,6 +167,7 @@ def status_callback_payload(message: MessageRecord, account_email: str, plan: st
         "group_display_name": None,
         "campaign": message.campaign,
         "tags": list(message.tags),
+        "reply_to": _reply_to(message),
     }
 
 
@@ -186,6 +199,7 @@ def receive_payload(message: MessageRecord, account_email: str, plan: str,
         "service": message.service.value if message.service else None,
         "sendblue_number": message.line,
         "opted_out": opted_out,
+        "reply_to": _reply_to(message),
     }
 
 

@@ -18,7 +18,7 @@ from ..domain.wire.conversations import ModifyGroup, SendGroupMessage
 from ..media.service import MediaService
 from ..store import groups as group_store
 from ..store import messages as message_store
-from ..store.accounts import Account
+from ..store.accounts import Account, Line
 from ..store.database import Database, now_ms
 from ..store.groups import ChatGroup
 from ..store.notifications import MESSAGES
@@ -26,7 +26,8 @@ from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .follow_ups import given_with_send
 from .idempotency import take
-from .lines import LineDirectory
+from .inline_replies import answered
+from .lines import ConnectorRegistry, LineDirectory
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
 
@@ -44,9 +45,11 @@ if TYPE_CHECKING:
 class GroupService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
-                 targets: WebhookTargets, media: MediaService | None = None) -> None:
+                 targets: WebhookTargets, media: MediaService | None = None, *,
+                 registry: ConnectorRegistry) -> None:
         self._targets = targets
         self._media = media
+        self._registry = registry
         self._database = database
         self._writer = writer
         self._lines = lines
@@ -92,6 +95,8 @@ class GroupService:
             if body.numbers is None:
                 raise validation_error("`numbers` (a new group) or `group_id` is required")
             members = parse_participants(body.numbers, line.number)
+        group_id = group.group_id if group else new_group_id()
+        reply_to, reply_part = await self._answered(account, line, body, group_id)
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
         specs = await given_with_send(self.follow_ups, account, body.follow_ups)
@@ -103,8 +108,8 @@ class GroupService:
             send_style=None, status_callback=status_callback, message_type="group",
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
-            group_id=group.group_id if group else new_group_id(), participants=members,
-            campaign=campaign, tags=tags,
+            group_id=group_id, participants=members, campaign=campaign, tags=tags,
+            reply_to=reply_to, reply_to_part=reply_part,
         )
         answer = message_response(message, account.email, account.plan)
         kept = await self._writer.submit(lambda tx: self._accept(tx, account, message,
@@ -113,6 +118,14 @@ class GroupService:
         if kept is not None:
             raise KeptBefore(kept)
         return answer
+
+    async def _answered(self, account: Account, line: Line, body: SendGroupMessage,
+                        group_id: str) -> tuple[str | None, int | None]:
+        if body.reply_to is not None and body.group_id in (None, ""):
+            raise validation_error("`reply_to` needs `group_id`: a new group has no message "
+                                   "to answer yet")
+        return await answered(self._database, self._registry, account, line, body.reply_to,
+                              group_id=group_id)
 
     def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool,
                 key: IdempotencyKey | None = None,

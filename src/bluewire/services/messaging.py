@@ -25,7 +25,8 @@ from ..store.writer import Tx, Writer
 from .contact_book import ContactBook
 from .follow_ups import given_with_send
 from .idempotency import take
-from .lines import LineDirectory
+from .inline_replies import answered
+from .lines import ConnectorRegistry, LineDirectory
 from .new_contacts import NewContacts
 from .outbox import Outbox
 from .webhook_targets import WebhookTargets
@@ -44,8 +45,10 @@ class MessagingService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
                  outbox: Outbox, contacts: ContactBook,
                  targets: WebhookTargets, media: MediaService | None = None,
-                 new_contacts: NewContacts | None = None) -> None:
+                 new_contacts: NewContacts | None = None, *,
+                 registry: ConnectorRegistry) -> None:
         self._targets = targets
+        self._registry = registry
         self._new_contacts = new_contacts
         self._database = database
         self._writer = writer
@@ -77,6 +80,8 @@ class MessagingService:
             raise ApiError(400, f"{number} has opted out of this account's messages (they sent "
                            "STOP); they opt back in by sending START",
                            error_code=ErrorCode.BLACKLISTED, error_key="OPTED_OUT")
+        reply_to, reply_part = await answered(self._database, self._registry, account, line,
+                                              body.reply_to, number=number)
         if media_url and self._media is not None:  # fetched and stored now (5 MB, SSRF guard)
             media_url = await self._media.outbound_url(account.id, media_url)
         specs = await given_with_send(self.follow_ups, account, body.follow_ups)
@@ -88,7 +93,7 @@ class MessagingService:
             send_style=send_style, status_callback=status_callback, message_type="message",
             status=Status.QUEUED, service=None, was_downgraded=None, error_code=None,
             error_message=None, created_at=now, updated_at=now, claimed_until=0,
-            campaign=campaign, tags=tags,
+            campaign=campaign, tags=tags, reply_to=reply_to, reply_to_part=reply_part,
         )
         answer = message_response(message, account.email, account.plan)
         kept = await self._writer.submit(lambda tx: self._accept(tx, account, line, message,

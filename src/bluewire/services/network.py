@@ -131,6 +131,7 @@ class NetworkReports:
             if opt_change is not None:
                 self._contacts.set_opted_out(tx, account_id, inbound.number, opt_change)
         parts = _parts(inbound)
+        reply_to = _answered(tx, inbound, account_id, group)
         stored = []
         for index, (content, media_url) in enumerate(parts):
             message = MessageRecord(
@@ -142,6 +143,7 @@ class NetworkReports:
                 error_message=None, created_at=inbound.at_ms, updated_at=inbound.at_ms,
                 group_id=None if group is None else group.group_id,
                 participants=() if group is None else group.members,
+                reply_to=reply_to if index == 0 else None,
             )
             store.add_message(tx, message)
             self._emit_message(tx, message, "message.received", opted_out=opt_change)
@@ -214,3 +216,18 @@ def _parts(inbound: Inbound) -> list[tuple[str | None, str | None]]:
     media = list(inbound.media_urls)
     first = (inbound.content, media.pop(0) if media else None)
     return [first, *((None, url) for url in media)]
+
+
+def _answered(tx: Tx, inbound: Inbound, account_id: int | None,
+              group: ChatGroup | None) -> str | None:
+    """The handle of the message an inbound answers inline, if the network named one of its
+    conversation's messages (a reply to anything else is kept as a plain message)."""
+    if inbound.reply_to is None or account_id is None:
+        return None
+    parent = store.message_by_handle(tx, inbound.reply_to)
+    group_id = None if group is None else group.group_id
+    if (parent is None or parent.account_id != account_id or parent.line != inbound.line
+            or parent.group_id != group_id
+            or (group_id is None and parent.number != inbound.number)):
+        return None
+    return parent.handle

@@ -38,6 +38,7 @@ from ..domain.wire.sandbox import (
     PhoneTypes,
 )
 from ..media.service import MediaService
+from ..store import messages as message_store
 from ..store.accounts import Account, Line
 from ..store.database import Database
 from ..store.schema import chat_groups, messages, read_receipts
@@ -83,13 +84,31 @@ class SandboxPhones:
         if group_id is not None and not await self._own_group(account, group_id):
             raise validation_error("`group_id` must be the id of a group of this account that "
                                    "the phone is in")
+        reply_to = await self._answered(account, number, line.number, group_id, request)
         sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
-                                        group_id=group_id, route_to=account.id)
+                                        group_id=group_id, route_to=account.id,
+                                        reply_to=reply_to)
         await self._drain()
         handles = await self._database.read_async(lambda conn: _inbound_handles(
             conn, account.id, number, line.number, sent.at_ms))
         return {"status": "OK", "number": number, **_sent_json(sent),
                 "message_handles": handles}
+
+    async def _answered(self, account: Account, number: str, line: str, group_id: str | None,
+                        request: PhoneSends) -> str | None:
+        """The message of this conversation the phone's message answers inline, if any."""
+        if request.reply_to is None:
+            return None
+        handle = request.reply_to.message_handle.strip()
+        parent = await self._database.read_async(
+            lambda conn: message_store.message_by_handle(conn, handle))
+        if (parent is None or parent.account_id != account.id or parent.line != line
+                or parent.group_id != group_id
+                or (group_id is None and parent.number != number)):
+            where = f"group {group_id}" if group_id else f"this phone and {line}"
+            raise validation_error(f"`reply_to.message_handle` {handle} is not a message "
+                                   f"between {where}")
+        return parent.handle
 
     async def read(self, account: Account, raw_number: str,
                    request: PhoneAction) -> dict[str, Any]:
@@ -364,14 +383,14 @@ def _received_json(message: PhoneMessage) -> dict[str, Any]:
     return {"message_handle": message.handle, "line": message.line, "content": message.content,
             "media_url": message.media_url, "status": message.status.value,
             "received_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
-            "group_id": message.group_id}
+            "group_id": message.group_id, "reply_to": message.reply_to}
 
 
 def _sent_json(message: PhoneSent) -> dict[str, Any]:
     return {"line": message.line, "content": message.content,
             "media_urls": list(message.media_urls), "service": message.service.value,
             "sent_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
-            "group_id": message.group_id}
+            "group_id": message.group_id, "reply_to": message.reply_to}
 
 
 def _typing_json(state: TypingSeen) -> dict[str, Any]:

@@ -52,6 +52,8 @@ def message_values(message: MessageRecord) -> dict[str, Any]:
         "participants": json.dumps(list(message.participants)) if message.group_id else None,
         "campaign": message.campaign,
         "tags": json.dumps(list(message.tags)) if message.tags else None,
+        "reply_to": message.reply_to,
+        "reply_to_part": message.reply_to_part,
     }
 
 

@@ -117,6 +117,9 @@ messages = Table(
     # When the contact first wrote back in the conversation (1:1) within 24 hours after this
     # outbound: set in the transaction that stores their message, for the analytics' replies.
     Column("replied_at", BigInteger),
+    # An inline reply: the handle of the message it answers (same conversation), and its part.
+    Column("reply_to", String(64)),
+    Column("reply_to_part", Integer),
     Index("ix_messages_account_created", "account_id", "created_at"),
     Index("ix_messages_account_updated", "account_id", "updated_at"),
     # A conversation's messages, in order (store/conversations.py); also by number alone.

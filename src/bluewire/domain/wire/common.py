@@ -52,6 +52,18 @@ Tags = Annotated[list[str], Meta(
                 "answers and webhooks, and a filter of GET /api/v2/messages and the analytics",
     extra_json_schema={"maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1,
                                                        "maxLength": MAX_TAG_CHARS}})]
+
+
+class ReplyTo(msgspec.Struct, kw_only=True):
+    """An inline reply: the message of the same conversation (and line) this one answers."""
+
+    message_handle: Annotated[str, Meta(min_length=1, description="The handle of the message "
+                                        "answered")]
+    part_index: Annotated[int, Meta(
+        ge=0, description="Which part of it: 0 its text (or its only part), then each "
+                          "attachment")] | None = None
+
+
 Moment = Annotated[str, Meta(description="ISO 8601 date-time with a time zone",
                              extra_json_schema={"format": "date-time"})]
 Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from .common import Campaign, Content, Line, MediaUrl, Phone, StatusCallback, Tags
+from .common import Campaign, Content, Line, MediaUrl, Phone, ReplyTo, StatusCallback, Tags
 from .follow_ups import InlineFollowUps
 
 
@@ -66,6 +66,8 @@ class SendGroupMessage(msgspec.Struct, kw_only=True):
     campaign: Campaign | None = None
     tags: Tags | None = None
     follow_ups: InlineFollowUps | None = None
+    reply_to: Annotated[ReplyTo | None, Meta(
+        description="Answer a message of this group inline")] = None
 
 
 class ModifyGroup(msgspec.Struct, kw_only=True):

@@ -14,6 +14,7 @@ from .common import (
     MediaUrl,
     Moment,
     Phone,
+    ReplyTo,
     SendStyle,
     ServiceName,
     StatusCallback,
@@ -36,6 +37,8 @@ class SendMessage(msgspec.Struct, kw_only=True):
     campaign: Campaign | None = None
     tags: Tags | None = None
     follow_ups: InlineFollowUps | None = None
+    reply_to: Annotated[ReplyTo | None, Meta(
+        description="Answer a message of this conversation inline")] = None
 
 
 class StatusQuery(msgspec.Struct, kw_only=True):
@@ -115,6 +118,7 @@ class MessageResponse(msgspec.Struct, kw_only=True):
     opted_out: bool
     campaign: str | None
     tags: list[str]
+    reply_to: ReplyTo | None = None
 
 
 class MessageRow(msgspec.Struct, kw_only=True):
@@ -150,6 +154,7 @@ class MessageRow(msgspec.Struct, kw_only=True):
     was_downgraded: bool | None
     campaign: str | None
     tags: list[str]
+    reply_to: ReplyTo | None = None
 
 
 class Pagination(msgspec.Struct, kw_only=True):

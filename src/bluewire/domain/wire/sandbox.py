@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from ..limits import MAX_URL_CHARS
-from .common import Content, ServiceName, Timestamp, e164
+from .common import Content, ReplyTo, ServiceName, Timestamp, e164
 
 MAX_PHONE_MEDIA_URLS = 10
 
@@ -43,6 +43,8 @@ class PhoneSends(msgspec.Struct, kw_only=True):
         extra_json_schema={"maxItems": MAX_PHONE_MEDIA_URLS})] = None
     group_id: Annotated[str | None, Meta(
         description="Send to this group the phone and the line are in")] = None
+    reply_to: Annotated[ReplyTo | None, Meta(
+        description="Answer a message of this conversation inline")] = None
 
 
 class PhoneAction(msgspec.Struct, kw_only=True):
@@ -69,6 +71,8 @@ class PhoneSentMessage(msgspec.Struct, kw_only=True):
     read_at: Annotated[Timestamp | None, Meta(
         description="When a read receipt from the line first covered it")]
     group_id: str | None
+    reply_to: Annotated[str | None, Meta(
+        description="The handle of the line's message it answers inline")] = None
 
 
 class PhoneSent(PhoneSentMessage, kw_only=True):
@@ -119,6 +123,8 @@ class PhoneReceivedMessage(msgspec.Struct, kw_only=True):
     received_at: Timestamp
     read_at: Timestamp | None
     group_id: str | None
+    reply_to: Annotated[str | None, Meta(
+        description="The handle of the message it answers inline")] = None
 
 
 class PhoneReceiptSeen(msgspec.Struct, kw_only=True):
