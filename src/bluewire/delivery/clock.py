@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from ..store.leases import lease_clock_ms
+
+if TYPE_CHECKING:
+    from ..store.writer import Tx
 
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
 
+    def claim_now_ms(self, tx: Tx) -> int:
+        """Now, as a claim in `tx` judges due times and leases."""
+        ...
+
 
 class SystemClock:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
+
+    def claim_now_ms(self, tx: Tx) -> int:
+        # The database's clock on PostgreSQL: a process whose clock was stepped back would
+        # otherwise lease deliveries until a time the others see as past, and they would take
+        # them too.
+        return lease_clock_ms(tx)
 
 
 class ManualClock:
@@ -22,6 +37,9 @@ class ManualClock:
         self._now = start_ms if start_ms is not None else SystemClock().now_ms()
 
     def now_ms(self) -> int:
+        return self._now
+
+    def claim_now_ms(self, tx: Tx) -> int:
         return self._now
 
     def advance(self, seconds: float) -> None:

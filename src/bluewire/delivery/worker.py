@@ -129,7 +129,7 @@ class DeliveryWorker(SweepingWorker):
 
     def _claim(self, tx: Tx, limit: int, skip_urls: Sequence[str] = ()) -> list[Claimed]:
         """Due jobs, each with the secret (as stored) that signs this attempt."""
-        now = self._clock.now_ms()
+        now = self._clock.claim_now_ms(tx)
         jobs = store.claim_due(tx, now, now + self._lease_ms, limit, skip_urls)
         endpoint_ids = {job.endpoint_id for job in jobs
                         if job.signer == BY_ENDPOINT and job.endpoint_id is not None}

@@ -27,6 +27,7 @@ from ..domain.statuses import UNRESOLVED, Status
 from ..services.lines import ConnectorRegistry
 from ..store import messages as store
 from ..store.database import now_ms
+from ..store.leases import lease_clock_ms
 from ..store.writer import Tx, Writer
 from ..sweeping import SweepingWorker
 from .sink import NetworkSink
@@ -65,7 +66,7 @@ class Dispatcher(SweepingWorker):
             await asyncio.gather(*(self._dispatch(message) for message in claimed))
 
     def _claim(self, tx: Tx) -> list[MessageRecord]:
-        now = now_ms()
+        now = lease_clock_ms(tx)
         return store.claim_due(tx, now, now + self._lease_ms, self._batch)
 
     async def _dispatch(self, message: MessageRecord) -> None:
@@ -96,9 +97,8 @@ class Dispatcher(SweepingWorker):
             ))
         except LineOffline:
             # Stays QUEUED, the attempt not used: sent once the line's agent is back.
-            due = now_ms() + _OFFLINE_RETRY_MS
-            await self._writer.submit(
-                lambda tx: store.release_claims(tx, [message.handle], due_at=due))
+            await self._writer.submit(lambda tx: store.release_claims(
+                tx, [message.handle], due_at=lease_clock_ms(tx) + _OFFLINE_RETRY_MS))
         except SendFailed as exc:
             self._fail(message, exc.code, exc.reason)
         except Exception as exc:
@@ -136,7 +136,7 @@ class Dispatcher(SweepingWorker):
         self._pulled_at = time.monotonic()
         lines = self._registry.held_lines()
         if lines:
-            await self._writer.submit(lambda tx: store.due_now_on(tx, lines, now_ms()))
+            await self._writer.submit(lambda tx: store.due_now_on(tx, lines, lease_clock_ms(tx)))
 
     def lines_connected(self) -> None:
         """A connection serving lines arrived here: pull their messages on the next round."""

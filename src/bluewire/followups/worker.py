@@ -16,6 +16,7 @@ from functools import partial
 from ..services.follow_ups import FollowUpService
 from ..store import follow_ups as store
 from ..store.database import now_ms
+from ..store.leases import lease_clock_ms
 from ..store.writer import Tx, Writer
 from ..sweeping import SweepingWorker
 
@@ -49,7 +50,7 @@ class FollowUpWorker(SweepingWorker):
                 return
 
     def _claim(self, tx: Tx) -> list[int]:
-        now = now_ms()
+        now = lease_clock_ms(tx)
         return store.claim_due(tx, now, now + self._lease_ms, self._batch)
 
     def due_at(self, due_ms: int) -> None:

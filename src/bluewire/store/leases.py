@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Connection, bindparam, text
 
 from .writer import Tx
@@ -51,3 +53,10 @@ def live(conn: Connection, names: list[str]) -> set[str]:
     query = text(f"SELECT name FROM connector_leases WHERE name IN :names "
                  f"AND expires_at > ({now})").bindparams(bindparam("names", expanding=True))
     return {row[0] for row in conn.execute(query, {"names": names})}
+
+
+def lease_clock_ms(tx: Tx) -> int:
+    """Now, as leases and due times are written and judged in `tx`: by the database's clock on
+    PostgreSQL, where processes whose clocks disagree (one of them stepped) share the work; by
+    the process's on SQLite, which one process serves."""
+    return database_now_ms(tx) if tx.is_postgresql else time.time_ns() // 1_000_000

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 
+from .clock_steps import StepWatch, move_back
 from .database import Database, is_disk_full
 
 T = TypeVar("T")
@@ -158,6 +159,9 @@ class Writer:
         # nothing succeeds on a full disk too, so it does not count.
         self._refused_for_space_at: float | None = None
         self._stored_at: float | None = None
+        # SQLite, served by this process alone: a step back of its clock is undone on the times
+        # stored by the old clock before anything is written by the new one.
+        self._steps = StepWatch() if database.is_sqlite else None
 
     @property
     def disk_full(self) -> bool:
@@ -311,11 +315,18 @@ class Writer:
         is_sqlite = self._database.is_sqlite
         tx = Tx(connection)
         changes = tx._dbapi.total_changes if is_sqlite else 0
+        step = 0
         try:
             if is_sqlite:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 connection.begin()
+            if self._steps is not None:
+                step = self._steps.stepped_back_ms()
+            if step:
+                log.warning("the wall clock was stepped back %d ms: times stored as due later "
+                            "are moved back as much", step)
+                move_back(tx, step)
             results = []
             for job in batch:
                 tx._after_commit = []
@@ -339,6 +350,8 @@ class Writer:
             raise
         if is_sqlite and tx._dbapi.total_changes != changes:
             self._stored_at = time.monotonic()
+        if step and self._steps is not None:
+            self._steps.moved()
         for job, (value, callbacks) in zip(batch, results, strict=True):
             job.result = (True, value)
             job.after_commit = callbacks
