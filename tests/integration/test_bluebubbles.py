@@ -299,7 +299,9 @@ def test_the_openapi_document_describes_the_webhook_and_line_states(
     assert_answer(states, LineStates)
     served = {entry["number"]: entry for entry in states["data"]}
     assert served[PRIVATE_LINE] == {"number": PRIVATE_LINE, "connector": "bluebubbles",
-                                    "state": "online"}
+                                    "state": "online", "sendblue_number": PRIVATE_LINE,
+                                    "assignment": "assigned", "status": "ONLINE",
+                                    "worker_id": "bluebubbles"}
 
 
 def test_a_send_the_server_refuses_ends_in_error_10001(
