@@ -331,7 +331,7 @@ class Gateway:
         register_line_usage_routes(router, self.new_contacts)
         register_account_overview_routes(router, self.lines)
         register_unserved_routes(router)
-        analytics = Analytics(self.database)
+        analytics = Analytics(self.database, self.writer)
         register_analytics_routes(router, analytics)
         # Made at the first request, when every route is in; /docs reads the same document.
         document = register_openapi_route(router)

@@ -208,3 +208,92 @@ def test_authenticated_and_documented(server: ServerProcess) -> None:
     operation = document["paths"][PATH]["get"]
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"since", "until", "line", "campaign", "tag", "service", "group_by"} <= names
+
+
+HOUR_MS = 3_600_000
+
+
+def shift_back(server: ServerProcess, campaign: str, numbers: list[str], hours: int) -> None:
+    """Move the campaign's messages to these numbers, and their receipts, `hours` into the
+    past (every time of theirs alike, so each duration stays what it was). This goes around
+    the write paths, so what the rollup summed before is dropped, as if never asked."""
+    ms = hours * HOUR_MS
+    for number in numbers:
+        ids = [row["id"] for row in server.sql(
+            "SELECT id FROM messages WHERE campaign = ? AND number = ?", campaign, number)]
+        assert ids, number
+        for message_id in ids:
+            server.sql("UPDATE messages SET created_at = created_at - ?, "
+                       "updated_at = updated_at - ?, sent_at = sent_at - ?, "
+                       "delivered_at = delivered_at - ?, read_at = read_at - ? WHERE id = ?",
+                       ms, ms, ms, ms, ms, message_id)
+            server.sql("UPDATE message_receipts SET delivered_at = delivered_at - ?, "
+                       "read_at = read_at - ? WHERE message_id = ?", ms, ms, message_id)
+    server.sql("DELETE FROM analytics_rollup")
+    server.sql("DELETE FROM analytics_spans")
+
+
+def totals(api: httpx.Client, **params: str) -> dict[str, Any]:
+    """The counts summed over every bucket of the answer."""
+    found = analytics(api, **params)["buckets"]
+    return {name: sum(item[name] for item in found)
+            for name in ("messages", "recipients", "sent", "delivered", "read", "errored",
+                         "pending", "replied")}
+
+
+def test_closed_hours_answer_as_the_messages_do_and_follow_their_changes(
+        server: ServerProcess, api: httpx.Client) -> None:
+    # …08 waits to be told it was delivered and read; …01 never sends read receipts
+    manual, quiet = phone(361, "08"), phone(362, "01")
+    group_manual, group_reader = phone(363, "08"), phone(364, "00")
+    send(api, manual, "epsilon", ["e1"])
+    send(api, quiet, "epsilon", ["e1", "e2"])
+    answer = api.post("/api/send-group-message", json={
+        "from_number": SANDBOX_LINE, "numbers": [group_manual, group_reader],
+        "content": "hello group", "campaign": "epsilon", "tags": ["e2"]})
+    assert answer.status_code == 200, answer.text
+    settled(api, {None: bucket(messages=3, recipients=4, sent=4, delivered=2, read=1,
+                               errored=0, pending=2, replied=0)}, campaign="epsilon")
+    # read from the messages: all of them are of the current hour
+    raw = analytics(api, campaign="epsilon")["buckets"]
+    questions: list[dict[str, str]] = [
+        {}, {"group_by": "campaign"}, {"group_by": "service"}, {"group_by": "line"},
+        {"group_by": "tag"}, {"service": "iMessage"}, {"tag": "e2"},
+        {"tag": "e1", "group_by": "campaign"}, {"campaign": "epsilon", "group_by": "tag"},
+        {"line": SANDBOX_LINE, "group_by": "service"}]
+    answers = [analytics(api, **params)["buckets"] for params in questions]
+
+    # into closed hours: two days back (a whole UTC day of the window), and three hours back
+    # (the reply below must come within 24 hours)
+    shift_back(server, "epsilon", [manual, group_manual], 50)
+    shift_back(server, "epsilon", [quiet], 3)
+    assert analytics(api, campaign="epsilon")["buckets"] == raw
+    spans = server.sql("SELECT span_ms, span_start FROM analytics_spans")
+    assert {row["span_ms"] for row in spans} == {HOUR_MS, 24 * HOUR_MS}
+    assert analytics(api, campaign="epsilon")["buckets"] == raw  # from the rollup alone
+    for params, answer in zip(questions, answers, strict=True):
+        assert analytics(api, **params)["buckets"] == answer, params
+    by_hour = analytics(api, campaign="epsilon", group_by="hour")["buckets"]
+    assert len(by_hour) == 2 and sum(item["recipients"] for item in by_hour) == 4
+
+    # their statuses, receipts and replies change through the real paths
+    for number in (manual, group_manual):
+        answer = api.post(f"/sandbox/phones/{number}/deliver", json={"line": SANDBOX_LINE})
+        assert answer.status_code == 200 and answer.json()["delivered"] == 1, answer.text
+    answer = api.post(f"/sandbox/phones/{manual}/read", json={"line": SANDBOX_LINE})
+    assert answer.status_code == 200 and answer.json()["receipts_reported"], answer.text
+    answer = api.post(f"/sandbox/phones/{quiet}/messages",
+                      json={"line": SANDBOX_LINE, "content": "thanks"})
+    assert answer.status_code == 200, answer.text
+    changed = bucket(messages=3, recipients=4, sent=4, delivered=4, read=2, errored=0,
+                     pending=0, replied=1)
+    settled(api, {None: changed}, campaign="epsilon")
+    item = analytics(api, campaign="epsilon")["buckets"][0]
+    assert item["time_to_deliver"]["count"] == 4 and item["time_to_read"]["count"] == 2
+    # delivered and read now, 50 hours after they were sent: the slowest
+    assert item["time_to_read"]["p90"] >= 49 * 3600
+    expected = {name: changed[name] for name in ("messages", "recipients", "sent",
+                                                 "delivered", "read", "errored", "pending",
+                                                 "replied")}
+    for group_by in ("hour", "day", "campaign"):
+        assert totals(api, campaign="epsilon", group_by=group_by) == expected, group_by

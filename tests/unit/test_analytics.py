@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bluewire.domain.analytics import BucketCounts, assemble, durations, nearest_rank
+from bluewire.domain.analytics import (
+    BucketCounts,
+    assemble,
+    durations,
+    histogram_durations,
+    nearest_rank,
+    to_bin,
+)
+from bluewire.domain.analytics_spans import split_window
 
 DAY = 86_400_000
 T0 = 1_765_000_000_000 - 1_765_000_000_000 % DAY  # 2025-12-06T00:00:00Z
@@ -52,3 +60,35 @@ def test_buckets_are_ordered_by_key_the_null_key_last() -> None:
     assert found[0]["time_to_read"]["count"] == 1 and found[1]["time_to_read"]["count"] == 0
     days = assemble("day", [counts(T0 + DAY), counts(T0)], [])
     assert [b["key"] for b in days] == ["2025-12-06T00:00:00.000Z", "2025-12-07T00:00:00.000Z"]
+
+
+def test_durations_are_binned_to_two_significant_figures() -> None:
+    assert [to_bin(v) for v in (0, 5, 87, 99, 100, 1_234, 1_299, 87_654, -40)] == [
+        0, 5, 87, 99, 100, 1_200, 1_200, 87_000, 0]
+    assert to_bin(3_599_999) == 3_500_000
+    # exact for values of two significant figures, low by under 10% otherwise
+    assert durations([1_200, 3_400, 5_600]) == {"count": 3, "p50": 3.4, "p90": 5.6}
+    assert durations([1_999, 1_999, 2_500]) == {"count": 3, "p50": 1.9, "p90": 2.5}
+    assert histogram_durations({100: 1, 50: 9}) == {"count": 10, "p50": 0.05, "p90": 0.05}
+    assert histogram_durations({100: 2, 50: 8}) == {"count": 10, "p50": 0.05, "p90": 0.1}
+
+
+def test_a_window_splits_into_ragged_ends_hours_and_days() -> None:
+    hour = 3_600_000
+    now = T0 + 3 * DAY + 5 * hour + 17 * 60_000  # 2025-12-09T05:17Z
+    since = now - 3 * DAY  # 2025-12-06T05:17Z
+    spans = split_window(since, now, now)
+    assert spans.raw == [(since, T0 + 6 * hour), (T0 + 3 * DAY + 5 * hour, now)]
+    assert spans.hours == [*range(T0 + 6 * hour, T0 + DAY, hour),
+                           *range(T0 + 3 * DAY, T0 + 3 * DAY + 5 * hour, hour)]
+    assert spans.days == [T0 + DAY, T0 + 2 * DAY]
+    # only what ended by `closed_before` is summed ahead: the rest is read raw
+    early = split_window(since, now, T0 + 3 * DAY + 30 * 60_000)
+    assert early.raw[-1] == (T0 + 3 * DAY, now) and early.days == spans.days
+    assert early.hours[-1] == T0 + DAY - hour
+    # grouping by hour: whole hours only
+    hours = split_window(since, now, now, days=False)
+    assert hours.days == [] and len(hours.hours) == 3 * 24 - 1
+    # nothing whole: all raw
+    assert split_window(now - 20 * 60_000, now, now).raw == [(now - 20 * 60_000, now)]
+    assert split_window(T0, T0 + DAY, T0 + DAY).days == [T0]

@@ -17,15 +17,20 @@ recipient of an outbound message created in the window:
 Rates (null when their denominator is 0): `delivery_rate` = delivered / sent, `read_rate` =
 read / delivered, `reply_rate` = replied / sent, `error_rate` = errored / (sent + errored).
 Durations, in seconds, as nearest-rank percentiles (the smallest value with at least p% of
-the values at or below it), computed here from the stored times, so every store answers the
-same: `time_to_deliver` = delivered_at - sent_at of the delivered, `time_to_read` = read_at -
-sent_at of the read.
+the values at or below it) of their histogram: `time_to_deliver` = delivered_at - sent_at of
+the delivered, `time_to_read` = read_at - sent_at of the read. A duration in milliseconds (a
+negative one, from clocks that disagree, counts as 0) is counted in the bin of its value
+rounded down to two significant figures (1 234 -> 1 200, 87 -> 87), so a percentile is exact
+when the value has two significant figures and otherwise low by less than 10%. Histograms add
+up, so the hours and days summed ahead of time (the rollup) and the messages read for the
+window's ragged ends answer the same way, whatever the store.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,20 +76,48 @@ def nearest_rank(ordered: Sequence[int], percent: int) -> int:
     return ordered[rank - 1]
 
 
-def durations(values_ms: Iterable[int]) -> dict[str, Any]:
-    """Count and nearest-rank percentiles, in seconds, of durations in milliseconds (a
-    negative one, from clocks that disagree, counts as 0)."""
-    ordered = sorted(values_ms)
-    if ordered and ordered[0] < 0:
-        ordered = [max(0, value) for value in ordered]
-    answer: dict[str, Any] = {"count": len(ordered)}
+def to_bin(value_ms: int) -> int:
+    """The histogram bin of a duration: rounded down to two significant figures, 0 if
+    negative."""
+    if value_ms < 100:
+        return max(0, value_ms)
+    scale = 10 ** (len(str(value_ms)) - 2)
+    return value_ms - value_ms % scale
+
+
+def histogram(values_ms: Iterable[int]) -> Counter[int]:
+    return Counter(to_bin(value) for value in values_ms)
+
+
+def histogram_percentile(bins: Mapping[int, int], total: int, percent: int) -> int:
+    """The nearest-rank percentile of a non-empty histogram (bin -> count)."""
+    rank = max(1, math.ceil(percent * total / 100))
+    seen = 0
+    for value in sorted(bins):
+        seen += bins[value]
+        if seen >= rank:
+            return value
+    raise ValueError("the rank is beyond the histogram's count")
+
+
+def histogram_durations(bins: Mapping[int, int]) -> dict[str, Any]:
+    """Count and nearest-rank percentiles, in seconds, of a histogram of milliseconds."""
+    total = sum(bins.values())
+    answer: dict[str, Any] = {"count": total}
     for percent in PERCENTILES:
-        answer[f"p{percent}"] = (nearest_rank(ordered, percent) / 1000) if ordered else None
+        answer[f"p{percent}"] = (histogram_percentile(bins, total, percent) / 1000
+                                 if total else None)
     return answer
 
 
-def bucket_answer(counts: BucketCounts, key: str | None, to_deliver: Iterable[int],
-                  to_read: Iterable[int]) -> dict[str, Any]:
+def durations(values_ms: Iterable[int]) -> dict[str, Any]:
+    """Count and nearest-rank percentiles, in seconds, of durations in milliseconds, binned
+    as every part of the window is."""
+    return histogram_durations(histogram(values_ms))
+
+
+def bucket_answer(counts: BucketCounts, key: str | None, to_deliver: Mapping[int, int],
+                  to_read: Mapping[int, int]) -> dict[str, Any]:
     return {
         "key": key,
         "messages": counts.messages,
@@ -99,8 +132,8 @@ def bucket_answer(counts: BucketCounts, key: str | None, to_deliver: Iterable[in
         "read_rate": rate(counts.read, counts.delivered),
         "reply_rate": rate(counts.replied, counts.sent),
         "error_rate": rate(counts.errored, counts.sent + counts.errored),
-        "time_to_deliver": durations(to_deliver),
-        "time_to_read": durations(to_read),
+        "time_to_deliver": histogram_durations(to_deliver),
+        "time_to_read": histogram_durations(to_read),
     }
 
 
@@ -113,19 +146,43 @@ def wire_key(raw: Any, group_by: str | None) -> str | None:
     return str(raw)
 
 
-def assemble(group_by: str | None, counts: Iterable[BucketCounts],
-             times: Iterable[tuple[Any, int, int | None]]) -> list[dict[str, Any]]:
-    """The answer's buckets, ordered by key (the null key last). Without `group_by` there is
-    exactly one, with zeros if nothing was sent."""
-    to_deliver: dict[Any, list[int]] = {}
-    to_read: dict[Any, list[int]] = {}
+def add_times(histograms: dict[Any, tuple[Counter[int], Counter[int]]],
+              times: Iterable[tuple[Any, int, int | None]]) -> None:
+    """Count (bucket key, ms to deliver, ms to read or None) into each key's histograms."""
     for key, deliver_ms, read_ms in times:
-        to_deliver.setdefault(key, []).append(deliver_ms)
+        pair = histograms.get(key)
+        if pair is None:
+            pair = histograms[key] = (Counter(), Counter())
+        pair[0][to_bin(deliver_ms)] += 1
         if read_ms is not None:
-            to_read.setdefault(key, []).append(read_ms)
+            pair[1][to_bin(read_ms)] += 1
+
+
+def add_counts(total: dict[Any, BucketCounts], counts: Iterable[BucketCounts]) -> None:
+    """Sum bucket counts by key."""
+    for item in counts:
+        known = total.get(item.key)
+        total[item.key] = item if known is None else BucketCounts(
+            item.key, *(a + b for a, b in zip(_numbers(known), _numbers(item), strict=True)))
+
+
+def _numbers(counts: BucketCounts) -> tuple[int, ...]:
+    return (counts.messages, counts.recipients, counts.sent, counts.delivered, counts.read,
+            counts.errored, counts.final_at_sent, counts.replied)
+
+
+def assemble(group_by: str | None, counts: Iterable[BucketCounts],
+             times: Iterable[tuple[Any, int, int | None]],
+             histograms: dict[Any, tuple[Counter[int], Counter[int]]] | None = None,
+             ) -> list[dict[str, Any]]:
+    """The answer's buckets, ordered by key (the null key last). Without `group_by` there is
+    exactly one, with zeros if nothing was sent. `times` are counted into `histograms`."""
+    histograms = {} if histograms is None else histograms
+    add_times(histograms, times)
+    empty: tuple[Counter[int], Counter[int]] = (Counter(), Counter())
     found = [c for c in counts if c.recipients or group_by is None]
     if group_by is None and not found:
         found = [BucketCounts(None, 0, 0, 0, 0, 0, 0, 0, 0)]
     found.sort(key=lambda c: (c.key is None, c.key if c.key is not None else 0))
-    return [bucket_answer(c, wire_key(c.key, group_by), to_deliver.get(c.key, ()),
-                          to_read.get(c.key, ())) for c in found]
+    return [bucket_answer(c, wire_key(c.key, group_by), *histograms.get(c.key, empty))
+            for c in found]

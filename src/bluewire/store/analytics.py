@@ -3,7 +3,9 @@
 A scan of the window's messages that reads ix_messages_outcomes alone, each joined to its
 group receipts (a group message: one row per participant) and, grouped by tag, to its tags. The
 counts are summed in SQL; the times to deliver and to read come back as values, for the
-percentiles to be computed the same way whatever the store (domain/analytics.py).
+percentiles to be computed the same way whatever the store (domain/analytics.py). The same
+conditions, grouped by hour, line, campaign, service and tag, make the rollup's rows
+(analytics_rollup.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, not_, null, or_, select
+from sqlalchemy import Connection, and_, case, func, literal_column, not_, null, or_, select
 
 from ..domain.analytics import DAY_MS, HOUR_MS, BucketCounts
 from .schema import message_receipts, message_tags, messages
@@ -67,6 +69,27 @@ def summarize(conn: Connection, flt: AnalyticsFilter
         "hour": m.created_at - m.created_at % HOUR_MS,
     }[flt.group_by].label("key")
 
+    o = _outcomes()
+    totals = select(key, *o.counts).select_from(source).where(*conditions)
+    if flt.group_by is not None:
+        totals = totals.group_by(key)
+    buckets = [BucketCounts(row[0], *(value or 0 for value in row[1:]))
+               for row in conn.execute(totals)]
+
+    times = select(key, *o.times).select_from(source).where(*conditions, *o.timed)
+    return buckets, driver_rows(conn, times)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    counts: tuple[Any, ...]  # the columns of BucketCounts after its key
+    times: tuple[Any, ...]  # ms to deliver, ms to read or NULL
+    timed: tuple[Any, ...]  # the conditions of a row with times
+
+
+def _outcomes() -> _Outcomes:
+    """What each recipient row (a message joined to its receipts) counts as."""
+    m, r = messages.c, message_receipts.c
     # A 1:1 message has no receipt rows; a group message one per participant, whose delivery,
     # read and reply are its own.
     one, group = r.message_id.is_(None), r.message_id.is_not(None)
@@ -86,24 +109,51 @@ def summarize(conn: Connection, flt: AnalyticsFilter
 
     # A group message's `number` is its first participant: exactly one of its rows has it.
     first = or_(one, r.number == m.number)
-    totals = select(key, count(first), func.count(), count(sent),
-                    count(delivered), count(read), count(errored), count(final_at_sent),
-                    count(replied)).select_from(source).where(*conditions)
-    if flt.group_by is not None:
-        totals = totals.group_by(key)
-    buckets = [BucketCounts(row[0], *(value or 0 for value in row[1:]))
-               for row in conn.execute(totals)]
-
     delivered_at = case((group, r.delivered_at), else_=m.delivered_at)
     read_at = case((group, r.read_at), else_=m.read_at)
-    times = select(
-        key, func.coalesce(delivered_at, read_at) - m.sent_at,
-        case((read, read_at - m.sent_at), else_=None),
-    ).select_from(source).where(*conditions, delivered, m.sent_at.is_not(None))
-    return buckets, _driver_rows(conn, times)
+    return _Outcomes(
+        counts=(count(first), func.count(), count(sent), count(delivered), count(read),
+                count(errored), count(final_at_sent), count(replied)),
+        times=(func.coalesce(delivered_at, read_at) - m.sent_at,
+               case((read, read_at - m.sent_at), else_=None)),
+        timed=(delivered, m.sent_at.is_not(None)))
 
 
-def _driver_rows(conn: Connection, statement: Any) -> list[tuple[Any, ...]]:
+@dataclass(frozen=True, slots=True)
+class HourRows:
+    """One hour's counts by (line, campaign, service, tag), the tag '' the total over all
+    tags and None the messages without one; and the times of its delivered recipients, by
+    the same key."""
+
+    counts: list[tuple[Any, ...]]  # (hour, line, campaign, service, tag, *BucketCounts)
+    times: list[tuple[Any, ...]]  # (hour, line, campaign, service, tag, deliver, read)
+
+
+def hour_rows(conn: Connection, account_id: int, start: int, end: int) -> HourRows:
+    """What the outbound messages of the whole hours in [start, end) count, by hour."""
+    m, t = messages.c, message_tags.c
+    o = _outcomes()
+    none = literal_column("''")
+    keys = ((m.created_at - m.created_at % HOUR_MS).label("k_hour"), m.line.label("k_line"),
+            func.coalesce(m.campaign, none).label("k_campaign"),
+            func.coalesce(m.service, none).label("k_service"))
+    conditions = (m.account_id == account_id, m.is_outbound.is_(True),
+                  m.created_at >= start, m.created_at < end)
+    plain = messages.outerjoin(message_receipts, message_receipts.c.message_id == m.id)
+    tagged = plain.outerjoin(message_tags, t.message_id == m.id)
+    counts: list[tuple[Any, ...]] = []
+    times: list[tuple[Any, ...]] = []
+    tag = t.tag.label("k_tag")
+    for source, columns, grouped in ((plain, (*keys, none.label("k_tag")), keys),
+                                     (tagged, (*keys, tag), (*keys, tag))):
+        counts.extend(driver_rows(conn, select(*columns, *o.counts).select_from(source)
+                                   .where(*conditions).group_by(*grouped)))
+        times.extend(driver_rows(conn, select(*columns, *o.times).select_from(source)
+                                  .where(*conditions, *o.timed)))
+    return HourRows(counts, times)
+
+
+def driver_rows(conn: Connection, statement: Any) -> list[tuple[Any, ...]]:
     """The rows of `statement` as the database driver gives them: tens of thousands of rows
     come back twice as fast as through SQLAlchemy's result rows."""
     compiled = statement.compile(dialect=conn.dialect,

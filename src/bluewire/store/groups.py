@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, select, update
 
 from ..domain.groups import Receipt
+from .analytics_dirty import mark_message_changed
 from .schema import chat_groups, group_members
 from .writer import Tx
 
@@ -63,7 +64,8 @@ def remove_member(tx: Tx, group_pk: int, number: str, now: int) -> None:
 
 
 def add_receipts(tx: Tx, handle: str, numbers: Sequence[str]) -> None:
-    """One receipt row per participant of the (already inserted) message `handle`."""
+    """One receipt row per participant of the (already inserted) message `handle` (whose
+    add_message marked its hour for the analytics if it was closed)."""
     tx.execute_many(
         "INSERT INTO message_receipts (message_id, number) "
         "SELECT id, ? FROM messages WHERE handle = ?",
@@ -83,4 +85,6 @@ def save_receipts(tx: Tx, message_id: int, receipts: Sequence[Receipt]) -> None:
         "WHERE message_id = ? AND number = ?",
         [(r.delivered_at, r.read_at, message_id, r.number) for r in receipts],
     )
+    if receipts:
+        mark_message_changed(tx, message_id)
 

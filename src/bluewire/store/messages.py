@@ -21,6 +21,7 @@ from sqlalchemy import (
 from ..domain.analytics import REPLY_WINDOW_MS
 from ..domain.messages import MESSAGE_COLUMNS, MessageRecord
 from ..domain.statuses import is_terminal
+from .analytics_dirty import mark_changed
 from .notifications import MESSAGES
 from .schema import message_tags, messages
 from .writer import Tx
@@ -59,6 +60,8 @@ def message_values(message: MessageRecord) -> dict[str, Any]:
 
 def add_message(tx: Tx, message: MessageRecord) -> None:
     tx.insert(messages, message_values(message))
+    if message.is_outbound:  # rarely of a closed hour: an import, a clock stepped back
+        mark_changed(tx, [(message.account_id, message.created_at)])
     if message.tags:  # one row per tag, for filtering and grouping by tag
         tx.execute_many(
             "INSERT INTO message_tags (message_id, tag, account_id, created_at) "
@@ -90,6 +93,8 @@ def mark_replied(tx: Tx, account_id: int, line: str, number: str, group_id: str 
                 if row[1] and row[3] is None and at - REPLY_WINDOW_MS <= row[2] <= at]
     if not answered:
         return
+    created = {row[0]: row[2] for row in rows}
+    mark_changed(tx, [(account_id, created[message_id]) for _, message_id in answered])
     if group_id is None:
         tx.execute_many("UPDATE messages SET replied_at = ? WHERE id = ?", answered)
     else:
@@ -159,6 +164,8 @@ def save_statuses(tx: Tx, changed: list[MessageRecord]) -> None:
         (release if done else keep).append(row)
     tx.execute_many(_SAVE_STATUS_AND_RELEASE, release)
     tx.execute_many(_SAVE_STATUS_ONLY, keep)
+    mark_changed(tx, [(message.account_id, message.created_at) for message in changed
+                      if message.is_outbound])
 
 
 def claim_due(tx: Tx, now: int, lease_until: int, limit: int) -> list[MessageRecord]:

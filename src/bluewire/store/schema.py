@@ -310,6 +310,52 @@ message_receipts = Table(
     Index("ux_message_receipts_member", "message_id", "number", unique=True),
 )
 
+# The analytics rollup (store/analytics_rollup.py): what the outbound messages of a closed
+# hour or UTC day count, by line, campaign and service ('' for none, NULL for all of them) and
+# tag ('' for all of them, NULL for the messages without one), with histograms (JSON: bin ->
+# count) of the times to deliver and to read. analytics_spans says which spans are summed (a span
+# without messages has no rollup rows); analytics_dirty, which hours changed since.
+analytics_rollup = Table(
+    "analytics_rollup",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("span_start", BigInteger, nullable=False),
+    Column("span_ms", BigInteger, nullable=False),
+    Column("line", String(32)),
+    Column("campaign", String(100)),
+    Column("service", String(16)),
+    Column("tag", String(50)),
+    Column("messages", BigInteger, nullable=False),
+    Column("recipients", BigInteger, nullable=False),
+    Column("sent", BigInteger, nullable=False),
+    Column("delivered", BigInteger, nullable=False),
+    Column("read", BigInteger, nullable=False),
+    Column("errored", BigInteger, nullable=False),
+    Column("final_at_sent", BigInteger, nullable=False),
+    Column("replied", BigInteger, nullable=False),
+    Column("to_deliver", Text, nullable=False),
+    Column("to_read", Text, nullable=False),
+    Index("ix_analytics_rollup_span", "account_id", "span_ms", "span_start", "tag", "campaign",
+          "service", "line"),
+)
+
+analytics_spans = Table(
+    "analytics_spans",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("span_ms", BigInteger, primary_key=True),
+    Column("span_start", BigInteger, primary_key=True),
+    Column("computed_at", BigInteger, nullable=False),
+)
+
+analytics_dirty = Table(
+    "analytics_dirty",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("hour_start", BigInteger, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 media_objects = Table(
     "media_objects",
     metadata,
