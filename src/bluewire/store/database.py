@@ -181,6 +181,14 @@ class Database:
             self._readers = ThreadPoolExecutor(self.pool.size, thread_name_prefix="bluewire-read")
         return await asyncio.get_running_loop().run_in_executor(self._readers, self.read, fn)
 
+    async def read_long(self, fn: Callable[[Connection], T]) -> T:
+        """`read`, for a long read (seconds of scanning) on either engine: in a reader thread,
+        so the loop serves others meanwhile even on SQLite, whose driver lets go of the
+        interpreter while it steps through rows."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(self.pool.size, thread_name_prefix="bluewire-read")
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self.read, fn)
+
     def dispose(self) -> None:
         if self._readers is not None:
             self._readers.shutdown(wait=False, cancel_futures=True)
