@@ -86,7 +86,14 @@ def test_a_messages_page_shows_its_events_and_deliveries(
         sent = send(console_server, phone(214, "01"), "watched by a webhook")
         handle = sent["message_handle"]
         wait_for(lambda: status_of(console_server, handle) == "DELIVERED")
-        wait_for(lambda: receiver.received("/outbound"))
+
+        def delivery_recorded() -> bool:  # the receiver's answer stored, not just sent
+            with console_server.client() as api:
+                data = api.get("/api/v2/webhook-deliveries",
+                               params={"message": handle, "state": "delivered"}).json()["data"]
+            return bool(data)
+
+        wait_for(delivery_recorded)
         page.goto(f"/console/messages/{handle}")
         expect(page.get_by_role("heading", level=1)).to_contain_text(handle)
         expect(page.locator(".fields")).to_contain_text("watched by a webhook")
