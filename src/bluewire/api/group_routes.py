@@ -1,10 +1,19 @@
-"""Group messages: POST /api/send-group-message and POST /api/modify-group."""
+"""Group messages: POST /api/send-group-message and POST /api/modify-group; a group itself:
+GET /api/v2/groups/{group_id} and POST /api/v2/groups/{group_id}/name."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..domain.wire.conversations import ModifyGroup, ModifyGroupAnswer, SendGroupMessage
+from ..domain.wire.conversations import (
+    GroupPath,
+    ModifyGroup,
+    ModifyGroupAnswer,
+    OneGroup,
+    RenameGroup,
+    RenameGroupAnswer,
+    SendGroupMessage,
+)
 from ..domain.wire.messages import MessageResponse
 from ..services.groups import GroupService
 from ..services.idempotency import IdempotencyKeys
@@ -26,6 +35,15 @@ MODIFY_GROUP = Endpoint(
     "POST", "/api/modify-group", "Add or remove a group participant", TAG, body=ModifyGroup,
     response=ModifyGroupAnswer, errors=(400, 401, 404))
 
+RETRIEVE_GROUP = Endpoint(
+    "GET", "/api/v2/groups/{group_id}", "A group: its name, members and latest message", TAG,
+    params=GroupPath, response=OneGroup, errors=(400, 401, 404))
+RENAME_GROUP = Endpoint(
+    "POST", "/api/v2/groups/{group_id}/name", "Name a group (or clear its name)", TAG,
+    params=GroupPath, body=RenameGroup, response=RenameGroupAnswer, errors=(400, 401, 404),
+    description="On a line whose connector can name group chats (the sandbox); others answer "
+                "400 saying so.")
+
 
 def register_group_routes(router: Router, groups: GroupService,
                           idempotency: IdempotencyKeys) -> None:
@@ -36,5 +54,13 @@ def register_group_routes(router: Router, groups: GroupService,
     async def modify_group(request: Request) -> dict[str, Any]:
         return await groups.modify(request.account, request.data)
 
+    async def retrieve_group(request: Request) -> dict[str, Any]:
+        return await groups.retrieve(request.account, request.args.group_id)
+
+    async def rename_group(request: Request) -> dict[str, Any]:
+        return await groups.rename(request.account, request.args.group_id, request.data)
+
     router.endpoint(SEND_GROUP_MESSAGE, send_group_message)
     router.endpoint(MODIFY_GROUP, modify_group)
+    router.endpoint(RETRIEVE_GROUP, retrieve_group)
+    router.endpoint(RENAME_GROUP, rename_group)

@@ -17,6 +17,7 @@ class Capabilities:
     typing: bool = False
     lookup: bool = False
     replies: bool = False  # inline replies (an outbound message's `reply_to`)
+    group_names: bool = False  # naming a group chat
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from ..domain.groups import MIN_PARTICIPANTS, parse_participants
 from ..domain.handles import new_handle
 from ..domain.idempotency import IdempotencyKey, KeptBefore, StoredAnswer
 from ..domain.messages import MessageRecord
-from ..domain.payloads import event_message_data, message_response
+from ..domain.payloads import event_message_data, iso, message_response
 from ..domain.phones import require_number
 from ..domain.statuses import Status
-from ..domain.wire.conversations import ModifyGroup, SendGroupMessage
+from ..domain.wire.conversations import ModifyGroup, RenameGroup, SendGroupMessage
 from ..media.service import MediaService
 from ..store import groups as group_store
 from ..store import messages as message_store
@@ -41,6 +41,9 @@ def new_group_id() -> str:
 
 if TYPE_CHECKING:
     from .follow_ups import FollowUpService, FollowUpSpec
+
+MAX_GROUP_NAME_CHARS = 255
+
 
 class GroupService:
     def __init__(self, database: Database, writer: Writer, lines: LineDirectory,
@@ -189,6 +192,49 @@ class GroupService:
             self._contacts.ensure(tx, account.id, number, group.line)
         else:
             group_store.remove_member(tx, group.pk, number, now)
+
+    async def retrieve(self, account: Account, group_id: str) -> dict[str, Any]:
+        """GET /api/v2/groups/{group_id}: the group, its members and its latest message."""
+        group = await self._own_group(account, group_id)
+        times = await self._database.read_async(
+            lambda conn: group_store.group_times(conn, group))
+        updated = max(times.created_at, times.latest_at or 0)
+        return {"status": "OK", "data": {
+            "group_id": group.group_id, "group_name": group.display_name or None,
+            "group_photo": None, "line": group.line,
+            "participant_numbers": list(group.members),
+            "participants": [{"participant_id": f"{group.group_id}:{number}", "handle": number,
+                              "phone": number, "type": "contact", "contact_id": None,
+                              "name": None} for number in group.members],
+            "created_at": iso(times.created_at), "updated_at": iso(updated),
+            "latest_comm_at": iso(times.latest_at), "latest_message_id": times.latest_handle,
+            "worker_group_id": None,
+        }}
+
+    async def rename(self, account: Account, group_id: str, body: RenameGroup) -> dict[str, Any]:
+        """POST /api/v2/groups/{group_id}/name: name the group (null or empty clears it)."""
+        name = body.group_name
+        if name is not None and name and not name.strip():
+            raise validation_error("`group_name` is blank: give a name, or null to clear it")
+        name = name.strip() if name else None
+        if name is not None and len(name) > MAX_GROUP_NAME_CHARS:
+            raise validation_error(f"`group_name` is longer than {MAX_GROUP_NAME_CHARS} "
+                                   "characters")
+        group = await self._own_group(account, group_id)
+        if body.from_number:
+            acting = require_number(body.from_number, "from_number", recipient=False)
+            if acting != group.line:
+                raise validation_error(f"`from_number` {acting} is not in group "
+                                       f"{group.group_id} (its line is {group.line})",
+                                       error_key="line_not_registered")
+        capabilities = self._registry.capabilities_for(group.line)
+        if capabilities is None or not capabilities.group_names:
+            note = self._registry.capability_note(group.line)
+            raise validation_error(f"line {group.line} cannot name group chats (its connector "
+                                   f"does not support it){note}")
+        await self._writer.submit(lambda tx: group_store.rename_group(tx, group.pk, name))
+        return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
+                                         "from_number": group.line}}
 
     async def _own_group(self, account: Account, group_id: object) -> ChatGroup:
         if not isinstance(group_id, str) or not group_id.strip():

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, and_, select, update
 
 from ..domain.groups import Receipt
 from .analytics_dirty import mark_message_changed
-from .schema import chat_groups, group_members
+from .schema import chat_groups, group_members, messages
 from .writer import Tx
 
 
@@ -88,3 +88,24 @@ def save_receipts(tx: Tx, message_id: int, receipts: Sequence[Receipt]) -> None:
     if receipts:
         mark_message_changed(tx, message_id)
 
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTimes:
+    created_at: int
+    latest_at: int | None  # its latest message's creation
+    latest_handle: str | None
+
+
+def group_times(conn: Connection | Tx, group: ChatGroup) -> GroupTimes:
+    created = conn.execute(select(chat_groups.c.created_at)
+                           .where(chat_groups.c.id == group.pk)).scalar_one()
+    latest = conn.execute(select(messages.c.created_at, messages.c.handle)
+                          .where(messages.c.group_id == group.group_id)
+                          .order_by(messages.c.id.desc()).limit(1)).first()
+    return GroupTimes(created, latest[0] if latest else None, latest[1] if latest else None)
+
+
+def rename_group(tx: Tx, group_pk: int, name: str | None) -> None:
+    tx.execute(update(chat_groups).where(chat_groups.c.id == group_pk)
+               .values(display_name=name))

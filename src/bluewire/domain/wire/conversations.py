@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from .common import Campaign, Content, Line, MediaUrl, Phone, ReplyTo, StatusCallback, Tags
+from .common import (
+    Campaign,
+    Content,
+    Line,
+    MediaUrl,
+    Phone,
+    ReplyTo,
+    StatusCallback,
+    Tags,
+    Timestamp,
+)
 from .follow_ups import InlineFollowUps
 
 
@@ -84,3 +94,56 @@ class ModifyGroupAnswer(msgspec.Struct, kw_only=True):
     group_id: str
     modify_type: Literal["add_recipient", "remove_recipient"]
     number: str
+
+
+class GroupPath(msgspec.Struct, kw_only=True):
+    group_id: Annotated[str, Meta(description="The group's id")]
+
+
+class GroupParticipant(msgspec.Struct, kw_only=True):
+    participant_id: Annotated[str, Meta(description="This membership's id")]
+    handle: Annotated[str, Meta(description="The participant's number, as the network has it")]
+    phone: Annotated[str, Meta(description="The participant's number, E.164")]
+    type: Literal["contact"]
+    contact_id: None = None
+    name: Annotated[str | None, Meta(description="The contact's name, if the account set one")]
+
+
+class GroupDetails(msgspec.Struct, kw_only=True):
+    group_id: str
+    group_name: Annotated[str | None, Meta(description="Its name; null when it has none")]
+    group_photo: Annotated[None, Meta(description="Group photos are not kept by bluewire")]
+    line: Annotated[str, Meta(description="The line the group is on")]
+    participant_numbers: list[str]
+    participants: list[GroupParticipant]
+    created_at: Timestamp
+    updated_at: Timestamp
+    latest_comm_at: Annotated[Timestamp | None, Meta(
+        description="When its latest message was made")]
+    latest_message_id: Annotated[str | None, Meta(description="Its latest message's handle")]
+    worker_group_id: None = None
+
+
+class OneGroup(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    data: GroupDetails
+
+
+class RenameGroup(msgspec.Struct, kw_only=True):
+    """POST /api/v2/groups/{group_id}/name."""
+
+    group_name: Annotated[str | None, Meta(
+        description="The new name; null or empty clears it (blank is refused)",
+        extra_json_schema={"maxLength": 255})]
+    from_number: Annotated[Line | None, Meta(description="The group's line, if given")] = None
+
+
+class RenamedGroup(msgspec.Struct, kw_only=True):
+    group_id: str
+    group_name: Annotated[str, Meta(description="Its name now; empty when cleared")]
+    from_number: Annotated[str, Meta(description="The line that renamed it")]
+
+
+class RenameGroupAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    data: RenamedGroup
