@@ -272,9 +272,7 @@ def report(measured: list[Query], cpu: CpuShare, seeded: Seeded,
     print("columns: messages = outbound messages the answer counted; wall time from sending "
           "the GET\n  to having read the whole answer; x = over the baseline's same "
           "percentile, same rounds.")
-    print(f"while measuring: bluewire used {cpu.process:.0%} of its core, other processes "
-          f"{cpu.others_on_cpu:.0%} of it (noise);\n  this client's core was "
-          f"{cpu.load_cpu_busy:.0%} busy")
+    print(cpu.described())
 
 
 def main() -> int:

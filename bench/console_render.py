@@ -495,9 +495,7 @@ def report(measured: list[Page], cpu: CpuShare, seeded: Seeded,
     print("columns: wall time from sending the GET to having read the whole answer; x = over "
           "the baseline's\n  same percentile, measured in the same rounds; KB = the page's "
           "size.")
-    print(f"while measuring: bluewire used {cpu.process:.0%} of its core, other processes "
-          f"{cpu.others_on_cpu:.0%} of it (noise);\n  this client's core was "
-          f"{cpu.load_cpu_busy:.0%} busy")
+    print(cpu.described())
 
 
 # -- main --------------------------------------------------------------------------------------

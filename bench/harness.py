@@ -257,6 +257,12 @@ class CpuShare:
         """The server and its database: what the server's core was used for."""
         return self.process + (self.database or 0.0)
 
+    def described(self) -> str:
+        """What the two cores did while measuring, for a report's last lines."""
+        return (f"while measuring: bluewire used {self.process:.0%} of its core, other "
+                f"processes {self.others_on_cpu:.0%} of it (noise);\n  this client's core was "
+                f"{self.load_cpu_busy:.0%} busy")
+
 
 class CpuMeter:
     """How much of the server's core the server had during a window, and who else ran there.

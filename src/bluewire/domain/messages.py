@@ -64,6 +64,15 @@ class MessageRecord:
         )
 
 
+def in_conversation(message: MessageRecord, account_id: int | None, line: str,
+                    number: str | None, group_id: str | None) -> bool:
+    """Whether `message` is one of account `account_id`'s conversation on `line`: with group
+    `group_id`, or 1:1 with `number` (what an inline reply may answer)."""
+    return (message.account_id == account_id and message.line == line
+            and message.group_id == group_id
+            and (group_id is not None or message.number == number))
+
+
 MESSAGE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(MessageRecord))
 _STATUSES: dict[str, Status] = {status.value: status for status in Status}
 _SERVICES: dict[str, Service] = {service.value: service for service in Service}

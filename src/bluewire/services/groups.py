@@ -214,7 +214,7 @@ class GroupService:
     async def rename(self, account: Account, group_id: str, body: RenameGroup) -> dict[str, Any]:
         """POST /api/v2/groups/{group_id}/name: name the group (null or empty clears it)."""
         name = body.group_name
-        if name is not None and name and not name.strip():
+        if name and not name.strip():
             raise validation_error("`group_name` is blank: give a name, or null to clear it")
         name = name.strip() if name else None
         if name is not None and len(name) > MAX_GROUP_NAME_CHARS:

@@ -4,6 +4,7 @@ conversation on the same line, from a line whose connector can send inline repli
 from __future__ import annotations
 
 from ..domain.errors import validation_error
+from ..domain.messages import in_conversation
 from ..domain.wire.common import ReplyTo
 from ..store import messages as store
 from ..store.accounts import Account, Line
@@ -26,9 +27,7 @@ async def answered(database: Database, registry: ConnectorRegistry, account: Acc
     handle = reply_to.message_handle.strip()
     parent = await database.read_async(lambda conn: store.message_by_handle(conn, handle))
     where = f"group {group_id}" if group_id is not None else f"{number} on {line.number}"
-    if (parent is None or parent.account_id != account.id or parent.line != line.number
-            or parent.group_id != group_id
-            or (group_id is None and parent.number != number)):
+    if parent is None or not in_conversation(parent, account.id, line.number, number, group_id):
         raise validation_error(f"`reply_to.message_handle` {handle} is not a message of this "
                                f"conversation ({where}): a reply answers a message of the "
                                "conversation it is sent in")

@@ -11,7 +11,7 @@ from ..connectors.protocol import Inbound, StatusUpdate, Typing
 from ..domain.contacts import opt_out_change
 from ..domain.groups import apply_group_report
 from ..domain.handles import new_handle
-from ..domain.messages import MessageRecord, advance
+from ..domain.messages import MessageRecord, advance, in_conversation
 from ..domain.payloads import event_message_data, iso
 from ..domain.statuses import Service, Status
 from ..store import groups as group_store
@@ -226,8 +226,7 @@ def _answered(tx: Tx, inbound: Inbound, account_id: int | None,
         return None
     parent = store.message_by_handle(tx, inbound.reply_to)
     group_id = None if group is None else group.group_id
-    if (parent is None or parent.account_id != account_id or parent.line != inbound.line
-            or parent.group_id != group_id
-            or (group_id is None and parent.number != inbound.number)):
+    if parent is None or not in_conversation(parent, account_id, inbound.line, inbound.number,
+                                             group_id):
         return None
     return parent.handle

@@ -28,6 +28,7 @@ from ..connectors.sandbox import (
 )
 from ..domain import limits
 from ..domain.errors import validation_error
+from ..domain.messages import in_conversation
 from ..domain.payloads import iso
 from ..domain.phones import require_number
 from ..domain.wire.sandbox import (
@@ -102,9 +103,7 @@ class SandboxPhones:
         handle = request.reply_to.message_handle.strip()
         parent = await self._database.read_async(
             lambda conn: message_store.message_by_handle(conn, handle))
-        if (parent is None or parent.account_id != account.id or parent.line != line
-                or parent.group_id != group_id
-                or (group_id is None and parent.number != number)):
+        if parent is None or not in_conversation(parent, account.id, line, number, group_id):
             where = f"group {group_id}" if group_id else f"this phone and {line}"
             raise validation_error(f"`reply_to.message_handle` {handle} is not a message "
                                    f"between {where}")
