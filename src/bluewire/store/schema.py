@@ -483,3 +483,37 @@ first_contacts = Table(
     Column("counted_at", BigInteger, nullable=False),
     Index("ix_first_contacts_line", "line", "counted_at"),
 )
+
+# The sandbox network (connectors/sandbox.py), shared by every process as a real network is:
+# each message a simulated phone received, what the phone knows of it (`status`, `read_at`),
+# and what the phone does next (`step` at `due_at`), leased (`claimed_until`) by the process
+# that will do it; a lease that runs out (its process died) is claimed by another.
+sandbox_received = Table(
+    "sandbox_received",
+    metadata,
+    Column("handle", String(64), primary_key=True),
+    Column("number", String(32), primary_key=True),
+    Column("line", String(32), nullable=False),
+    Column("group_id", String(48), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("read_at", BigInteger, nullable=True),
+    Column("step", String(16), nullable=True),
+    Column("due_at", BigInteger, nullable=True),
+    Column("claimed_until", BigInteger, nullable=True),
+    Index("ix_sandbox_received_phone", "number", "line", "received_at"),
+    Index("ix_sandbox_received_due", "claimed_until", sqlite_where=text("step IS NOT NULL"),
+          postgresql_where=text("step IS NOT NULL")),
+)
+
+# The last typing state each side of a sandbox conversation showed the other: `side` 'line'
+# (what the line showed the phone) or 'phone' (the phone's own).
+sandbox_typing = Table(
+    "sandbox_typing",
+    metadata,
+    Column("number", String(32), primary_key=True),
+    Column("line", String(32), primary_key=True),
+    Column("side", String(8), primary_key=True),
+    Column("is_typing", Boolean, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+)
