@@ -18,6 +18,7 @@ class Capabilities:
     lookup: bool = False
     replies: bool = False  # inline replies (an outbound message's `reply_to`)
     group_names: bool = False  # naming a group chat
+    group_photos: bool = False  # setting (and clearing) a group chat's photo
 
 
 @dataclass(frozen=True, slots=True)
