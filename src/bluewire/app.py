@@ -30,6 +30,7 @@ from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
 from .api.sandbox_routes import register_sandbox_routes
 from .api.unserved_routes import register_unserved_routes
+from .api.verify_routes import register_verify_routes
 from .api.webhook_routes import register_webhook_routes
 from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
@@ -71,7 +72,9 @@ from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
 from .services.read_receipts import ReadReceipts
 from .services.sandbox_phones import SandboxPhones
+from .services.totp import TotpService
 from .services.typing import TypingIndicators
+from .services.verify import VerifyService
 from .services.webhook_targets import WebhookTargets
 from .services.webhooks import WebhookConfig
 from .store import accounts as account_store
@@ -214,6 +217,10 @@ class Gateway:
                                           self.contacts_book, media=self.media)
         self.reports.follow_ups = self.follow_ups.endings
         self.messaging.follow_ups = self.groups.follow_ups = self.follow_ups
+        self.verify = VerifyService(self.database, self.writer, self.lines, self.outbox,
+                                    self.contacts_book)
+        self.reports.verify = self.verify
+        self.totp = TotpService(self.database, self.writer, self.secret_box)
         self.follow_up_worker = FollowUpWorker(self.writer, self.follow_ups,
                                                lease_ms=_FOLLOW_UP_LEASE_MS,
                                                sweep_ms=settings.sweep_interval_ms)
@@ -313,6 +320,7 @@ class Gateway:
         register_contact_routes(router, self.contacts)
         register_group_routes(router, self.groups, self.idempotency)
         register_follow_up_routes(router, self.follow_ups)
+        register_verify_routes(router, self.verify, self.totp)
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
                                        self.sink.drain, media=self.media)
         register_sandbox_routes(router, sandbox_phones)

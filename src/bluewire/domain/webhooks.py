@@ -24,6 +24,7 @@ ENDPOINT_TYPES: tuple[str, ...] = (
     "receive", "outbound", "typing_indicator", "contact_created", "line_blocked",
     "line_assigned", "call_log", "call_completed", "inbound_call", "contact_profile",
     "follow_up",  # bluewire's own: follow-ups' changes of state (services/follow_ups.py)
+    "verification",  # bluewire's own: Verify's approved, expired, canceled (services/verify.py)
 )
 MAX_SECRET_CHARS = 256  # an endpoint's secret, and the account's global one
 
@@ -41,6 +42,9 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "follow_up.skipped": "follow_up",
     "follow_up.cancelled": "follow_up",
     "follow_up.due": "follow_up",
+    "verification.approved": "verification",
+    "verification.expired": "verification",
+    "verification.canceled": "verification",
 }
 
 # Seconds to wait after each failed attempt: 12 attempts over about two days (47.7 hours).

@@ -25,6 +25,7 @@ from .read_receipts import AUTO, ReadReceipts
 
 if TYPE_CHECKING:
     from .follow_ups import FollowUpEndings
+    from .verify import VerifyService
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class NetworkReports:
         self._receipts = receipts
         # Ends follow-ups early where the facts are recorded (services/follow_ups.py).
         self.follow_ups: FollowUpEndings | None = None
+        # Matches the codes phones text for Verify (services/verify.py).
+        self.verify: VerifyService | None = None
 
     def apply_status_updates(self, tx: Tx, updates: Sequence[StatusUpdate]) -> int:
         """Apply connector reports in order; a report that moves nothing forward is dropped.
@@ -152,6 +155,8 @@ class NetworkReports:
             self.follow_ups.inbound(tx, account_id, inbound.line, inbound.number,
                                     None if group is None else group.group_id,
                                     opted_out=opt_change is True)
+        if account_id is not None and group is None and self.verify is not None:
+            self.verify.inbound(tx, account_id, inbound.line, inbound.number, inbound.content)
         if account_id is not None and self._auto_read_applies(tx, account_id, inbound):
             self._receipts.record(tx, account_id, inbound.line, inbound.number, AUTO,
                                   stored[0].handle)

@@ -517,3 +517,63 @@ sandbox_typing = Table(
     Column("is_typing", Boolean, nullable=False),
     Column("at_ms", BigInteger, nullable=False),
 )
+
+# Verify (services/verify.py): a service holds the settings of its verifications; a
+# verification is an inverted one-time code the phone `number` must text to `line`. The code
+# is kept only as an HMAC under a per-row salt; `attempts` counts wrong codes the phone sent.
+verify_services = Table(
+    "verify_services",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("sid", String(40), nullable=False, unique=True),  # VA…
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("friendly_name", String(64), nullable=False),
+    Column("code_length", Integer, nullable=False),
+    Column("ttl_seconds", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("line", String(32)),  # the line codes are texted to; None: the account's first
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_verify_services_account", "account_id", "id"),
+)
+
+_PENDING = text("status = 'pending'")
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("sid", String(40), nullable=False, unique=True),  # VE…
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("service_id", BigId, ForeignKey("verify_services.id"), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("code_salt", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # pending|approved|expired|canceled
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("completed_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_verifications_account", "account_id", "updated_at", "id"),
+    Index("ix_verifications_pending", "account_id", "line", "number", sqlite_where=_PENDING,
+          postgresql_where=_PENDING),
+)
+
+# TOTP secrets (services/totp.py), sealed as webhook secrets are (store/secret_box.py).
+totp_secrets = Table(
+    "totp_secrets",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("public_id", String(40), nullable=False, unique=True),  # a UUID
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("label", String(256), nullable=False),
+    Column("issuer", String(256)),
+    Column("algorithm", String(8), nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_totp_secrets_account", "account_id", "id"),
+)
