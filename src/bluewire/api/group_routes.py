@@ -1,5 +1,5 @@
 """Group messages: POST /api/send-group-message and POST /api/modify-group; a group itself:
-GET /api/v2/groups/{group_id} and POST /api/v2/groups/{group_id}/name."""
+GET /api/v2/groups/{group_id}, POST /api/v2/groups/{group_id}/name and …/photo."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ..domain.wire.conversations import (
     RenameGroup,
     RenameGroupAnswer,
     SendGroupMessage,
+    SetGroupPhoto,
+    SetGroupPhotoAnswer,
 )
 from ..domain.wire.messages import MessageResponse
 from ..services.groups import GroupService
@@ -42,7 +44,16 @@ RENAME_GROUP = Endpoint(
     "POST", "/api/v2/groups/{group_id}/name", "Name a group (or clear its name)", TAG,
     params=GroupPath, body=RenameGroup, response=RenameGroupAnswer, errors=(400, 401, 404),
     description="On a line whose connector can name group chats (the sandbox); others answer "
-                "400 saying so.")
+                "400 saying so. Each change is a `group.renamed` event.")
+SET_GROUP_PHOTO = Endpoint(
+    "POST", "/api/v2/groups/{group_id}/photo", "Set a group's photo (or clear it)", TAG,
+    params=GroupPath, body=SetGroupPhoto, response=SetGroupPhotoAnswer,
+    errors=(400, 401, 404),
+    description="`photo_url` is fetched and kept as send-message's `media_url` is (at most "
+                "5 MB, a JPEG, PNG or GIF; private addresses refused), or names a media object "
+                "of the account; null clears the photo. On a line whose connector can set group "
+                "photos (the sandbox); others answer 400 saying so. Each change is a "
+                "`group.photo_changed` event.")
 
 
 def register_group_routes(router: Router, groups: GroupService,
@@ -60,7 +71,11 @@ def register_group_routes(router: Router, groups: GroupService,
     async def rename_group(request: Request) -> dict[str, Any]:
         return await groups.rename(request.account, request.args.group_id, request.data)
 
+    async def set_group_photo(request: Request) -> dict[str, Any]:
+        return await groups.set_photo(request.account, request.args.group_id, request.data)
+
     router.endpoint(SEND_GROUP_MESSAGE, send_group_message)
     router.endpoint(MODIFY_GROUP, modify_group)
     router.endpoint(RETRIEVE_GROUP, retrieve_group)
     router.endpoint(RENAME_GROUP, rename_group)
+    router.endpoint(SET_GROUP_PHOTO, set_group_photo)

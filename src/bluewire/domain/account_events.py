@@ -28,13 +28,16 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 ALL_TYPES = frozenset(EVENT_TYPES)
 # bluewire's own types, sent only to a stream that names them in `types` (the SDK's
-# AccountEvent knows the 12 above alone): follow-ups' changes of state.
+# AccountEvent knows the 12 above alone): follow-ups' changes of state, a group's new name or
+# photo.
 OPT_IN_TYPES: tuple[str, ...] = (
     "follow_up.scheduled",
     "follow_up.fired",
     "follow_up.skipped",
     "follow_up.cancelled",
     "follow_up.due",
+    "group.renamed",
+    "group.photo_changed",
 )
 
 READY = b": ready\n\n"

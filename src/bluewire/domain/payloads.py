@@ -95,8 +95,9 @@ def message_response(message: MessageRecord, account_email: str, plan: str,
 
 
 def message_row(message: MessageRecord, account_email: str, plan: str,
-                opted_out: bool = False) -> dict[str, Any]:
-    """A row of GET /api/v2/messages and the `data` of GET /api/v2/messages/{id}."""
+                opted_out: bool = False, *, group_name: str | None = None) -> dict[str, Any]:
+    """A row of GET /api/v2/messages and the `data` of GET /api/v2/messages/{id}.
+    `group_name`, here and below: the current name of the message's group, if it has one."""
     return {
         "accountEmail": account_email,
         "content": message.content,
@@ -108,7 +109,7 @@ def message_row(message: MessageRecord, account_email: str, plan: str,
         "error_message": message.error_message,
         "error_reason": None,
         "from_number": _from_number(message),
-        "group_display_name": None,
+        "group_display_name": _group_name(message, group_name),
         "group_id": message.group_id,
         "is_outbound": message.is_outbound,
         "media_url": message.media_url,
@@ -133,7 +134,8 @@ def message_row(message: MessageRecord, account_email: str, plan: str,
 
 
 def status_callback_payload(message: MessageRecord, account_email: str, plan: str,
-                            opted_out: bool = False) -> dict[str, Any]:
+                            opted_out: bool = False, *,
+                            group_name: str | None = None) -> dict[str, Any]:
     """What a status callback and an `outbound` webhook carry (Sendblue's status callback), with
     `message_id` (of a read receipt) and `updated_at` (what the event stream's readers use)."""
     downgraded = message.service is Service.SMS or bool(message.was_downgraded)
@@ -164,7 +166,7 @@ def status_callback_payload(message: MessageRecord, account_email: str, plan: st
         "error_detail": None,
         "sendblue_number": message.line,
         "service": message.service.value if message.service else None,
-        "group_display_name": None,
+        "group_display_name": _group_name(message, group_name),
         "campaign": message.campaign,
         "tags": list(message.tags),
         "reply_to": _reply_to(message),
@@ -172,7 +174,7 @@ def status_callback_payload(message: MessageRecord, account_email: str, plan: st
 
 
 def receive_payload(message: MessageRecord, account_email: str, plan: str,
-                    opted_out: bool = False) -> dict[str, Any]:
+                    opted_out: bool = False, *, group_name: str | None = None) -> dict[str, Any]:
     """What a `receive` webhook carries (Sendblue's receive webhook), with the fields a status
     callback shares."""
     return {
@@ -196,6 +198,7 @@ def receive_payload(message: MessageRecord, account_email: str, plan: str,
         "message_type": message.message_type,
         "group_id": message.group_id or "",
         "participants": list(message.participants),
+        "group_display_name": _group_name(message, group_name),
         "service": message.service.value if message.service else None,
         "sendblue_number": message.line,
         "opted_out": opted_out,
@@ -204,8 +207,15 @@ def receive_payload(message: MessageRecord, account_email: str, plan: str,
 
 
 def event_message_data(message: MessageRecord, account_email: str, plan: str,
-                       opted_out: bool = False) -> dict[str, Any]:
+                       opted_out: bool = False, *,
+                       group_name: str | None = None) -> dict[str, Any]:
     """`data` of a message.* event: the webhook payload of the same fact."""
     if message.is_outbound:
-        return status_callback_payload(message, account_email, plan, opted_out)
-    return receive_payload(message, account_email, plan, opted_out)
+        return status_callback_payload(message, account_email, plan, opted_out,
+                                       group_name=group_name)
+    return receive_payload(message, account_email, plan, opted_out, group_name=group_name)
+
+
+def _group_name(message: MessageRecord, group_name: str | None) -> str | None:
+    """`group_display_name`: the group's name, for a message of a group that has one."""
+    return (group_name or None) if message.group_id else None

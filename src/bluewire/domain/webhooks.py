@@ -25,6 +25,7 @@ ENDPOINT_TYPES: tuple[str, ...] = (
     "line_assigned", "call_log", "call_completed", "inbound_call", "contact_profile",
     "follow_up",  # bluewire's own: follow-ups' changes of state (services/follow_ups.py)
     "verification",  # bluewire's own: Verify's approved, expired, canceled (services/verify.py)
+    "group",  # bluewire's own: a group renamed or its photo changed (services/groups.py)
 )
 MAX_SECRET_CHARS = 256  # an endpoint's secret, and the account's global one
 
@@ -42,6 +43,8 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "follow_up.skipped": "follow_up",
     "follow_up.cancelled": "follow_up",
     "follow_up.due": "follow_up",
+    "group.renamed": "group",
+    "group.photo_changed": "group",
     "verification.approved": "verification",
     "verification.expired": "verification",
     "verification.canceled": "verification",

@@ -324,7 +324,9 @@ class FollowUpService:
         if message.group_id is not None:
             group_store.add_receipts(tx, message.handle, message.participants)
         account = self._outbox.account(tx, message.account_id)
-        data = event_message_data(message, account.email, account.plan)
+        group_name = None if message.group_id is None else group_store.names_of(
+            tx, [message.group_id]).get(message.group_id)
+        data = event_message_data(message, account.email, account.plan, group_name=group_name)
         data["follow_up_of"] = parent.handle
         data["follow_up_id"] = row.public_id
         self._outbox.emit(tx, message.account_id, "message.created", message.created_at, data,

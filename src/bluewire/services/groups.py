@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ..domain import limits
 from ..domain.errors import not_found, validation_error
 from ..domain.groups import MIN_PARTICIPANTS, parse_participants
 from ..domain.handles import new_handle
 from ..domain.idempotency import IdempotencyKey, KeptBefore, StoredAnswer
+from ..domain.media_types import content_type_for, extension_of
 from ..domain.messages import MessageRecord
 from ..domain.payloads import event_message_data, iso, message_response
 from ..domain.phones import require_number
 from ..domain.statuses import Status
-from ..domain.wire.conversations import ModifyGroup, RenameGroup, SendGroupMessage
+from ..domain.wire.conversations import (
+    ModifyGroup,
+    RenameGroup,
+    SendGroupMessage,
+    SetGroupPhoto,
+)
 from ..media.service import MediaService
 from ..store import groups as group_store
 from ..store import messages as message_store
@@ -115,9 +123,10 @@ class GroupService:
             reply_to=reply_to, reply_to_part=reply_part,
         )
         answer = message_response(message, account.email, account.plan)
+        group_name = group.display_name if group is not None else None
         kept = await self._writer.submit(lambda tx: self._accept(tx, account, message,
                                                                  group is None, key, answer,
-                                                                 specs))
+                                                                 specs, group_name))
         if kept is not None:
             raise KeptBefore(kept)
         return answer
@@ -133,7 +142,8 @@ class GroupService:
     def _accept(self, tx: Tx, account: Account, message: MessageRecord, new_group: bool,
                 key: IdempotencyKey | None = None,
                 answer: dict[str, Any] | None = None,
-                specs: Sequence[FollowUpSpec] = ()) -> StoredAnswer | None:
+                specs: Sequence[FollowUpSpec] = (),
+                group_name: str | None = None) -> StoredAnswer | None:
         assert message.group_id is not None
         if key is not None and answer is not None:
             kept = take(tx, account.id, key, message.handle, answer, message.created_at)
@@ -147,7 +157,8 @@ class GroupService:
         message_store.add_message(tx, message)
         group_store.add_receipts(tx, message.handle, message.participants)
         self._outbox.emit(tx, account.id, "message.created", message.created_at,
-                          event_message_data(message, account.email, account.plan),
+                          event_message_data(message, account.email, account.plan,
+                                             group_name=group_name),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
         if specs and self.follow_ups is not None:
@@ -201,7 +212,7 @@ class GroupService:
         updated = max(times.created_at, times.latest_at or 0)
         return {"status": "OK", "data": {
             "group_id": group.group_id, "group_name": group.display_name or None,
-            "group_photo": None, "line": group.line,
+            "group_photo": _photo(group.photo_guid, group.photo_url), "line": group.line,
             "participant_numbers": list(group.members),
             "participants": [{"participant_id": f"{group.group_id}:{number}", "handle": number,
                               "phone": number, "type": "contact", "contact_id": None,
@@ -212,7 +223,8 @@ class GroupService:
         }}
 
     async def rename(self, account: Account, group_id: str, body: RenameGroup) -> dict[str, Any]:
-        """POST /api/v2/groups/{group_id}/name: name the group (null or empty clears it)."""
+        """POST /api/v2/groups/{group_id}/name: name the group (null or empty clears it); a
+        `group.renamed` event."""
         name = body.group_name
         if name and not name.strip():
             raise validation_error("`group_name` is blank: give a name, or null to clear it")
@@ -220,21 +232,89 @@ class GroupService:
         if name is not None and len(name) > MAX_GROUP_NAME_CHARS:
             raise validation_error(f"`group_name` is longer than {MAX_GROUP_NAME_CHARS} "
                                    "characters")
+        group = await self._acting_group(account, group_id, body.from_number, "group_names",
+                                         "name group chats")
+
+        def write(tx: Tx) -> None:
+            group_store.rename_group(tx, group.pk, name)
+            self._changed(tx, account, group, "group.renamed", {"group_name": name})
+        await self._writer.submit(write)
+        return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
+                                         "from_number": group.line}}
+
+    async def set_photo(self, account: Account, group_id: str,
+                        body: SetGroupPhoto) -> dict[str, Any]:
+        """POST /api/v2/groups/{group_id}/photo: the picture at `photo_url` (fetched and kept
+        as a media object) becomes the group's photo; null clears it. A `group.photo_changed`
+        event."""
+        raw = body.photo_url
+        if raw is not None and not isinstance(raw, str):
+            raise validation_error("`photo_url` must be an http(s) URL string, or null")
+        raw = raw.strip() if raw else None
+        if raw is not None and (self._media is None or self._media.referenced_id(raw) is None):
+            limits.check_http_url(raw, "photo_url")
+        group = await self._acting_group(account, group_id, body.from_number, "group_photos",
+                                         "set group chat photos")
+        guid, url = (None, None) if raw is None else await self._photo_of(account, raw)
+        photo = _photo(guid, url)
+
+        def write(tx: Tx) -> None:
+            group_store.set_photo(tx, group.pk, guid, url)
+            self._changed(tx, account, group, "group.photo_changed", {"group_photo": photo})
+        await self._writer.submit(write)
+        return {"status": "OK", "data": {"group_id": group.group_id, "group_photo": photo,
+                                         "from_number": group.line}}
+
+    async def _photo_of(self, account: Account, raw: str) -> tuple[str, str]:
+        """The guid and download URL of the picture `raw` names: a media object of the
+        account, or an http(s) URL fetched and kept as one (as send-message's `media_url`: at
+        most 5 MB, the SSRF guard). With media fetching off, the URL as given, if its
+        extension names a picture."""
+        media = self._media
+        if media is not None:
+            media_id = media.referenced_id(raw)
+            if media_id is not None:
+                owned = await media.owned(account.id, media_id)
+                if owned is not None:
+                    _require_picture(owned.content_type)
+                    return owned.media_id, media.download_url(owned)
+                if not raw.startswith(("http://", "https://")):
+                    raise validation_error(f"`photo_url` names no media object of this "
+                                           f"account: {media_id}")
+            if media.fetch_enabled:
+                url = limits.check_http_url(raw, "photo_url")
+                kept = await media.fetch(account.id, url, field="photo_url", by_type=True)
+                _require_picture(kept.content_type)
+                return kept.media_id, media.download_url(kept)
+        url = limits.check_http_url(raw, "photo_url")
+        _require_picture(content_type_for(extension_of(urlsplit(url).path)))
+        return "ph_" + hashlib.sha256(url.encode()).hexdigest()[:32], url
+
+    def _changed(self, tx: Tx, account: Account, group: ChatGroup, type_: str,
+                 change: dict[str, Any]) -> None:
+        """The event of a change to the group: its id, the new value, the line and when."""
+        now = now_ms()
+        self._outbox.emit(tx, account.id, type_, now, {
+            "group_id": group.group_id, **change, "from_number": group.line,
+            "changed_at": iso(now)}, line=group.line)
+
+    async def _acting_group(self, account: Account, group_id: str, from_number: str | None,
+                            capability: str, what: str) -> ChatGroup:
+        """The account's group, once the line acting for it (`from_number`, if given, must be
+        the group's) is known to be served by a connector that can do `what`."""
         group = await self._own_group(account, group_id)
-        if body.from_number:
-            acting = require_number(body.from_number, "from_number", recipient=False)
+        if from_number:
+            acting = require_number(from_number, "from_number", recipient=False)
             if acting != group.line:
                 raise validation_error(f"`from_number` {acting} is not in group "
                                        f"{group.group_id} (its line is {group.line})",
                                        error_key="line_not_registered")
         capabilities = self._registry.capabilities_for(group.line)
-        if capabilities is None or not capabilities.group_names:
+        if capabilities is None or not getattr(capabilities, capability):
             note = self._registry.capability_note(group.line)
-            raise validation_error(f"line {group.line} cannot name group chats (its connector "
-                                   f"does not support it){note}")
-        await self._writer.submit(lambda tx: group_store.rename_group(tx, group.pk, name))
-        return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
-                                         "from_number": group.line}}
+            raise validation_error(f"line {group.line} cannot {what} (its connector does not "
+                                   f"support it){note}")
+        return group
 
     async def _own_group(self, account: Account, group_id: object) -> ChatGroup:
         if not isinstance(group_id, str) or not group_id.strip():
@@ -244,3 +324,17 @@ class GroupService:
         if group is None or group.account_id != account.id:
             raise not_found(f"No group with id {group_id.strip()}")
         return group
+
+
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+
+
+def _require_picture(content_type: str | None) -> None:
+    if content_type not in PHOTO_TYPES:
+        raise validation_error(f"`photo_url` must be a JPEG, PNG or GIF picture, not "
+                               f"{content_type or 'a file of unknown type'}")
+
+
+def _photo(guid: str | None, url: str | None) -> dict[str, str] | None:
+    """`group_photo`: its guid and download URL, or null when the group has none."""
+    return None if guid is None or url is None else {"photo_guid": guid, "url": url}

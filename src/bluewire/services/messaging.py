@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+
 from ..domain import limits
 from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
 from ..domain.handles import new_handle
@@ -16,6 +18,7 @@ from ..domain.query import parse_moment
 from ..domain.statuses import Status
 from ..domain.wire.messages import ListMessagesQuery, SendMessage, StatusQuery
 from ..media.service import MediaService
+from ..store import groups as group_store
 from ..store import messages as store
 from ..store.accounts import Account, Line
 from ..store.database import Database, now_ms
@@ -149,8 +152,12 @@ class MessagingService:
     async def retrieve(self, account: Account, handle: str) -> dict[str, Any]:
         message = await self._own_message(account, handle, "message_id")
         opted_out = await self._contacts.is_opted_out_now(account.id, message.number)
+        group_id = message.group_id
+        names = {} if group_id is None else await self._database.read_async(
+            lambda conn: group_store.names_of(conn, [group_id]))
         return {"status": "OK",
-                "data": message_row(message, account.email, account.plan, opted_out)}
+                "data": message_row(message, account.email, account.plan, opted_out,
+                                    group_name=names.get(group_id or ""))}
 
     async def _own_message(self, account: Account, handle: object, field: str) -> MessageRecord:
         if not isinstance(handle, str) or not handle.strip():
@@ -164,14 +171,19 @@ class MessagingService:
 
     async def list(self, account: Account, query: ListMessagesQuery) -> dict[str, Any]:
         flt, order_by, descending, limit, offset = _parse_list_query(account.id, query)
-        found, total = await self._database.read_async(
-            lambda conn: store.list_messages(conn, flt, order_by=order_by,
-                                             descending=descending, limit=limit, offset=offset)
-        )
+        def read(conn: Connection) -> tuple[list[MessageRecord], int, dict[str, str]]:
+            found, total = store.list_messages(conn, flt, order_by=order_by,
+                                               descending=descending, limit=limit,
+                                               offset=offset)
+            # The page's groups' names in one query, only when it has group messages.
+            return found, total, group_store.names_of(
+                conn, (m.group_id for m in found if m.group_id is not None))
+        found, total, names = await self._database.read_async(read)
         opted_out = await self._contacts.opted_out_among(account.id, {m.number for m in found})
         return {
             "status": "OK",
-            "data": [message_row(m, account.email, account.plan, m.number in opted_out)
+            "data": [message_row(m, account.email, account.plan, m.number in opted_out,
+                                 group_name=names.get(m.group_id) if m.group_id else None)
                      for m in found],
             "pagination": {"total": total, "limit": limit, "offset": offset,
                            "hasMore": offset + len(found) < total},

@@ -99,16 +99,20 @@ class NetworkReports:
         return outcome.message_changed
 
     def _emit_message(self, tx: Tx, message: MessageRecord, type_: str, *,
-                      opted_out: bool | None = None) -> None:
+                      opted_out: bool | None = None, group_name: str | None = None) -> None:
         """`opted_out`: the contact's state when this transaction changes it (the book learns
-        of the change only once it commits); None: as the book knows it."""
+        of the change only once it commits); None: as the book knows it. `group_name`: the
+        group's name if the caller has it; else read here, for a group message only."""
         if message.account_id is None:
             return
         account = self._outbox.account(tx, message.account_id)
         if opted_out is None:
             opted_out = self._contacts.is_opted_out(message.account_id, message.number)
+        if group_name is None and message.group_id is not None:
+            group_name = group_store.names_of(tx, [message.group_id]).get(message.group_id)
         self._outbox.emit(tx, message.account_id, type_, message.updated_at,
-                          event_message_data(message, account.email, account.plan, opted_out),
+                          event_message_data(message, account.email, account.plan, opted_out,
+                                             group_name=group_name),
                           message_handle=message.handle, line=message.line,
                           status_callback=message.status_callback)
 
@@ -149,7 +153,8 @@ class NetworkReports:
                 reply_to=reply_to if index == 0 else None,
             )
             store.add_message(tx, message)
-            self._emit_message(tx, message, "message.received", opted_out=opt_change)
+            self._emit_message(tx, message, "message.received", opted_out=opt_change,
+                               group_name=None if group is None else group.display_name)
             stored.append(message)
         if account_id is not None and self.follow_ups is not None:
             self.follow_ups.inbound(tx, account_id, inbound.line, inbound.number,

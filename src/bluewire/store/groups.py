@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, select, update
@@ -21,12 +21,15 @@ class ChatGroup:
     line: str
     display_name: str | None
     members: tuple[str, ...]  # current members, in the order they joined
+    photo_guid: str | None = None  # its photo's: the id of the media object kept of it
+    photo_url: str | None = None  # where its photo is downloaded
 
 
 def group_by_id(conn: Connection | Tx, group_id: str) -> ChatGroup | None:
     row = conn.execute(
         select(chat_groups.c.id, chat_groups.c.group_id, chat_groups.c.account_id,
-               chat_groups.c.line, chat_groups.c.display_name)
+               chat_groups.c.line, chat_groups.c.display_name, chat_groups.c.photo_guid,
+               chat_groups.c.photo_url)
         .where(chat_groups.c.group_id == group_id)
     ).first()
     if row is None:
@@ -36,7 +39,7 @@ def group_by_id(conn: Connection | Tx, group_id: str) -> ChatGroup | None:
         .where(group_members.c.group_pk == row[0], group_members.c.removed_at.is_(None))
         .order_by(group_members.c.id)
     ).scalars().all()
-    return ChatGroup(row[0], row[1], row[2], row[3], row[4], tuple(members))
+    return ChatGroup(row[0], row[1], row[2], row[3], row[4], tuple(members), row[5], row[6])
 
 
 def create_group(tx: Tx, group_id: str, account_id: int, line: str,
@@ -109,3 +112,19 @@ def group_times(conn: Connection | Tx, group: ChatGroup) -> GroupTimes:
 def rename_group(tx: Tx, group_pk: int, name: str | None) -> None:
     tx.execute(update(chat_groups).where(chat_groups.c.id == group_pk)
                .values(display_name=name))
+
+
+def set_photo(tx: Tx, group_pk: int, guid: str | None, url: str | None) -> None:
+    tx.execute(update(chat_groups).where(chat_groups.c.id == group_pk)
+               .values(photo_guid=guid, photo_url=url))
+
+
+def names_of(conn: Connection | Tx, group_ids: Iterable[str]) -> dict[str, str]:
+    """The current names of those of `group_ids` that have one, in one query."""
+    wanted = sorted(set(group_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(chat_groups.c.group_id, chat_groups.c.display_name)
+                        .where(chat_groups.c.group_id.in_(wanted),
+                               chat_groups.c.display_name.is_not(None))).all()
+    return {row[0]: row[1] for row in rows if row[1]}

@@ -282,6 +282,10 @@ chat_groups = Table(
     Column("line", String(32), nullable=False),
     Column("display_name", Text),
     Column("created_at", BigInteger, nullable=False),
+    # Its photo: its guid (the id of the media object kept of it) and the URL it is downloaded
+    # from; both null when it has none.
+    Column("photo_guid", String(64)),
+    Column("photo_url", Text),
     Index("ux_chat_groups_group_id", "group_id", unique=True),
     Index("ix_chat_groups_account", "account_id", "id"),
 )

@@ -109,10 +109,18 @@ class GroupParticipant(msgspec.Struct, kw_only=True):
     name: Annotated[str | None, Meta(description="The contact's name, if the account set one")]
 
 
+class GroupPhoto(msgspec.Struct, kw_only=True):
+    photo_guid: Annotated[str, Meta(
+        description="The photo's id: the media object kept of it (or, with media fetching "
+                    "off, a digest of its URL)")]
+    url: Annotated[str, Meta(description="Where the photo is downloaded")]
+
+
 class GroupDetails(msgspec.Struct, kw_only=True):
     group_id: str
     group_name: Annotated[str | None, Meta(description="Its name; null when it has none")]
-    group_photo: Annotated[None, Meta(description="Group photos are not kept by bluewire")]
+    group_photo: Annotated[GroupPhoto | None, Meta(
+        description="Its photo; null when it has none")]
     line: Annotated[str, Meta(description="The line the group is on")]
     participant_numbers: list[str]
     participants: list[GroupParticipant]
@@ -147,3 +155,25 @@ class RenamedGroup(msgspec.Struct, kw_only=True):
 class RenameGroupAnswer(msgspec.Struct, kw_only=True):
     status: Literal["OK"]
     data: RenamedGroup
+
+
+class SetGroupPhoto(msgspec.Struct, kw_only=True):
+    """POST /api/v2/groups/{group_id}/photo."""
+
+    photo_url: Annotated[str | None, Meta(
+        description="An http(s) URL of a JPEG, PNG or GIF picture (at most 5 MB), fetched and "
+                    "kept, or a media object of the account (its id or download URL); null "
+                    "clears the photo")]
+    from_number: Annotated[Line | None, Meta(description="The group's line, if given")] = None
+
+
+class GroupPhotoSet(msgspec.Struct, kw_only=True):
+    group_id: str
+    group_photo: Annotated[GroupPhoto | None, Meta(
+        description="Its photo now; null when cleared")]
+    from_number: Annotated[str, Meta(description="The line that changed it")]
+
+
+class SetGroupPhotoAnswer(msgspec.Struct, kw_only=True):
+    status: Literal["OK"]
+    data: GroupPhotoSet

@@ -14,7 +14,7 @@ from .common import Line, Moment, Timestamp, url
 EndpointType = Literal["receive", "outbound", "typing_indicator", "contact_created",
                        "line_blocked", "line_assigned", "call_log", "call_completed",
                        "inbound_call", "contact_profile", "follow_up",
-                       "verification"]
+                       "verification", "group"]
 assert EndpointType.__args__ == ENDPOINT_TYPES  # type: ignore[attr-defined]
 
 WebhookUrl = Annotated[str, url("An absolute http:// or https:// URL")]
@@ -77,6 +77,7 @@ class WebhookSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contact_profile: _Set = UNSET
     follow_up: _Set = UNSET
     verification: _Set = UNSET
+    group: _Set = UNSET
     globalSecret: Annotated[GlobalSecret | None, Meta(
         description=f"{_GLOBAL} (left out, null or \"\": none)")] = None
     send_secret_header: Annotated[bool | UnsetType, Meta(
@@ -129,6 +130,7 @@ class WebhooksByType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contact_profile: _Shown = UNSET
     follow_up: _Shown = UNSET
     verification: _Shown = UNSET
+    group: _Shown = UNSET
 
 
 for _kind in (WebhookSettings, WebhooksByType):
