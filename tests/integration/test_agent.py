@@ -17,11 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sendblue_api import SendblueAPI
 
 from ..agent_engine import read_jsonl
 from ..agent_process import AgentProcess, create_token
 from ..receiver import REPO, ReceiverProcess
-from ..server import SANDBOX_LINE, ServerProcess, wait_for
+from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
 EMAIL = "admin@bluewire.local"
 
@@ -428,3 +429,39 @@ def test_a_clean_disconnect_gives_the_line_lease_up_at_once(
     agent.stop()
     wait_for(lambda: held_by(server, line) is None, timeout=10)
     assert line_state(api, line) == "offline"
+
+
+def test_a_line_whose_agent_keeps_reconnecting_is_degraded(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """Three connections of a line's agent within ten minutes: DEGRADED, since the third, as
+    the official SDK reads it with strict validation; OFFLINE while it is away."""
+    line, agent = connect_agent(server, api, tmp_path, agents)
+    with SendblueAPI(api_key=KEY_ID, api_secret=SECRET, base_url=server.url, max_retries=0,
+                     _strict_response_validation=True) as sdk:
+        def state() -> Any:
+            return next(s for s in sdk.lines.get_state().data if s.sendblue_number == line)
+
+        first = state()
+        assert first.status == "ONLINE" and first.degraded_since is None
+        assert first.status_changed_at is not None
+        token = agent.token
+        for _ in range(2):
+            agent.stop()
+            wait_for(lambda: line_state(api, line) == "offline", timeout=10)
+            away = state()
+            assert away.status == "OFFLINE" and away.status_changed_at is not None
+            assert away.status_changed_at >= first.status_changed_at
+            agent = launch(server, tmp_path, agents, token)
+            wait_for(lambda: line_state(api, line) != "offline", timeout=20)
+        degraded = state()
+        assert degraded.status == "DEGRADED" and degraded.worker_id == "agent"
+        assert degraded.degraded_since is not None
+        assert degraded.status_changed_at == degraded.degraded_since > away.status_changed_at
+    raw = next(e for e in api.get("/api/v2/lines/state").json()["data"] if e["number"] == line)
+    assert raw["state"] == "degraded"
+    # A line no agent of this process ever came and went on says no more than it knows.
+    sandbox = next(e for e in api.get("/api/v2/lines/state").json()["data"]
+                   if e["number"] == SANDBOX_LINE)
+    assert (sandbox["status"], sandbox["status_changed_at"], sandbox["degraded_since"]) == (
+        "ONLINE", None, None)

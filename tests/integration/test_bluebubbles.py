@@ -301,7 +301,8 @@ def test_the_openapi_document_describes_the_webhook_and_line_states(
     assert served[PRIVATE_LINE] == {"number": PRIVATE_LINE, "connector": "bluebubbles",
                                     "state": "online", "sendblue_number": PRIVATE_LINE,
                                     "assignment": "assigned", "status": "ONLINE",
-                                    "worker_id": "bluebubbles"}
+                                    "worker_id": "bluebubbles", "status_changed_at": None,
+                                    "degraded_since": None}
 
 
 def test_a_send_the_server_refuses_ends_in_error_10001(

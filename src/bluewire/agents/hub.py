@@ -25,6 +25,7 @@ from ..connectors.protocol import (
     SendFailed,
     StatusUpdate,
 )
+from ..domain.line_health import Health, LineHealth
 from ..domain.statuses import Service, Status
 from ..services.lines import LineDirectory
 from ..services.ownership import LeaseKeeper
@@ -94,6 +95,8 @@ class AgentConnector:
         self._unacked: dict[str, dict[str, dict[str, Any]]] = {}  # line: mark_read/typing frames
         self._seen: dict[str, OrderedDict[str, None]] = {}
         self._serving: set[asyncio.Task[None]] = set()
+        # Each line's reconnections as this process saw them: DEGRADED when frequent.
+        self._health = LineHealth()
         self.on_online: Callable[[], None] = lambda: None  # their queued messages go now
         # Questions for lines whose agent is connected to another process (set by the app).
         self.questions: QuestionRelay | None = None
@@ -120,6 +123,11 @@ class AgentConnector:
             held = await self._leases.held_anywhere([line_lease(n) for n in elsewhere])
             here |= {n for n in elsewhere if line_lease(n) in held}
         return here
+
+    def health(self, line: str) -> Health | None:
+        """The line's status as this process has seen its agent come and go (None: never
+        here); its history is per process (domain/line_health.py)."""
+        return self._health.of(line, now_ms())
 
     def held_lines(self) -> list[str]:
         return list(self._by_line)
@@ -295,9 +303,11 @@ class AgentConnector:
         link = _Link(token.token_id, socket, secrets.token_hex(8), lines)
         previous = self._links.get(token.token_id)
         self._links[token.token_id] = link
+        connected_at = now_ms()
         for number, caps in lines.items():
             self._by_line[number] = link
             self._known[number] = caps
+            self._health.connected(number, connected_at)
         await self._remember(lines)
         if previous is not None:  # the newest connection of a token wins
             await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
@@ -410,6 +420,7 @@ class AgentConnector:
         self._drop(link)
         for number in link.lines:
             if number not in self._by_line:
+                self._health.disconnected(number, now_ms())
                 await self._leases.give_up(line_lease(number))
 
     def _drop(self, link: _Link) -> None:

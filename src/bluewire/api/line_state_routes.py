@@ -1,4 +1,5 @@
-"""GET /api/v2/lines/state: each of the account's lines, its connector, online or offline."""
+"""GET /api/v2/lines/state: each of the account's lines, its connector, online, offline or
+degraded."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from .endpoint import Endpoint
 from .http import Request, Router
 
 LINE_STATES = Endpoint(
-    "GET", "/api/v2/lines/state", "The account's lines: online or offline", "Lines",
+    "GET", "/api/v2/lines/state", "The account's lines: online, offline or degraded", "Lines",
     response=LineStates, errors=(401,),
     description="Each line the account may use, the connector serving it, and whether that "
                 "connector reaches it now (a Mac's agent can be away; other connectors always "
-                "serve).")
+                "serve): DEGRADED when its agent connected 3 or more times in the last 10 "
+                "minutes, with `degraded_since`. `status_changed_at` is when the line took its "
+                "status, as the gateway process answering saw it (null when it did not: the "
+                "line's agent is connected to another process, or none has connected since "
+                "this one started).")
 
 
 def register_line_state_routes(router: Router, lines: LineDirectory,
@@ -26,10 +31,12 @@ def register_line_state_routes(router: Router, lines: LineDirectory,
         return {"status": "OK", "snapshot_at": iso(snapshot.taken_at), "data": [
             {"sendblue_number": line.number,
              "assignment": "shared" if line.shared else "assigned",
-             "status": "ONLINE" if line.online else "OFFLINE",
+             "status": line.status,
              "worker_id": line.connector,
+             "status_changed_at": iso(line.status_changed_at),
+             "degraded_since": iso(line.degraded_since),
              "number": line.number, "connector": line.connector,
-             "state": "online" if line.online else "offline"}
+             "state": line.status.lower()}
             for line in snapshot.lines]}
 
     router.endpoint(LINE_STATES, state)

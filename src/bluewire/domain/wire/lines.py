@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from .common import Timestamp
+
 
 class LineState(msgspec.Struct, kw_only=True):
     """A line in the official clients' shape (`sendblue_number`, `assignment`, `status`,
@@ -16,13 +18,19 @@ class LineState(msgspec.Struct, kw_only=True):
     assignment: Annotated[Literal["assigned", "shared"], Meta(
         description="assigned: the account's own line; shared: a line every account of the "
                     "server may send from (the sandbox's)")]
-    status: Annotated[Literal["ONLINE", "OFFLINE"], Meta(
-        description="OFFLINE: its connector cannot reach it now (a Mac's agent is away)")]
+    status: Annotated[Literal["ONLINE", "OFFLINE", "DEGRADED"], Meta(
+        description="OFFLINE: its connector cannot reach it now (a Mac's agent is away); "
+                    "DEGRADED: reached, but its agent connected 3 or more times in the last 10 "
+                    "minutes")]
     worker_id: Annotated[str, Meta(description="The connector serving it (sandbox, "
                                                "bluebubbles, agent)")]
+    status_changed_at: Annotated[Timestamp | None, Meta(
+        description="When it took this status, if the gateway process answering saw it")] = None
+    degraded_since: Annotated[Timestamp | None, Meta(
+        description="While DEGRADED: since when")] = None
     number: Annotated[str, Meta(description="The line, in E.164 form (as sendblue_number)")]
     connector: Annotated[str, Meta(description="The connector serving it (as worker_id)")]
-    state: Annotated[Literal["online", "offline"], Meta(
+    state: Annotated[Literal["online", "offline", "degraded"], Meta(
         description="status, in lower case")]
 
 
