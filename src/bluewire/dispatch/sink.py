@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from ..connectors.protocol import Inbound, StatusUpdate, Typing
@@ -20,6 +21,14 @@ Report = StatusUpdate | Inbound | Typing
 _RETRY_SECONDS = 0.5
 
 
+@dataclass(slots=True)
+class _Together:
+    """A connector's own state change and the reports it makes, in one transaction."""
+
+    step: Callable[[Tx], Sequence[Report]]
+    done: asyncio.Future[None]
+
+
 class NetworkSink:
     """Collects what connectors report and writes it, in order, one batch per commit."""
 
@@ -28,7 +37,7 @@ class NetworkSink:
         self._writer = writer
         self._reports = reports
         self._on_applied = on_applied
-        self._pending: list[tuple[Report, str | None]] = []
+        self._pending: list[tuple[Report | _Together, str | None]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._given: Counter[str] = Counter()  # handles to check, by reports pending
 
@@ -45,7 +54,16 @@ class NetworkSink:
     def typing(self, event: Typing) -> None:
         self._add(event, None)
 
-    def _add(self, report: Report, handle: str | None) -> None:
+    def together(self, step: Callable[[Tx], Sequence[Report]]) -> asyncio.Future[None]:
+        """Run `step` in the transaction that records what it returns, in order with the
+        reports made before it: a connector whose own state is in the database (the sandbox
+        network) moves it with what it reports, so neither happens without the other. The
+        future is done once that has committed (`step` runs again if the commit failed)."""
+        done = asyncio.get_running_loop().create_future()
+        self._add(_Together(step, done), None)
+        return done
+
+    def _add(self, report: Report | _Together, handle: str | None) -> None:
         self._pending.append((report, handle))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
@@ -60,24 +78,34 @@ class NetworkSink:
                 self._pending[:0] = reports
                 await asyncio.sleep(_RETRY_SECONDS)
 
-    def _apply(self, tx: Tx, reports: list[tuple[Report, str | None]]) -> None:
+    def _apply(self, tx: Tx, reports: list[tuple[Report | _Together, str | None]]) -> None:
         run: list[StatusUpdate] = []
-        for report, handle in reports:
-            if isinstance(report, StatusUpdate):
-                run.append(report)
-                continue
-            if run:
-                self._reports.apply_status_updates(tx, run)
-                run = []
-            if isinstance(report, Inbound):
-                assert handle is not None
-                if self._given[handle]:
-                    tx.after_commit(partial(self._forget, handle))
-                    if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
-                        continue
-                self._reports.record_inbound(tx, report, handle)
+        for entry, given in reports:
+            if isinstance(entry, _Together):
+                if run:  # the step sees the database as the reports before it left it
+                    self._reports.apply_status_updates(tx, run)
+                    run = []
+                made = [(report, new_handle() if isinstance(report, Inbound) else None)
+                        for report in entry.step(tx)]
+                tx.after_commit(partial(_finish, entry.done))
             else:
-                self._reports.record_typing(tx, report)
+                made = [(entry, given)]
+            for report, handle in made:
+                if isinstance(report, StatusUpdate):
+                    run.append(report)
+                    continue
+                if run:
+                    self._reports.apply_status_updates(tx, run)
+                    run = []
+                if isinstance(report, Inbound):
+                    assert handle is not None
+                    if self._given[handle]:
+                        tx.after_commit(partial(self._forget, handle))
+                        if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
+                            continue
+                    self._reports.record_inbound(tx, report, handle)
+                else:
+                    self._reports.record_typing(tx, report)
         if run:
             self._reports.apply_status_updates(tx, run)
         tx.after_commit(self._on_applied)
@@ -91,3 +119,8 @@ class NetworkSink:
         """Wait until everything reported so far is committed."""
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
+
+
+def _finish(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
