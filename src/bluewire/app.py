@@ -36,8 +36,7 @@ from .config import Settings
 from .connectors.agent.frames import PATH as AGENT_PATH
 from .connectors.bluebubbles import BlueBubblesConnector
 from .connectors.protocol import Connector
-from .connectors.sandbox import SandboxConnector, SandboxTiming
-from .connectors.sandbox_ledger import Ledger
+from .connectors.sandbox import SandboxTiming
 from .console import PATH as CONSOLE_PATH
 from .console import ConsoleServices, ConsoleSessions, build_console
 from .delivery.clock import SystemClock
@@ -51,6 +50,7 @@ from .domain.webhooks import RETRY_SCHEDULE_S
 from .followups.worker import FollowUpWorker
 from .media.wiring import build_media
 from .observability.metrics import Metrics
+from .sandbox.network import SandboxNetwork
 from .services.accounts import AccountService, Authenticator
 from .services.analytics import Analytics
 from .services.contact_book import ContactBook
@@ -83,6 +83,7 @@ from .store import follow_ups as follow_up_store
 from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
+from .store import sandbox_network as sandbox_store
 from .store import webhooks as webhook_store
 from .store.database import Database, PoolSettings, is_disk_full, is_unavailable
 from .store.notifications import Listener
@@ -147,11 +148,11 @@ class Gateway:
             failures_per_minute=settings.auth_failures_per_minute)
         self.writer.listen(notifications.KEYS, self.authenticator.forget_all)
         self.lines = LineDirectory(self.database, settings.line_rate_limit)
-        self.sandbox = SandboxConnector(SandboxTiming(
+        self.sandbox = SandboxNetwork(self.writer, self.database, SandboxTiming(
             deliver_ms=settings.sandbox_deliver_ms,
             read_ms=settings.sandbox_read_ms,
             slow_read_ms=settings.sandbox_slow_read_ms,
-        ), ledger=Ledger(Path(settings.sandbox_ledger)) if settings.sandbox_ledger else None)
+        ), sweep_ms=settings.sweep_interval_ms)
         self.bluebubbles = BlueBubblesConnector(
             self.lines.line, lambda: self.database.read(account_store.all_lines),
             settings.public_url, media=lambda: self.media)  # self.media is built below
@@ -268,6 +269,7 @@ class Gateway:
                          expired)
             await self.writer.submit(lease_store.expire_all)
             await self.writer.submit(follow_up_store.expire_claims)
+            await self.writer.submit(sandbox_store.expire_all)
         self.lines.refresh()
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)

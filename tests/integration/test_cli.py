@@ -115,9 +115,13 @@ def test_sigterm_finishes_in_flight_work_and_restarts_cleanly(tmp_path: Path) ->
         assert server.terminate(timeout=15) in (0, -15)
         server.start()
         with server.client() as client:
-            statuses = {client.get("/api/status", params={"handle": h}).json()["status"]
+            def statuses() -> set[str]:
+                return {client.get("/api/status", params={"handle": h}).json()["status"]
                         for h in handles}
+
+            # Nothing was failed by the stop: the sandbox's phones carry on after the restart
+            # with what they were about to do (their state is in the store).
+            assert statuses() <= {"SENT", "DELIVERED", "READ"}
+            wait_for(lambda: statuses() == {"READ"}, timeout=30, interval=0.5)
     finally:
         server.stop()
-    # The sandbox's phones did at once what they were about to do before the process exited.
-    assert statuses == {"READ"}

@@ -305,6 +305,39 @@ def test_the_view_shows_both_sides_and_what_our_line_sent_the_phone(api: httpx.C
     assert chat["typing"]["is_typing"] is True
 
 
+def test_the_view_pages_back_through_a_long_conversation(api: httpx.Client) -> None:
+    number = phone("319", "00")
+    handles = [send(api, number, f"page {n}") for n in range(5)]
+    reply = api.post(f"/sandbox/phones/{number}/messages", json={"content": "and back"})
+    assert reply.status_code == 200, reply.text
+    pages: list[dict[str, Any]] = []
+    before: str | None = None
+    while True:
+        answer = api.get(f"/sandbox/phones/{number}",
+                         params={"limit": 2, **({"before": before} if before else {})})
+        assert answer.status_code == 200, answer.text
+        assert_answer(answer.json(), PhoneView)
+        pages.append(answer.json())
+        before = answer.json()["next_before"]
+        if before is None:
+            break
+    seen = [(m.get("message_handle") or m["content"])
+            for page in reversed(pages) for chat in page["conversations"]
+            for m in chat["received"] + chat["sent"]]
+    # Newest first page by page, each page in time order: every message once.
+    assert sorted(seen) == sorted([*handles, "and back"])
+    assert [len([m for c in p["conversations"] for m in c["received"] + c["sent"]])
+            for p in pages] == [2, 2, 2]
+    assert pages[0]["conversations"][0]["sent"][0]["content"] == "and back"
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "many"])
+def test_a_bad_view_page_is_refused(api: httpx.Client, limit: str) -> None:
+    answer = api.get(f"/sandbox/phones/{phone('319', '00')}", params={"limit": limit})
+    assert answer.status_code == 400, answer.text
+    assert "limit" in answer.json()["message"]
+
+
 def test_a_phone_never_used_has_an_empty_view(api: httpx.Client) -> None:
     seen = view(api, phone(231, "03"))
     assert seen["conversations"] == [] and seen["service"] == "RCS"

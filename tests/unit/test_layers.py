@@ -1,6 +1,7 @@
 """Imports go down only: a connector depends on the domain and the connector protocol alone, so
 it can run in another process or on another machine (a Mac's agent). Gateway components (the
-API, services, store, workers, the agent hub) are never imported from `connectors/`."""
+API, services, store, workers, the agent hub, the sandbox network's gateway side) are never
+imported from `connectors/`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ PACKAGE = Path(bluewire.__file__).parent
 CONNECTORS = PACKAGE / "connectors"
 GATEWAY = tuple(f"bluewire.{name}" for name in
                 ("api", "services", "store", "app", "dispatch", "delivery", "agents",
-                 "console"))
+                 "console", "sandbox"))
 
 
 def module_name(path: Path) -> str:

@@ -14,6 +14,7 @@ from ..domain.wire.sandbox import (
     PhoneTyped,
     PhoneTypes,
     PhoneView,
+    PhoneViewQuery,
     SandboxPhone,
 )
 from ..services.sandbox_phones import SandboxPhones
@@ -47,10 +48,12 @@ PHONE_DELIVERS = Endpoint(
                 f"line that is still SENT; any other phone answers 400. {_SCOPE}")
 PHONE_VIEW = Endpoint(
     "GET", f"{BASE}/{{number}}", "A sandbox phone's conversations, as it sees them", TAG,
-    params=SandboxPhone, response=PhoneView,
+    params=PhoneViewQuery, response=PhoneView,
     description="Its behaviour, and per line of the account: what it received of the "
                 "account's messages, what it sent that became the account's, the read "
-                "receipts and typing it saw.")
+                "receipts and typing it saw. The network keeps it in the database, so every "
+                "process answers the same; the newest `limit` messages come first, older ones "
+                "with `before`.")
 
 
 def register_sandbox_routes(router: Router, phones: SandboxPhones) -> None:
@@ -67,7 +70,9 @@ def register_sandbox_routes(router: Router, phones: SandboxPhones) -> None:
         return await phones.deliver(request.account, request.args.number, request.data)
 
     async def view(request: Request) -> dict[str, Any]:
-        return await phones.view(request.account, request.args.number)
+        query = request.args
+        return await phones.view(request.account, query.number, before=query.before,
+                                 limit=query.limit)
 
     router.endpoint(PHONE_SENDS, send)
     router.endpoint(PHONE_READS, read)

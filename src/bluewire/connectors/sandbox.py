@@ -3,9 +3,11 @@
 By default a phone is on iMessage with read receipts on. Numbers +1 NPA 555-01XX behave as their
 last two digits say (PHONE_BEHAVIOURS), so every path can be tried by hand and in tests.
 
-A phone can also be acted as (the sandbox API, `bluewire sandbox`): it sends a message to a line,
-reads its conversation with a line, types, and (a manual phone) is told to deliver; `view` is
-the conversation as the phone sees it, with the read receipts and typing it was sent.
+This module holds the phones' behaviours, and `SandboxConnector`, the network simulated in one
+process's memory: what an agent runs when it stands in for a Mac (`bluewire agent --engine
+sandbox`). The gateway runs the same phones with their state in the database, shared by every
+process and outliving each (sandbox/network.py); there a phone can also be acted as
+(the sandbox API, `bluewire sandbox`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -28,9 +30,7 @@ from .protocol import (
     OutboundMessage,
     SendFailed,
     StatusUpdate,
-    Typing,
 )
-from .sandbox_ledger import Ledger
 
 
 class Behaviour(StrEnum):
@@ -112,14 +112,6 @@ class PhoneSent:
 
 
 @dataclass(frozen=True, slots=True)
-class ReceiptSeen:
-    """A read receipt a line sent the phone."""
-
-    line: str
-    at_ms: int
-
-
-@dataclass(frozen=True, slots=True)
 class TypingSeen:
     line: str
     is_typing: bool
@@ -135,24 +127,11 @@ class PhoneRead:
     reported: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneView:
-    """A copy of what one phone sees, every line's conversation together."""
-
-    number: str
-    behaviour: Behaviour
-    received: tuple[PhoneMessage, ...]
-    sent: tuple[PhoneSent, ...]
-    receipts: tuple[ReceiptSeen, ...]
-    typing_seen: tuple[TypingSeen, ...]  # the last typing state each line showed the phone
-    typing: tuple[TypingSeen, ...]  # the phone's own last typing state towards each line
-
-
 class PhoneActionRefused(ValueError):
     """The phone cannot do that (e.g. deliver by hand when it is not a manual phone)."""
 
 
-# What the network remembers is bounded: a phone keeps its latest messages (and receipts), and
+# What the network remembers is bounded: a phone keeps its latest messages, and
 # the network the latest outcomes it can tell `resolve` about.
 PHONE_HISTORY = 500
 RESOLVE_MEMORY = 200_000
@@ -169,10 +148,6 @@ class Phone:
     behaviour: Behaviour
     received: OrderedDict[str, PhoneMessage] = field(default_factory=OrderedDict)
     sent: deque[PhoneSent] = field(default_factory=_history)
-    receipts: deque[ReceiptSeen] = field(default_factory=_history)
-    # One entry per line (bounded by the lines that exist).
-    typing_seen: dict[str, TypingSeen] = field(default_factory=dict)
-    typing: dict[str, TypingSeen] = field(default_factory=dict)
 
     def receive(self, message: PhoneMessage) -> None:
         self.received[message.handle] = message
@@ -193,7 +168,8 @@ def _now_ms() -> int:
 
 
 class SandboxConnector:
-    """The built-in network. Every line on it is served by this one instance."""
+    """The network in this process's memory: every line on it is served by this instance, and
+    its phones end with the process (an agent's stand-in for a Mac)."""
 
     capabilities = Capabilities(
         services=frozenset({Service.IMESSAGE, Service.SMS, Service.RCS}),
@@ -201,9 +177,8 @@ class SandboxConnector:
         group_names=True, group_photos=True,
     )
 
-    def __init__(self, timing: SandboxTiming | None = None, ledger: Ledger | None = None) -> None:
+    def __init__(self, timing: SandboxTiming | None = None) -> None:
         self.timing = timing or SandboxTiming()
-        self.ledger = ledger
         self.phones: OrderedDict[str, Phone] = OrderedDict()
         self._reported: OrderedDict[str, StatusUpdate] = OrderedDict()
         self._sink: EventSink | None = None
@@ -281,8 +256,6 @@ class SandboxConnector:
 
     def _receive(self, phone: Phone, message: PhoneMessage) -> None:
         phone.receive(message)
-        if self.ledger is not None:
-            self.ledger.record(message.handle, phone.number, message.line)
 
     def _deliver(self, phone: Phone, message: OutboundMessage, service: Service) -> None:
         self._set_phone_status(phone, message.handle, Status.DELIVERED)
@@ -363,121 +336,13 @@ class SandboxConnector:
         self._timers[timer] = (callback, args)
 
     async def mark_read(self, line: str, number: str) -> None:
-        """The line sends `number` a read receipt: the phone shows its messages to the line
-        as read. An SMS phone gets no receipts (SMS has none)."""
-        phone = self.phone(number)
-        if phone.behaviour is Behaviour.SMS:
-            return
-        now = _now_ms()
-        phone.receipts.append(ReceiptSeen(line, now))
-        for sent in phone.sent:
-            if sent.line == line and sent.read_at_ms is None:
-                sent.read_at_ms = now
+        """A read receipt for `number`: nothing here keeps it (nobody looks at this phone)."""
 
     async def set_typing(self, line: str, number: str, typing: bool) -> None:
-        """The line shows (or stops showing) `number` that it is typing; SMS has no typing."""
-        phone = self.phone(number)
-        if phone.behaviour is not Behaviour.SMS:
-            phone.typing_seen[line] = TypingSeen(line, typing, _now_ms())
-
-    # The phone's side: what the sandbox API does when a test or a person acts as the phone.
-
-    def phone_send(self, number: str, line: str, content: str | None,
-                   media_urls: tuple[str, ...] = (), group_id: str | None = None, *,
-                   route_to: int | None = None, reply_to: str | None = None) -> PhoneSent:
-        """The phone sends one message (text, media or both) to `line`, or to the group
-        `group_id` that `line` is in, answering the message `reply_to` inline if given: one
-        Inbound (for account `route_to` only, when set)."""
-        if not content and not media_urls:
-            raise PhoneActionRefused("a message needs content or media")
-        return self._phone_sends(self.phone(number), line, content, media_urls, group_id,
-                                 route_to=route_to, reply_to=reply_to)
-
-    def phone_read(self, number: str, line: str,
-                   only: Collection[str] | None = None) -> PhoneRead:
-        """The phone opens its conversation with `line`: everything it has from the line and
-        has not read is read now (of the handles `only`, when given). DELIVERED messages are
-        reported READ unless the phone has read receipts off or is on SMS (an SMS phone reads
-        what it was sent, SENT)."""
-        phone = self.phone(number)
-        on_phone = {Status.DELIVERED, Status.SENT} if phone.behaviour is Behaviour.SMS \
-            else {Status.DELIVERED}
-        now = _now_ms()
-        read: list[str] = []
-        reported: list[str] = []
-        for message in phone.received.values():
-            if message.line != line or message.status not in on_phone:
-                continue
-            if only is not None and message.handle not in only:
-                continue
-            delivered = message.status is Status.DELIVERED
-            message.status, message.read_at_ms = Status.READ, now
-            read.append(message.handle)
-            if delivered and phone.sends_read_receipts:
-                reported.append(message.handle)
-                self._report(message.handle, Status.READ, phone.service,
-                             number=number if message.group_id is not None else None)
-        return PhoneRead(tuple(read), tuple(reported))
-
-    def phone_type(self, number: str, line: str, typing: bool, *,
-                   route_to: int | None = None) -> TypingSeen:
-        """The phone starts (or stops) typing to `line` (seen by account `route_to` only, when
-        set). On SMS nobody sees it."""
-        assert self._sink is not None
-        phone = self.phone(number)
-        state = phone.typing[line] = TypingSeen(line, typing, _now_ms())
-        if phone.behaviour is not Behaviour.SMS:
-            self._sink.typing(Typing(line, number, typing, state.at_ms, route_to=route_to))
-        return state
-
-    def phone_deliver(self, number: str, line: str,
-                      only: Collection[str] | None = None) -> tuple[str, ...]:
-        """A manual phone reports DELIVERED for what it has from `line` that is still SENT (of
-        the handles `only`, when given)."""
-        phone = self.phone(number)
-        if phone.behaviour is not Behaviour.MANUAL:
-            raise PhoneActionRefused(
-                f"{number} is not a manual phone (+1 NPA 555-0108): it delivers by itself")
-        delivered: list[str] = []
-        for message in phone.received.values():
-            if message.line == line and message.status is Status.SENT and (
-                    only is None or message.handle in only):
-                message.status = Status.DELIVERED
-                delivered.append(message.handle)
-                self._report(message.handle, Status.DELIVERED, phone.service,
-                             number=number if message.group_id is not None else None)
-        return tuple(delivered)
-
-    def view(self, number: str) -> PhoneView:
-        """The phone's conversations as it sees them (copies; a phone never used is empty)."""
-        phone = self.phones.get(number) or Phone(number, behaviour_of(number))
-        return PhoneView(
-            number=number, behaviour=phone.behaviour,
-            received=tuple(replace(m) for m in phone.received.values()),
-            sent=tuple(replace(s) for s in phone.sent),
-            receipts=tuple(phone.receipts),
-            typing_seen=tuple(phone.typing_seen.values()),
-            typing=tuple(phone.typing.values()),
-        )
+        """A typing indicator for `number`: as mark_read."""
 
     async def evaluate_service(self, line: str, number: str) -> Service | None:
         return service_of(behaviour_of(number))
 
     async def resolve(self, handle: str) -> StatusUpdate | None:
-        reported = self._reported.get(handle)
-        if reported is not None or self.ledger is None:
-            return reported
-        # Handed over by a process that is gone: the phone has it, so it was delivered (or,
-        # to a phone on SMS, sent); its read, if any, went with that process.
-        receivers = self.ledger.receivers(handle)
-        if not receivers:  # the ledger is the whole network's: no phone ever got it
-            return StatusUpdate(handle=handle, status=Status.QUEUED, at_ms=_now_ms())
-        behaviour = behaviour_of(receivers[0])
-        if behaviour is Behaviour.NEVER_RESOLVES:
-            return None
-        service = service_of(behaviour)
-        if service is Service.SMS:
-            return StatusUpdate(handle=handle, status=Status.SENT, at_ms=_now_ms(),
-                                service=service, was_downgraded=True)
-        return StatusUpdate(handle=handle, status=Status.DELIVERED, at_ms=_now_ms(),
-                            service=service)
+        return self._reported.get(handle)

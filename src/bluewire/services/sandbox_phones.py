@@ -11,7 +11,9 @@ can be read at once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import bisect
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,9 +21,7 @@ from sqlalchemy import Connection, select
 from ..connectors.sandbox import (
     Behaviour,
     PhoneActionRefused,
-    PhoneMessage,
     PhoneSent,
-    SandboxConnector,
     TypingSeen,
     behaviour_of,
     service_of,
@@ -39,21 +39,24 @@ from ..domain.wire.sandbox import (
     PhoneTypes,
 )
 from ..media.service import MediaService
+from ..sandbox.network import SandboxNetwork
 from ..store import messages as message_store
+from ..store import sandbox_network as network_store
 from ..store.accounts import Account, Line
 from ..store.database import Database
+from ..store.sandbox_network import PhoneReceived, PhoneSentRow
 from ..store.schema import chat_groups, messages, read_receipts
 from .lines import LineDirectory
 
 assert set(BehaviourName.__args__) == {b.value for b in Behaviour}  # type: ignore[attr-defined]
 
-_CHUNK = 500  # handles or times in one IN (...) list
+_RECEIPTS = 1000  # the read receipts one view shows at most
 
 
 class SandboxPhones:
     """The sandbox API's work: validation, the phone's actions, and scoping to the account."""
 
-    def __init__(self, sandbox: SandboxConnector, lines: LineDirectory, database: Database,
+    def __init__(self, sandbox: SandboxNetwork, lines: LineDirectory, database: Database,
                  drain: Callable[[], Awaitable[None]], *,
                  media: MediaService | None = None) -> None:
         self._media = media
@@ -113,9 +116,7 @@ class SandboxPhones:
                    request: PhoneAction) -> dict[str, Any]:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
-        outcome = self._sandbox.phone_read(number, line.number,
-                                           only=await self._held(account, number, line))
-        await self._drain()
+        outcome = await self._sandbox.phone_read(number, line.number, account.id)
         own = list(outcome.read)
         told = set(outcome.reported)
         reported = [handle for handle in own if handle in told]
@@ -127,9 +128,8 @@ class SandboxPhones:
                      request: PhoneTypes) -> dict[str, Any]:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
-        state = self._sandbox.phone_type(number, line.number, request.typing,
-                                         route_to=account.id)
-        await self._drain()
+        state = await self._sandbox.phone_type(number, line.number, request.typing,
+                                               route_to=account.id)
         return {"status": "OK", "number": number, **_typing_json(state),
                 "reported": behaviour_of(number) is not Behaviour.SMS}
 
@@ -138,24 +138,40 @@ class SandboxPhones:
         number = self._phone(raw_number)
         line = await self._line(account, number, request.line)
         try:
-            delivered = self._sandbox.phone_deliver(
-                number, line.number, only=await self._held(account, number, line))
+            delivered = await self._sandbox.phone_deliver(number, line.number, account.id)
         except PhoneActionRefused as exc:
             raise validation_error(f"`number` {exc}") from None
-        await self._drain()
         own = list(delivered)
         return {"status": "OK", "number": number, "line": line.number, "delivered": len(own),
                 "message_handles": own}
 
-    async def view(self, account: Account, raw_number: str) -> dict[str, Any]:
+    async def view(self, account: Account, raw_number: str, *, before: datetime | None = None,
+                   limit: int = 100) -> dict[str, Any]:
+        """What the phone sees of the account's sandbox lines: the newest `limit` messages
+        (received and sent together; older than `before`, when given), the read receipts and
+        typing it saw. From the database: every process answers the same."""
         number = self._phone(raw_number)
-        usable = set(self._lines.numbers_of(account.id))
-        seen = self._sandbox.view(number)
-        received = [m for m in seen.received if m.line in usable]
-        own = set(await self._own_handles(account, [m.handle for m in received]))
-        sent = [s for s in seen.sent if s.line in usable]
-        recorded = await self._database.read_async(lambda conn: _inbound_times(
-            conn, account.id, number, {s.line for s in sent}, {s.at_ms for s in sent}))
+        usable = sorted(line.number for line in self.sandbox_lines(account))
+        shared = {line for line in usable if len(self._lines.accounts_of(line)) > 1}
+        until = _ms(before)
+        sms = behaviour_of(number) is Behaviour.SMS
+
+        def load(conn: Connection) -> tuple[Any, ...]:
+            received = network_store.received_page(conn, account.id, number, usable, until,
+                                                   limit + 1)
+            sent = network_store.sent_page(conn, account.id, number, usable, until, limit + 1)
+            oldest = min((m.received_at for m in received), default=None)
+            oldest = min([t for t in (oldest, *(s.at_ms for s in sent)) if t is not None],
+                         default=until)
+            receipts = [] if sms else _receipt_times(conn, account.id, number, usable,
+                                                    since=oldest, until=until)
+            return (received, sent, receipts, network_store.typing_of(conn, number, usable),
+                    _last_writer_lines(conn, account.id, number, shared))
+
+        received, sent, receipts, typing, talking = await self._database.read_async(load)
+        timeline = sorted([(m.received_at, 0, m) for m in received]
+                          + [(s.at_ms, 1, s) for s in sent], key=lambda e: e[:2], reverse=True)
+        page, more = timeline[:limit], len(timeline) > limit
         conversations: dict[str, dict[str, Any]] = {}
 
         def conversation(line: str) -> dict[str, Any]:
@@ -166,34 +182,30 @@ class SandboxPhones:
                                                "phone_typing": None}
             return found
 
-        for message in received:
-            if message.handle in own:
-                conversation(message.line)["received"].append(_received_json(message))
-        for message in sent:
-            if (message.line, message.at_ms) in recorded:
-                conversation(message.line)["sent"].append(_sent_json(message))
-        shared = {line for line in usable if len(self._lines.accounts_of(line)) > 1}
-        # On a shared line the phone cannot tell whose receipts and typing it saw: the store
-        # says which receipts were this account's, and the line's typing is shown only to the
-        # account that wrote to the phone last (the one the conversation is with).
-        own_receipts, talking = await self._database.read_async(lambda conn: (
-            _receipt_times(conn, account.id, number, shared),
-            _last_writer_lines(conn, account.id, number, shared)))
-        for receipt in seen.receipts:
-            if receipt.line in usable and receipt.line not in shared:
-                conversation(receipt.line)["read_receipts"].append(
-                    {"line": receipt.line, "received_at": iso(receipt.at_ms)})
-        for line, at_ms in own_receipts:
-            conversation(line)["read_receipts"].append(
-                {"line": line, "received_at": iso(at_ms)})
-        for state in seen.typing_seen:
-            if state.line in usable and (state.line not in shared or state.line in talking):
-                conversation(state.line)["typing"] = _typing_json(state)
-        for state in seen.typing:
-            if state.line in usable:
-                conversation(state.line)["phone_typing"] = _typing_json(state)
+        by_line: dict[str, list[int]] = {}
+        for line, at_ms in receipts:
+            by_line.setdefault(line, []).append(at_ms)
+        for _, _, entry in reversed(page):
+            if isinstance(entry, PhoneReceived):
+                conversation(entry.line)["received"].append(_received_json(entry))
+            else:
+                conversation(entry.line)["sent"].append(
+                    _sent_row_json(entry, _first_after(by_line.get(entry.line, []),
+                                                       entry.at_ms)))
+        for line, at_ms in receipts:
+            conversation(line)["read_receipts"].append({"line": line,
+                                                        "received_at": iso(at_ms)})
+        # On a shared line the line's typing is shown only to the account that wrote to the
+        # phone last (the one the conversation is with).
+        for line, side, is_typing, at_ms in typing:
+            state = _typing_json(TypingSeen(line, is_typing, at_ms))
+            if side == "phone":
+                conversation(line)["phone_typing"] = state
+            elif line not in shared or line in talking:
+                conversation(line)["typing"] = state
         return {"status": "OK", **self._phone_json(number),
-                "conversations": [conversations[line] for line in sorted(conversations)]}
+                "conversations": [conversations[line] for line in sorted(conversations)],
+                "next_before": iso(page[-1][0]) if more else None}
 
     async def _received_media(self, account: Account,
                               urls: tuple[str, ...]) -> tuple[str, ...]:
@@ -253,24 +265,10 @@ class SandboxPhones:
                                    "connector; only sandbox lines have simulated phones")
         return line
 
-    async def _held(self, account: Account, number: str, line: Line) -> set[str]:
-        """The messages of `account` the phone holds from `line`: those it may act on."""
-        seen = self._sandbox.view(number)
-        held = [m.handle for m in seen.received if m.line == line.number]
-        return set(await self._own_handles(account, held))
-
     async def _own_group(self, account: Account, group_id: str) -> bool:
         found = await self._database.read_async(lambda conn: conn.execute(
             select(chat_groups.c.account_id).where(chat_groups.c.group_id == group_id)).scalar())
         return found == account.id
-
-    async def _own_handles(self, account: Account, handles: Sequence[str]) -> list[str]:
-        """`handles` that are messages of `account`, in their order."""
-        if not handles:
-            return []
-        own = await self._database.read_async(
-            lambda conn: _account_handles(conn, account.id, handles))
-        return [handle for handle in handles if handle in own]
 
     def _phone_reports_reads(self, number: str) -> bool:
         return behaviour_of(number) not in (Behaviour.NO_READ_RECEIPTS, Behaviour.SMS)
@@ -296,31 +294,21 @@ def _media_urls(request: PhoneSends) -> tuple[str, ...]:
     return tuple(limits.check_http_url(url, f"media_urls[{i}]") for i, url in enumerate(many))
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
-
-
-def _account_handles(conn: Connection, account_id: int, handles: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(list(handles)):
-        found.update(conn.execute(
-            select(messages.c.handle)
-            .where(messages.c.handle.in_(chunk), messages.c.account_id == account_id)
-        ).scalars())
-    return found
-
-
-def _receipt_times(conn: Connection, account_id: int, number: str,
-                   lines: set[str]) -> list[tuple[str, int]]:
-    """(line, time) of the read receipts `account_id` sent `number` on `lines`."""
+def _receipt_times(conn: Connection, account_id: int, number: str, lines: Sequence[str], *,
+                   since: int | None, until: int | None) -> list[tuple[str, int]]:
+    """(line, time) of the read receipts `account_id` sent `number` on `lines`, oldest first,
+    from `since` (when given) to before `until`."""
     if not lines:
         return []
-    return [(line, at) for line, at in conn.execute(
-        select(read_receipts.c.line, read_receipts.c.sent_at)
-        .where(read_receipts.c.account_id == account_id, read_receipts.c.number == number,
-               read_receipts.c.line.in_(lines))
-        .order_by(read_receipts.c.id))]
+    query = (select(read_receipts.c.line, read_receipts.c.sent_at)
+             .where(read_receipts.c.account_id == account_id, read_receipts.c.number == number,
+                    read_receipts.c.line.in_(lines))
+             .order_by(read_receipts.c.id).limit(_RECEIPTS))
+    if since is not None:
+        query = query.where(read_receipts.c.sent_at >= since)
+    if until is not None:
+        query = query.where(read_receipts.c.sent_at < until)
+    return [(line, at) for line, at in conn.execute(query)]
 
 
 def _last_writer_lines(conn: Connection, account_id: int, number: str,
@@ -360,29 +348,33 @@ def _inbound_handles(conn: Connection, account_id: int, number: str, line: str,
     ).scalars())
 
 
-def _inbound_times(conn: Connection, account_id: int, number: str, lines: set[str],
-                   times: set[int]) -> set[tuple[str, int]]:
-    """(line, time) of the inbound messages of `account_id` from `number` at those times: the
-    phone's sent messages that became messages of this account."""
-    found: set[tuple[str, int]] = set()
-    if not lines:
-        return found
-    for chunk in _chunks(sorted(times)):
-        for line, at in conn.execute(
-            select(messages.c.line, messages.c.created_at)
-            .where(messages.c.account_id == account_id, messages.c.number == number,
-                   messages.c.line.in_(lines), messages.c.is_outbound.is_(False),
-                   messages.c.created_at.in_(chunk))
-        ):
-            found.add((line, at))
-    return found
-
-
-def _received_json(message: PhoneMessage) -> dict[str, Any]:
+def _received_json(message: PhoneReceived) -> dict[str, Any]:
     return {"message_handle": message.handle, "line": message.line, "content": message.content,
-            "media_url": message.media_url, "status": message.status.value,
-            "received_at": iso(message.at_ms), "read_at": iso(message.read_at_ms),
+            "media_url": message.media_url, "status": message.status,
+            "received_at": iso(message.received_at), "read_at": iso(message.read_at),
             "group_id": message.group_id, "reply_to": message.reply_to}
+
+
+def _sent_row_json(message: PhoneSentRow, read_at: int | None) -> dict[str, Any]:
+    return {"line": message.line, "content": message.content,
+            "media_urls": [message.media_url] if message.media_url else [],
+            "service": message.service or "iMessage", "sent_at": iso(message.at_ms),
+            "read_at": iso(read_at), "group_id": message.group_id,
+            "reply_to": message.reply_to}
+
+
+def _first_after(times: list[int], at_ms: int) -> int | None:
+    """The first of `times` (sorted) at or after `at_ms`."""
+    index = bisect.bisect_left(times, at_ms)
+    return times[index] if index < len(times) else None
+
+
+def _ms(when: datetime | None) -> int | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
 
 
 def _sent_json(message: PhoneSent) -> dict[str, Any]:

@@ -488,7 +488,7 @@ first_contacts = Table(
     Index("ix_first_contacts_line", "line", "counted_at"),
 )
 
-# The sandbox network (connectors/sandbox.py), shared by every process as a real network is:
+# The sandbox network (sandbox/network.py), shared by every process as a real network is:
 # each message a simulated phone received, what the phone knows of it (`status`, `read_at`),
 # and what the phone does next (`step` at `due_at`), leased (`claimed_until`) by the process
 # that will do it; a lease that runs out (its process died) is claimed by another.
@@ -505,6 +505,8 @@ sandbox_received = Table(
     Column("step", String(16), nullable=True),
     Column("due_at", BigInteger, nullable=True),
     Column("claimed_until", BigInteger, nullable=True),
+    # How many times the network was handed this message (more than 1: it was sent twice).
+    Column("copies", Integer, nullable=False, server_default=text("1")),
     Index("ix_sandbox_received_phone", "number", "line", "received_at"),
     Index("ix_sandbox_received_due", "claimed_until", sqlite_where=text("step IS NOT NULL"),
           postgresql_where=text("step IS NOT NULL")),

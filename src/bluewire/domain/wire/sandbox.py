@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -29,6 +30,16 @@ _PhoneMediaUrl = Annotated[str, Meta(
 class SandboxPhone(msgspec.Struct, kw_only=True):
     number: Annotated[str, e164("A sandbox phone's number, in E.164 form (the `+` as is or "
                                 "as %2B); not one of the lines")]
+
+
+MAX_VIEW_LIMIT = 500
+
+
+class PhoneViewQuery(SandboxPhone, kw_only=True):
+    limit: Annotated[int, Meta(ge=1, le=MAX_VIEW_LIMIT, description=(
+        "How many of the newest messages (received and sent together) to show"))] = 100
+    before: Annotated[datetime | None, Meta(description=(
+        "Only messages older than this (the previous page's `next_before`)"))] = None
 
 
 class PhoneSends(msgspec.Struct, kw_only=True):
@@ -152,3 +163,5 @@ class PhoneView(msgspec.Struct, kw_only=True):
     read_receipts: bool
     manual: Annotated[bool, Meta(description="Delivers only when told to (…/deliver)")]
     conversations: list[PhoneConversation]
+    next_before: Annotated[Timestamp | None, Meta(description=(
+        "Older messages exist: pass this as `before` for the next page"))] = None

@@ -3,7 +3,8 @@
 The simulated phones' state moves from each process's memory into the database, so the
 network outlives any process: sandbox_received holds each message a phone received, what the
 phone knows of it, and its next step (deliver, read) with its due time and the lease of the
-process that will do it; sandbox_typing, the last typing state each side showed the other.
+process that will do it (and how many times the network was handed it: more than once is a
+double send); sandbox_typing, the last typing state each side showed the other.
 
 Revision ID: 0018
 Revises: 0015
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column('step', sa.String(length=16), nullable=True),
         sa.Column('due_at', sa.BigInteger(), nullable=True),
         sa.Column('claimed_until', sa.BigInteger(), nullable=True),
+        sa.Column('copies', sa.Integer(), server_default=sa.text('1'), nullable=False),
         sa.PrimaryKeyConstraint('handle', 'number'),
     )
     with op.batch_alter_table('sandbox_received', schema=None) as batch_op:
