@@ -28,6 +28,7 @@ from .api.media_routes import register_media_routes
 from .api.openapi import register_openapi_route
 from .api.ops_routes import register_ops_routes
 from .api.routes import build_router
+from .api.sandbox_group_routes import register_sandbox_group_routes
 from .api.sandbox_routes import register_sandbox_routes
 from .api.unserved_routes import register_unserved_routes
 from .api.verify_routes import register_verify_routes
@@ -221,6 +222,7 @@ class Gateway:
         self.verify = VerifyService(self.database, self.writer, self.lines, self.outbox,
                                     self.contacts_book)
         self.reports.verify = self.verify
+        self.reports.groups = self.groups
         self.totp = TotpService(self.database, self.writer, self.secret_box)
         self.follow_up_worker = FollowUpWorker(self.writer, self.follow_ups,
                                                lease_ms=_FOLLOW_UP_LEASE_MS,
@@ -326,6 +328,7 @@ class Gateway:
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,
                                        self.sink.drain, media=self.media)
         register_sandbox_routes(router, sandbox_phones)
+        register_sandbox_group_routes(router, sandbox_phones, self.database, self.sink.together)
         register_media_routes(router, self.media,
                               max_parts=self.settings.max_multipart_parts)
         register_conversation_routes(router, self.read_receipts, self.typing)

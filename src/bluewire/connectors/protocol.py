@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ..domain.statuses import Service, Status
 
@@ -75,6 +75,20 @@ class Typing:
     number: str
     is_typing: bool
     at_ms: int
+    route_to: int | None = None  # as Inbound.route_to
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """A member of one of the line's group chats renamed it (`name`; None clears it) or left
+    it."""
+
+    line: str
+    group_id: str
+    number: str  # the member who did it
+    kind: Literal["renamed", "left"]
+    at_ms: int
+    name: str | None = None
     route_to: int | None = None  # as Inbound.route_to
 
 

@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from ..connectors.protocol import Inbound, StatusUpdate, Typing
+from ..connectors.protocol import GroupChange, Inbound, StatusUpdate, Typing
 from ..domain.handles import new_handle
 from ..services.network import NetworkReports
 from ..store.writer import Tx, Writer
 
 log = logging.getLogger(__name__)
 
-Report = StatusUpdate | Inbound | Typing
+Report = StatusUpdate | Inbound | Typing | GroupChange
 
 _RETRY_SECONDS = 0.5
 
@@ -104,6 +104,8 @@ class NetworkSink:
                         if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
                             continue
                     self._reports.record_inbound(tx, report, handle)
+                elif isinstance(report, GroupChange):
+                    self._reports.record_group_change(tx, report)
                 else:
                     self._reports.record_typing(tx, report)
         if run:

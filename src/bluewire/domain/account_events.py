@@ -29,7 +29,7 @@ EVENT_TYPES: tuple[str, ...] = (
 ALL_TYPES = frozenset(EVENT_TYPES)
 # bluewire's own types, sent only to a stream that names them in `types` (the SDK's
 # AccountEvent knows the 12 above alone): follow-ups' changes of state, a group's new name or
-# photo.
+# photo, a member leaving a group.
 OPT_IN_TYPES: tuple[str, ...] = (
     "follow_up.scheduled",
     "follow_up.fired",
@@ -38,6 +38,7 @@ OPT_IN_TYPES: tuple[str, ...] = (
     "follow_up.due",
     "group.renamed",
     "group.photo_changed",
+    "group.member_left",
 )
 
 READY = b": ready\n\n"

@@ -25,7 +25,7 @@ ENDPOINT_TYPES: tuple[str, ...] = (
     "line_assigned", "call_log", "call_completed", "inbound_call", "contact_profile",
     "follow_up",  # bluewire's own: follow-ups' changes of state (services/follow_ups.py)
     "verification",  # bluewire's own: Verify's approved, expired, canceled (services/verify.py)
-    "group",  # bluewire's own: a group renamed or its photo changed (services/groups.py)
+    "group",  # bluewire's own: a group renamed, its photo changed, a member left it
 )
 MAX_SECRET_CHARS = 256  # an endpoint's secret, and the account's global one
 
@@ -45,6 +45,7 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "follow_up.due": "follow_up",
     "group.renamed": "group",
     "group.photo_changed": "group",
+    "group.member_left": "group",
     "verification.approved": "verification",
     "verification.expired": "verification",
     "verification.canceled": "verification",

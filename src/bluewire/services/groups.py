@@ -225,20 +225,10 @@ class GroupService:
     async def rename(self, account: Account, group_id: str, body: RenameGroup) -> dict[str, Any]:
         """POST /api/v2/groups/{group_id}/name: name the group (null or empty clears it); a
         `group.renamed` event."""
-        name = body.group_name
-        if name and not name.strip():
-            raise validation_error("`group_name` is blank: give a name, or null to clear it")
-        name = name.strip() if name else None
-        if name is not None and len(name) > MAX_GROUP_NAME_CHARS:
-            raise validation_error(f"`group_name` is longer than {MAX_GROUP_NAME_CHARS} "
-                                   "characters")
+        name = checked_group_name(body.group_name)
         group = await self._acting_group(account, group_id, body.from_number, "group_names",
                                          "name group chats")
-
-        def write(tx: Tx) -> None:
-            group_store.rename_group(tx, group.pk, name)
-            self._changed(tx, account, group, "group.renamed", {"group_name": name})
-        await self._writer.submit(write)
+        await self._writer.submit(lambda tx: self.record_rename(tx, group, name))
         return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
                                          "from_number": group.line}}
 
@@ -260,7 +250,7 @@ class GroupService:
 
         def write(tx: Tx) -> None:
             group_store.set_photo(tx, group.pk, guid, url)
-            self._changed(tx, account, group, "group.photo_changed", {"group_photo": photo})
+            self._changed(tx, group, "group.photo_changed", {"group_photo": photo})
         await self._writer.submit(write)
         return {"status": "OK", "data": {"group_id": group.group_id, "group_photo": photo,
                                          "from_number": group.line}}
@@ -290,13 +280,30 @@ class GroupService:
         _require_picture(content_type_for(extension_of(urlsplit(url).path)))
         return "ph_" + hashlib.sha256(url.encode()).hexdigest()[:32], url
 
-    def _changed(self, tx: Tx, account: Account, group: ChatGroup, type_: str,
-                 change: dict[str, Any]) -> None:
-        """The event of a change to the group: its id, the new value, the line and when."""
-        now = now_ms()
-        self._outbox.emit(tx, account.id, type_, now, {
-            "group_id": group.group_id, **change, "from_number": group.line,
-            "changed_at": iso(now)}, line=group.line)
+    def record_rename(self, tx: Tx, group: ChatGroup, name: str | None, *,
+                      by: str | None = None, at_ms: int | None = None) -> None:
+        """The group is named `name` (None: no name), by its line or, `by`, by a member: a
+        `group.renamed` event."""
+        group_store.rename_group(tx, group.pk, name)
+        self._changed(tx, group, "group.renamed", {"group_name": name}, by=by, at_ms=at_ms)
+
+    def record_member_left(self, tx: Tx, group: ChatGroup, number: str, at_ms: int) -> None:
+        """`number` left the group: later messages of the group do not go to it. A
+        `group.member_left` event naming it and those who remain."""
+        group_store.remove_member(tx, group.pk, number, at_ms)
+        remaining = [member for member in group.members if member != number]
+        self._changed(tx, group, "group.member_left", {"participant_numbers": remaining},
+                      by=number, at_ms=at_ms)
+
+    def _changed(self, tx: Tx, group: ChatGroup, type_: str, change: dict[str, Any], *,
+                 by: str | None = None, at_ms: int | None = None) -> None:
+        """The event of a change to the group: its id, the new value, who made it
+        (`from_number`: the line, or the member `by`, also its `number`), the line and when."""
+        now = now_ms() if at_ms is None else at_ms
+        member = {} if by is None else {"number": by}
+        self._outbox.emit(tx, group.account_id, type_, now, {
+            "group_id": group.group_id, **change, **member, "from_number": by or group.line,
+            "sendblue_number": group.line, "changed_at": iso(now)}, line=group.line)
 
     async def _acting_group(self, account: Account, group_id: str, from_number: str | None,
                             capability: str, what: str) -> ChatGroup:
@@ -324,6 +331,17 @@ class GroupService:
         if group is None or group.account_id != account.id:
             raise not_found(f"No group with id {group_id.strip()}")
         return group
+
+
+def checked_group_name(name: str | None, field: str = "group_name") -> str | None:
+    """A group's new name as given in `field`: trimmed; None (no name) for null or empty; a
+    blank or too long one is refused."""
+    if name and not name.strip():
+        raise validation_error(f"`{field}` is blank: give a name, or null to clear it")
+    name = name.strip() if name else None
+    if name is not None and len(name) > MAX_GROUP_NAME_CHARS:
+        raise validation_error(f"`{field}` is longer than {MAX_GROUP_NAME_CHARS} characters")
+    return name
 
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..connectors.protocol import Inbound, StatusUpdate, Typing
+from ..connectors.protocol import GroupChange, Inbound, StatusUpdate, Typing
 from ..domain.contacts import opt_out_change
 from ..domain.groups import apply_group_report
 from ..domain.handles import new_handle
@@ -25,6 +25,7 @@ from .read_receipts import AUTO, ReadReceipts
 
 if TYPE_CHECKING:
     from .follow_ups import FollowUpEndings
+    from .groups import GroupService
     from .verify import VerifyService
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class NetworkReports:
         self.follow_ups: FollowUpEndings | None = None
         # Matches the codes phones text for Verify (services/verify.py).
         self.verify: VerifyService | None = None
+        # Records a member's rename or leave of a group (services/groups.py).
+        self.groups: GroupService | None = None
 
     def apply_status_updates(self, tx: Tx, updates: Sequence[StatusUpdate]) -> int:
         """Apply connector reports in order; a report that moves nothing forward is dropped.
@@ -203,6 +206,23 @@ class NetworkReports:
         return (inbound.service is Service.IMESSAGE and inbound.group_id is None
                 and self._receipts.can_send(inbound.line)
                 and self._receipts.auto_enabled(tx, account_id))
+
+    def record_group_change(self, tx: Tx, change: GroupChange) -> None:
+        """A member renamed or left one of the line's groups: its account's group changes, with
+        an event (`group.renamed`, `group.member_left`). Dropped unless the member is in the
+        group still, and the group's account may use the line (and is `route_to`, when set)."""
+        group = group_store.group_by_id(tx, change.group_id)
+        candidates = _only(self._lines.accounts_of(change.line), change.route_to)
+        if (group is None or self.groups is None or group.line != change.line
+                or change.number not in group.members or group.account_id not in candidates):
+            log.info("%s of %s by %s on %s dropped: not a member's, of a group of the line",
+                     change.kind, change.group_id, change.number, change.line)
+            return
+        if change.kind == "renamed":
+            self.groups.record_rename(tx, group, change.name, by=change.number,
+                                      at_ms=change.at_ms)
+        else:
+            self.groups.record_member_left(tx, group, change.number, change.at_ms)
 
     def record_typing(self, tx: Tx, typing: Typing) -> None:
         candidates = _only(self._lines.accounts_of(typing.line), typing.route_to)
