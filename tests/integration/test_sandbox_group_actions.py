@@ -266,3 +266,17 @@ def test_a_group_on_a_line_with_no_simulated_phones_is_refused(server: ServerPro
     group_id = new_group(api, 638, line=line)["group_id"]  # queued until a Mac's agent connects
     assert_refused(rename(api, phone(638, "01"), group_id, "Nope"), 400, "sandbox")
     assert_refused(leave(api, phone(638, "01"), group_id), 400, "sandbox")
+
+
+def test_a_leave_is_on_an_event_stream_that_names_it(api: httpx.Client) -> None:
+    group_id = new_group(api, 639)["group_id"]
+    with api.stream("GET", "/api/v2/events", params={"types": "group.member_left"}) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines) == ": ready"
+        assert leave(api, phone(639, "21"), group_id).status_code == 200
+        event = next(json.loads(line.removeprefix("data: ")) for line in lines
+                     if line.startswith("data: "))
+    assert event["type"] == "group.member_left"
+    assert event["data"]["group_id"] == group_id and event["data"]["number"] == phone(639, "21")
+    assert event["data"]["changed_at"] == event["occurred_at"]
