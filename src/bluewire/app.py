@@ -27,6 +27,7 @@ from .api.line_usage_routes import register_line_usage_routes
 from .api.media_routes import register_media_routes
 from .api.openapi import register_openapi_route
 from .api.ops_routes import register_ops_routes
+from .api.reaction_routes import register_reaction_routes
 from .api.routes import build_router
 from .api.sandbox_group_routes import register_sandbox_group_routes
 from .api.sandbox_routes import register_sandbox_routes
@@ -43,6 +44,7 @@ from .console import ConsoleServices, ConsoleSessions, build_console
 from .delivery.clock import SystemClock
 from .delivery.sender import WebhookSender
 from .delivery.worker import DeliveryWorker
+from .dispatch.reactions import ReactionDispatcher
 from .dispatch.sink import NetworkSink
 from .dispatch.worker import Dispatcher
 from .domain.errors import ApiError
@@ -71,6 +73,7 @@ from .services.network import NetworkReports
 from .services.new_contacts import NewContacts
 from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
+from .services.reactions import ReactionService
 from .services.read_receipts import ReadReceipts
 from .services.sandbox_phones import SandboxPhones
 from .services.totp import TotpService
@@ -201,6 +204,13 @@ class Gateway:
         )
         self.writer.listen(notifications.MESSAGES, self.dispatcher.wake)
         self.agents.on_online = self.dispatcher.lines_connected
+        # Reactions are queued rows, handed over by their own claim loop (services/reactions.py).
+        self.reaction_dispatcher = ReactionDispatcher(
+            self.writer, self.registry, lease_ms=settings.dispatch_lease_ms,
+            batch=settings.dispatch_batch, sweep_ms=settings.sweep_interval_ms)
+        self.reactions = ReactionService(self.database, self.writer, self.lines, self.registry,
+                                         self.outbox)
+        self.reactions.on_queued = self.reaction_dispatcher.wake
         self.media = build_media(settings, self.database, self.writer)
         self.new_contacts = NewContacts(
             self.database, self.lines,
@@ -277,6 +287,8 @@ class Gateway:
             await connector.start(self.sink)
         self.leases.start()
         self._tasks.append(loop.create_task(self.dispatcher.run(), name="dispatcher"))
+        self._tasks.append(loop.create_task(self.reaction_dispatcher.run(),
+                                            name="reaction-dispatcher"))
         self._tasks.append(loop.create_task(self.feed.run(), name="event-feed"))
         self._tasks.append(loop.create_task(self.lines.run(), name="lines"))
         self._tasks.append(loop.create_task(self.agent_questions.run(), name="agent-questions"))
@@ -296,6 +308,7 @@ class Gateway:
         if self.listener is not None:
             await self.listener.stop()
         await self.dispatcher.stop()
+        await self.reaction_dispatcher.stop()
         await self.follow_up_worker.stop()
         for task in self._tasks:
             task.cancel()
@@ -323,6 +336,7 @@ class Gateway:
         register_delivery_routes(router, self.delivery_log)
         register_contact_routes(router, self.contacts)
         register_group_routes(router, self.groups, self.idempotency)
+        register_reaction_routes(router, self.reactions, self.idempotency)
         register_follow_up_routes(router, self.follow_ups)
         register_verify_routes(router, self.verify, self.totp)
         sandbox_phones = SandboxPhones(self.sandbox, self.lines, self.database,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.wire.reactions import PhoneReacted, PhoneReacts
 from ..domain.wire.sandbox import (
     PhoneAction,
     PhoneDelivered,
@@ -46,6 +47,14 @@ PHONE_DELIVERS = Endpoint(
     params=SandboxPhone, body=PhoneAction, body_required=False, response=PhoneDelivered,
     description="A manual phone (+1 NPA 555-0108) reports DELIVERED for what it has from the "
                 f"line that is still SENT; any other phone answers 400. {_SCOPE}")
+PHONE_REACTS = Endpoint(
+    "POST", f"{BASE}/{{number}}/reactions", "A sandbox phone reacts to a message it received",
+    TAG, params=SandboxPhone, body=PhoneReacts, response=PhoneReacted, errors=(400, 401, 404),
+    description="A tapback (love, like, dislike, laugh, emphasize, question; `-love` etc. "
+                "takes it off) on one of the account's messages the phone received: a "
+                "`reaction.received` event and `receive` webhook naming the message, never a "
+                "message. 404 for any message the phone did not get from the account; 400 for "
+                f"a phone on SMS. {_SCOPE}")
 PHONE_VIEW = Endpoint(
     "GET", f"{BASE}/{{number}}", "A sandbox phone's conversations, as it sees them", TAG,
     params=PhoneViewQuery, response=PhoneView,
@@ -69,6 +78,9 @@ def register_sandbox_routes(router: Router, phones: SandboxPhones) -> None:
     async def deliver(request: Request) -> dict[str, Any]:
         return await phones.deliver(request.account, request.args.number, request.data)
 
+    async def react(request: Request) -> dict[str, Any]:
+        return await phones.react(request.account, request.args.number, request.data)
+
     async def view(request: Request) -> dict[str, Any]:
         query = request.args
         return await phones.view(request.account, query.number, before=query.before,
@@ -78,4 +90,5 @@ def register_sandbox_routes(router: Router, phones: SandboxPhones) -> None:
     router.endpoint(PHONE_READS, read)
     router.endpoint(PHONE_TYPES, typing)
     router.endpoint(PHONE_DELIVERS, deliver)
+    router.endpoint(PHONE_REACTS, react)
     router.endpoint(PHONE_VIEW, view)

@@ -19,6 +19,7 @@ class Capabilities:
     replies: bool = False  # inline replies (an outbound message's `reply_to`)
     group_names: bool = False  # naming a group chat
     group_photos: bool = False  # setting (and clearing) a group chat's photo
+    reactions: bool = False  # tapbacks (send_reaction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,21 @@ class OutboundMessage:
     participants: tuple[str, ...] = ()
     reply_to: str | None = None  # the handle of the message it answers inline
     reply_to_part: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundReaction:
+    """A tapback the line puts on (or, `removed`, takes off) a message of a conversation."""
+
+    handle: str  # the reaction's own handle (sending it twice puts on the same tapback)
+    line: str
+    number: str
+    message_handle: str  # the message reacted to
+    reaction: str  # love, like, dislike, laugh, emphasize or question
+    removed: bool = False
+    part_index: int = 0
+    group_id: str | None = None
+    participants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +95,22 @@ class Typing:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """A phone put a tapback on (or, `removed`, took it off) one of our messages: never a
+    text message."""
+
+    line: str
+    number: str
+    message_handle: str  # the message reacted to (ours, as the network names it)
+    reaction: str  # love, like, dislike, laugh, emphasize or question
+    at_ms: int
+    removed: bool = False
+    part_index: int = 0
+    group_id: str | None = None
+    route_to: int | None = None  # as Inbound.route_to
+
+
+@dataclass(frozen=True, slots=True)
 class GroupChange:
     """A member of one of the line's group chats renamed it (`name`; None clears it) or left
     it."""
@@ -110,6 +142,8 @@ class EventSink(Protocol):
 
     def typing(self, event: Typing) -> None: ...
 
+    def reaction(self, event: Reaction) -> None: ...
+
 
 class LineOffline(Exception):
     """The line's connection to its network is not here now (a Mac's agent is offline, or
@@ -125,7 +159,9 @@ class Connector(Protocol):
     `capabilities_for(line) -> Capabilities` (what that line can do), `capability_note(line)
     -> str` (why it lacks something), `async online(lines) -> set[str]` (those served now, by
     any process: /api/v2/lines/state) and `held_lines() -> list[str]` (the lines whose
-    connection is in this process); `send` may raise LineOffline."""
+    connection is in this process); `send` may raise LineOffline. Optional for a connector whose
+    capabilities say `reactions`: `async send_reaction(reaction: OutboundReaction)` (may raise
+    SendFailed or LineOffline)."""
 
     capabilities: Capabilities
 

@@ -174,7 +174,7 @@ class SandboxConnector:
     capabilities = Capabilities(
         services=frozenset({Service.IMESSAGE, Service.SMS, Service.RCS}),
         groups=True, media=True, mark_read=True, typing=True, lookup=True, replies=True,
-        group_names=True, group_photos=True,
+        group_names=True, group_photos=True, reactions=True,
     )
 
     def __init__(self, timing: SandboxTiming | None = None) -> None:

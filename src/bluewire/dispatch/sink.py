@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from ..connectors.protocol import GroupChange, Inbound, StatusUpdate, Typing
+from ..connectors.protocol import GroupChange, Inbound, Reaction, StatusUpdate, Typing
 from ..domain.handles import new_handle
 from ..services.network import NetworkReports
 from ..store.writer import Tx, Writer
 
 log = logging.getLogger(__name__)
 
-Report = StatusUpdate | Inbound | Typing | GroupChange
+Report = StatusUpdate | Inbound | Typing | GroupChange | Reaction
 
 _RETRY_SECONDS = 0.5
 
@@ -54,6 +54,9 @@ class NetworkSink:
     def typing(self, event: Typing) -> None:
         self._add(event, None)
 
+    def reaction(self, event: Reaction) -> None:
+        self._add(event, new_handle())
+
     def together(self, step: Callable[[Tx], Sequence[Report]]) -> asyncio.Future[None]:
         """Run `step` in the transaction that records what it returns, in order with the
         reports made before it: a connector whose own state is in the database (the sandbox
@@ -85,8 +88,8 @@ class NetworkSink:
                 if run:  # the step sees the database as the reports before it left it
                     self._reports.apply_status_updates(tx, run)
                     run = []
-                made = [(report, new_handle() if isinstance(report, Inbound) else None)
-                        for report in entry.step(tx)]
+                made = [(report, new_handle() if isinstance(report, Inbound | Reaction)
+                         else None) for report in entry.step(tx)]
                 tx.after_commit(partial(_finish, entry.done))
             else:
                 made = [(entry, given)]
@@ -104,6 +107,9 @@ class NetworkSink:
                         if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
                             continue
                     self._reports.record_inbound(tx, report, handle)
+                elif isinstance(report, Reaction):
+                    assert handle is not None
+                    self._reports.record_reaction(tx, report, handle)
                 elif isinstance(report, GroupChange):
                     self._reports.record_group_change(tx, report)
                 else:

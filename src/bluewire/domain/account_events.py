@@ -39,6 +39,8 @@ OPT_IN_TYPES: tuple[str, ...] = (
     "group.renamed",
     "group.photo_changed",
     "group.member_left",
+    "reaction.created",  # a tapback this account sent (domain/reactions.py)
+    "reaction.received",  # a phone's tapback on one of its messages
 )
 
 READY = b": ready\n\n"

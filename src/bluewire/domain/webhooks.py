@@ -34,6 +34,7 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "message.created": "outbound",
     "message.updated": "outbound",
     "message.received": "receive",
+    "reaction.received": "receive",  # a phone's tapback (domain/reactions.py)
     "typing.changed": "typing_indicator",
     "contact.created": "contact_created",
     "line.blocked": "line_blocked",

@@ -28,6 +28,8 @@ from ..connectors.protocol import (
     EventSink,
     Inbound,
     OutboundMessage,
+    OutboundReaction,
+    Reaction,
     SendFailed,
     StatusUpdate,
     Typing,
@@ -167,6 +169,14 @@ class SandboxNetwork:
         self._handing[handle] -= 1
         if self._handing[handle] <= 0:
             del self._handing[handle]
+
+    async def send_reaction(self, reaction: OutboundReaction) -> None:
+        """The phones have it once its row says `sent` (the reactions table is what they see:
+        every process shows the same); a phone on SMS, or that refuses everything, cannot."""
+        numbers = reaction.participants if reaction.group_id is not None else (reaction.number,)
+        if not any(behaviour_of(n) not in (Behaviour.SMS, Behaviour.FAILS) for n in numbers):
+            raise SendFailed(ErrorCode.SEND_FAILED, f"the sandbox phone {reaction.number} "
+                             "takes no tapbacks (SMS, or it refuses every message)")
 
     async def mark_read(self, line: str, number: str) -> None:
         """Nothing to keep: the receipts a line sent are the store's (read_receipts)."""
@@ -312,6 +322,21 @@ class SandboxNetwork:
                                    at_ms=sent.at_ms, service=service, media_urls=media_urls,
                                    group_id=group_id, route_to=route_to, reply_to=reply_to))
         return sent
+
+    def phone_react(self, number: str, line: str, message_handle: str, reaction: str, *,
+                    removed: bool = False, part_index: int = 0, group_id: str | None = None,
+                    route_to: int | None = None) -> int:
+        """The phone puts a tapback on (or takes it off) `message_handle`, a message it got
+        from `line`: one Reaction report (for account `route_to` only, when set). Its time."""
+        if behaviour_of(number) is Behaviour.SMS:
+            raise PhoneActionRefused("is on SMS, which has no tapbacks")
+        assert self._sink is not None
+        at = now_ms()
+        self._sink.reaction(Reaction(line=line, number=number, message_handle=message_handle,
+                                     reaction=reaction, at_ms=at, removed=removed,
+                                     part_index=part_index, group_id=group_id,
+                                     route_to=route_to))
+        return at
 
     async def phone_read(self, number: str, line: str, account_id: int) -> PhoneRead:
         """The phone opens its conversation with `line`: what it has of `account_id`'s

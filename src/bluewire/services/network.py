@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..connectors.protocol import GroupChange, Inbound, StatusUpdate, Typing
+from ..connectors.protocol import GroupChange, Inbound, Reaction, StatusUpdate, Typing
 from ..domain.contacts import opt_out_change
 from ..domain.groups import apply_group_report
 from ..domain.handles import new_handle
 from ..domain.messages import MessageRecord, advance, in_conversation
 from ..domain.payloads import event_message_data, iso
+from ..domain.reactions import REACTIONS, ReactionRecord, reaction_data
 from ..domain.statuses import Service, Status
 from ..store import groups as group_store
 from ..store import messages as store
+from ..store import reactions as reaction_store
 from ..store.groups import ChatGroup
 from ..store.writer import Tx
 from .contact_book import ContactBook
@@ -232,6 +234,39 @@ class NetworkReports:
                 "number": typing.number, "sendblue_number": typing.line,
                 "is_typing": typing.is_typing, "updated_at": iso(typing.at_ms),
             }, line=typing.line)
+
+    def record_reaction(self, tx: Tx, reaction: Reaction, handle: str) -> None:
+        """A phone's tapback on one of our messages: recorded, a `reaction.received` event and
+        `receive` webhook, never a message. One on a message that is not of the conversation
+        (or of no account that may hear it) is dropped."""
+        target = store.message_by_handle(tx, reaction.message_handle)
+        candidates = _only(self._lines.accounts_of(reaction.line), reaction.route_to)
+        if (target is None or target.account_id not in candidates
+                or target.line != reaction.line or reaction.reaction not in REACTIONS
+                or not _in_chat(tx, target, reaction.number)):
+            log.info("reaction %s from %s on %s dropped: not a message of their conversation "
+                     "on %s", handle, reaction.number, reaction.message_handle, reaction.line)
+            return
+        assert target.account_id is not None
+        record = ReactionRecord(
+            handle=handle, account_id=target.account_id, line=reaction.line,
+            number=reaction.number, group_id=target.group_id, message_handle=target.handle,
+            part_index=reaction.part_index, reaction=reaction.reaction,
+            removed=reaction.removed, is_outbound=False, created_at=reaction.at_ms)
+        reaction_store.add(tx, record, reaction_store.RECEIVED)
+        account = self._outbox.account(tx, target.account_id)
+        self._outbox.emit(tx, target.account_id, "reaction.received", reaction.at_ms,
+                          reaction_data(record, account.email), message_handle=handle,
+                          line=reaction.line)
+
+
+def _in_chat(tx: Tx, message: MessageRecord, number: str) -> bool:
+    """Whether `number` is in the conversation of `message`: its 1:1 contact, or a member of
+    its group."""
+    if message.group_id is None:
+        return message.number == number
+    group = group_store.group_by_id(tx, message.group_id)
+    return group is not None and number in group.members
 
 
 def _only(candidates: list[int], route_to: int | None) -> list[int]:

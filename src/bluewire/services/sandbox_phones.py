@@ -27,10 +27,12 @@ from ..connectors.sandbox import (
     service_of,
 )
 from ..domain import limits
-from ..domain.errors import validation_error
+from ..domain.errors import not_found, validation_error
 from ..domain.messages import in_conversation
 from ..domain.payloads import iso
 from ..domain.phones import require_number
+from ..domain.reactions import check_part, parse_reaction, wire_name
+from ..domain.wire.reactions import PhoneReacts
 from ..domain.wire.sandbox import (
     MAX_PHONE_MEDIA_URLS,
     BehaviourName,
@@ -41,16 +43,18 @@ from ..domain.wire.sandbox import (
 from ..media.service import MediaService
 from ..sandbox.network import SandboxNetwork
 from ..store import messages as message_store
+from ..store import reactions as reaction_store
 from ..store import sandbox_network as network_store
 from ..store.accounts import Account, Line
 from ..store.database import Database
 from ..store.sandbox_network import PhoneReceived, PhoneSentRow
-from ..store.schema import chat_groups, messages, read_receipts
+from ..store.schema import chat_groups, messages, reactions, read_receipts
 from .lines import LineDirectory
 
 assert set(BehaviourName.__args__) == {b.value for b in Behaviour}  # type: ignore[attr-defined]
 
 _RECEIPTS = 1000  # the read receipts one view shows at most
+_REACTIONS = 1000  # the reactions one view shows at most
 
 
 class SandboxPhones:
@@ -112,6 +116,45 @@ class SandboxPhones:
                                    f"between {where}")
         return parent.handle
 
+    async def react(self, account: Account, raw_number: str,
+                    request: PhoneReacts) -> dict[str, Any]:
+        """The phone puts a tapback on (or, `-love`, takes it off) a message of the account it
+        received; it reaches the account as a reaction, never as a message."""
+        number = self._phone(raw_number)
+        name, removed = parse_reaction(request.reaction)
+        part = check_part(request.part_index)
+        handle = request.message_handle.strip()
+
+        def load(conn: Connection) -> tuple[Any, list[Any]]:
+            return (message_store.message_by_handle(conn, handle),
+                    network_store.of_handle(conn, handle))
+
+        target, held = await self._database.read_async(load)
+        if (target is None or target.account_id != account.id or not target.is_outbound
+                or not any(row.number == number for row in held)):
+            raise not_found(f"No message with handle {handle} that this account's lines sent "
+                            f"{number}: a phone reacts to a message it received")
+        line = await self._line(account, number, request.line or target.line)
+        if line.number != target.line:
+            raise not_found(f"No message with handle {handle} from {line.number} on this "
+                            f"phone: it came from {target.line}")
+        try:
+            at = self._sandbox.phone_react(number, line.number, target.handle, name,
+                                           removed=removed, part_index=part,
+                                           group_id=target.group_id, route_to=account.id)
+        except PhoneActionRefused as exc:
+            raise validation_error(f"`number` {number} {exc}") from None
+        await self._drain()
+        recorded = await self._database.read_async(lambda conn: conn.execute(
+            select(reactions.c.handle)
+            .where(reactions.c.account_id == account.id, reactions.c.number == number,
+                   reactions.c.message_handle == target.handle, reactions.c.created_at == at,
+                   reactions.c.is_outbound.is_(False))
+            .order_by(reactions.c.id.desc()).limit(1)).scalar())
+        return {"status": "OK", "number": number, "line": line.number,
+                "message_handle": target.handle, "reaction": wire_name(name, removed),
+                "removed": removed, "part_index": part, "reaction_handle": recorded}
+
     async def read(self, account: Account, raw_number: str,
                    request: PhoneAction) -> dict[str, Any]:
         number = self._phone(raw_number)
@@ -166,9 +209,11 @@ class SandboxPhones:
             receipts = [] if sms else _receipt_times(conn, account.id, number, usable,
                                                     since=oldest, until=until)
             return (received, sent, receipts, network_store.typing_of(conn, number, usable),
-                    _last_writer_lines(conn, account.id, number, shared))
+                    _last_writer_lines(conn, account.id, number, shared),
+                    reaction_store.of_phone(conn, account.id, number, usable, _REACTIONS))
 
-        received, sent, receipts, typing, talking = await self._database.read_async(load)
+        received, sent, receipts, typing, talking, tapbacks = \
+            await self._database.read_async(load)
         timeline = sorted([(m.received_at, 0, m) for m in received]
                           + [(s.at_ms, 1, s) for s in sent], key=lambda e: e[:2], reverse=True)
         page, more = timeline[:limit], len(timeline) > limit
@@ -179,7 +224,7 @@ class SandboxPhones:
             if found is None:
                 found = conversations[line] = {"line": line, "received": [], "sent": [],
                                                "read_receipts": [], "typing": None,
-                                               "phone_typing": None}
+                                               "phone_typing": None, "reactions": []}
             return found
 
         by_line: dict[str, list[int]] = {}
@@ -195,6 +240,12 @@ class SandboxPhones:
         for line, at_ms in receipts:
             conversation(line)["read_receipts"].append({"line": line,
                                                         "received_at": iso(at_ms)})
+        for tapback in tapbacks:
+            conversation(tapback.line)["reactions"].append({
+                "message_handle": tapback.message_handle,
+                "reaction": wire_name(tapback.reaction, tapback.removed),
+                "removed": tapback.removed, "part_index": tapback.part_index,
+                "from_phone": tapback.from_phone, "at": iso(tapback.at_ms)})
         # On a shared line the line's typing is shown only to the account that wrote to the
         # phone last (the one the conversation is with).
         for line, side, is_typing, at_ms in typing:

@@ -583,3 +583,30 @@ totp_secrets = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_totp_secrets_account", "account_id", "id"),
 )
+
+# Tapbacks (services/reactions.py): ours, sent with POST /api/send-reaction and handed to the
+# line's connector by the reaction dispatcher (`state` queued until it is, `due_at` its next
+# try or the lease of the try under way), and the phones', as the network reports them.
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("handle", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("line", String(32), nullable=False),
+    Column("number", String(32), nullable=False),  # the phone (of a group: the reacting one)
+    Column("group_id", String(64)),
+    Column("message_handle", String(64), nullable=False),  # the message reacted to
+    Column("part_index", Integer, nullable=False),
+    Column("reaction", String(16), nullable=False),  # love, like, … (never with a `-`)
+    Column("removed", Boolean, nullable=False),
+    Column("is_outbound", Boolean, nullable=False),
+    Column("state", String(8), nullable=False),  # queued | sent | failed | received
+    Column("due_at", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("error_message", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_reactions_due", "state", "due_at"),
+    Index("ix_reactions_conversation", "account_id", "line", "number", "id"),
+    Index("ix_reactions_message", "message_handle"),
+)

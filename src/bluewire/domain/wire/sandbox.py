@@ -10,6 +10,7 @@ from msgspec import Meta
 
 from ..limits import MAX_URL_CHARS
 from .common import Content, ReplyTo, ServiceName, Timestamp, e164
+from .reactions import PhoneReactionSeen
 
 MAX_PHONE_MEDIA_URLS = 10
 
@@ -153,6 +154,9 @@ class PhoneConversation(msgspec.Struct, kw_only=True):
         description="The line's last typing state, as the phone saw it")]
     phone_typing: Annotated[PhoneTypingState | None, Meta(
         description="The phone's own last typing state towards the line")]
+    reactions: Annotated[list[PhoneReactionSeen], Meta(
+        description="Tapbacks of the conversation, oldest first: the line's on messages the "
+                    "phone sent, and the phone's own")] = []
 
 
 class PhoneView(msgspec.Struct, kw_only=True):
