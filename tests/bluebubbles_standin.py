@@ -33,6 +33,7 @@ class Call:
 
 
 FILE_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+TAPBACKS = ("love", "like", "dislike", "laugh", "emphasize", "question")
 
 
 def _ms() -> int:
@@ -92,6 +93,7 @@ class BlueBubblesStandin:
         app.router.add_get("/api/v1/server/info", self._server_info)
         app.router.add_post("/api/v1/message/text", self._send_text)
         app.router.add_post("/api/v1/message/attachment", self._send_attachment)
+        app.router.add_post("/api/v1/message/react", self._private(self._react))
         app.router.add_post("/api/v1/chat/{guid}/read", self._private(self._ok))
         app.router.add_post("/api/v1/chat/{guid}/typing", self._private(self._ok))
         app.router.add_delete("/api/v1/chat/{guid}/typing", self._private(self._ok))
@@ -143,6 +145,20 @@ class BlueBubblesStandin:
                    "associatedMessageGuid": None, "associatedMessageType": None}
         self.sent[str(temp)] = message
         return _answer(200, "Message sent!", data=message)
+
+    async def _react(self, request: web.Request) -> web.Response:
+        """BlueBubbles' `message/react`: a tapback message on `selectedMessageGuid`."""
+        body = self.calls[-1].json or {}
+        chat, target = body.get("chatGuid"), body.get("selectedMessageGuid")
+        reaction, part = body.get("reaction"), body.get("partIndex") or 0
+        if not chat or not target or not isinstance(reaction, str) \
+                or reaction.removeprefix("-") not in TAPBACKS:
+            return _answer(400, "Bad Request", error="chatGuid, selectedMessageGuid and a "
+                                                     "valid reaction are required")
+        return _answer(200, "Reaction sent!", data={
+            "guid": str(uuid.uuid4()).upper(), "text": "", "isFromMe": True,
+            "dateCreated": _ms(), "chats": [{"guid": chat}], "attachments": [],
+            "associatedMessageGuid": f"p:{part}/{target}", "associatedMessageType": reaction})
 
     def _private(self, handler: Any) -> Any:
         async def guarded(request: web.Request) -> web.Response:
@@ -208,6 +224,17 @@ class BlueBubblesStandin:
             "dateCreated": _ms(), "chats": [{"guid": chat or f"iMessage;-;{address}"}],
             "attachments": attachments or [], "associatedMessageGuid": None,
             "associatedMessageType": None})
+
+    def tapback(self, address: str, target_guid: str, reaction: str | int,
+                part: int = 0, chat: str | None = None) -> list[int]:
+        """The phone at `address` puts a tapback on (`-love`, or code 3000-3005: takes it off)
+        the message `target_guid`, as BlueBubbles reports it: a new-message naming it."""
+        return self.post("new-message", {
+            "guid": str(uuid.uuid4()).upper(), "text": f"{reaction} a message",
+            "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
+            "dateCreated": _ms(), "chats": [{"guid": chat or f"iMessage;-;{address}"}],
+            "attachments": [], "associatedMessageGuid": f"p:{part}/{target_guid}",
+            "associatedMessageType": reaction})
 
     def attachment(self, name: str = "IMG_0001.png", data: bytes = FILE_BYTES,
                    mime_type: str = "image/png", served: bool = True) -> dict[str, Any]:

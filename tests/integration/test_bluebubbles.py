@@ -3,6 +3,7 @@ inbound messages, and what needs the Private API."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -187,7 +188,7 @@ def test_an_attachment_that_cannot_be_downloaded_still_delivers_the_text(
     assert private.calls_to("GET", f"/api/v1/attachment/{missing['guid']}/download")
 
 
-def test_tapbacks_and_unknown_events_are_ignored(
+def test_unknown_events_are_ignored_and_a_tapback_is_never_a_message(
     api: httpx.Client, private: BlueBubblesStandin,
 ) -> None:
     send(api, PRIVATE_LINE, "+13125550143")
@@ -199,6 +200,74 @@ def test_tapbacks_and_unknown_events_are_ignored(
     rows = wait_for(lambda: api.get("/api/v2/messages", params={
         "is_outbound": "false", "number": "+13125550143"}).json()["data"])
     assert [r["content"] for r in rows] == ["after"]
+
+
+def reacted(api: httpx.Client, handle: str, reaction: str, line: str = PRIVATE_LINE,
+            **extra: object) -> httpx.Response:
+    return api.post("/api/send-reaction", json={"from_number": line, "message_handle": handle,
+                                                "reaction": reaction, **extra})
+
+
+def test_a_reaction_goes_to_message_react_on_the_messages_guid(
+    api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
+) -> None:
+    number = "+13125550160"
+    ours = send(api, PRIVATE_LINE, number, "tapback me")
+    wait_status(api, ours, "SENT")
+    answer = reacted(api, ours, "love")
+    assert answer.status_code == 200, answer.text
+
+    def calls_on(guid: str) -> list[dict]:
+        return [c.json for c in private.calls_to("POST", "/api/v1/message/react")
+                if c.json["selectedMessageGuid"] == guid]
+
+    [call] = wait_for(lambda: calls_on(private.sent[ours]["guid"]))
+    assert call == {"chatGuid": f"iMessage;-;{number}",
+                    "selectedMessageGuid": private.sent[ours]["guid"], "reaction": "love",
+                    "partIndex": 0}
+    assert private.inbound(number, "reacting back") == [200]
+    [inbound] = wait_for(lambda: api.get("/api/v2/messages", params={
+        "is_outbound": "false", "number": number}).json()["data"])
+    # An inbound's handle is its BlueBubbles guid: a reaction to it names that.
+    assert reacted(api, inbound["message_handle"], "-like", part_index=1).status_code == 200
+    [call] = wait_for(lambda: calls_on(inbound["message_handle"]))
+    assert (call["reaction"], call["partIndex"]) == ("-like", 1)
+    rows = wait_for(lambda: (r := bb_server.sql(
+        "SELECT reaction, removed, state FROM reactions WHERE message_handle = ?",
+        inbound["message_handle"])) and r[0]["state"] == "sent" and r)
+    assert [(row["reaction"], bool(row["removed"])) for row in rows] == [("like", True)]
+
+
+def test_a_line_without_the_private_api_cannot_react(
+    api: httpx.Client, plain: BlueBubblesStandin,
+) -> None:
+    handle = send(api, PLAIN_LINE, "+13125550161")
+    answer = reacted(api, handle, "love", line=PLAIN_LINE)
+    assert answer.status_code == 400, answer.text
+    assert "cannot send reactions (reactions)" in answer.json()["message"]
+    assert "does not have the Private API" in answer.json()["message"]
+    assert not plain.calls_to("POST", "/api/v1/message/react")
+
+
+def test_a_phones_tapback_is_a_reaction_on_our_message(
+    api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
+) -> None:
+    number = "+13125550162"
+    ours = send(api, PRIVATE_LINE, number, "do you like it?")
+    wait_status(api, ours, "SENT")
+    guid = private.sent[ours]["guid"]
+    assert private.tapback(number, guid, "like") == [200]
+    assert private.tapback(number, guid, 3001, part=0) == [200]  # Apple's code: like removed
+
+    def received() -> list[dict]:
+        rows = bb_server.sql("SELECT data FROM events WHERE type = 'reaction.received'")
+        return [d for row in rows if (d := json.loads(row["data"]))["reacted_to"] == ours]
+
+    events = wait_for(lambda: len(received()) == 2 and received())
+    assert [(e["reaction"], e["removed"], e["from_number"]) for e in events] == [
+        ("like", False, number), ("-like", True, number)]
+    listed = api.get("/api/v2/messages", params={"number": number}).json()["data"]
+    assert [m["message_handle"] for m in listed] == [ours]
 
 
 def test_mark_read_and_typing_reach_a_server_with_the_private_api(

@@ -28,6 +28,8 @@ from .protocol import (
     EventSink,
     Inbound,
     OutboundMessage,
+    OutboundReaction,
+    Reaction,
     SendFailed,
     StatusUpdate,
     Typing,
@@ -51,7 +53,11 @@ WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service
                                    groups=True, media=True)
 WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
                                 groups=True, media=True, mark_read=True, typing=True,
-                                lookup=True)
+                                lookup=True, reactions=True)
+# Tapbacks as BlueBubbles names them (its `associatedMessageType`): newer servers send the
+# names, older ones Apple's codes (2000-2005 put one on, 3000-3005 take it off).
+_TAPBACKS = ("love", "like", "dislike", "laugh", "emphasize", "question")
+_TAPBACK_PART = re.compile(r"^(?:p:(?P<part>\d+)/|bp:)?(?P<guid>.+)$")
 
 
 class Line(Protocol):
@@ -97,6 +103,7 @@ class BlueBubblesConnector:
         self._scanner: asyncio.Task[None] | None = None
         self._sent: OrderedDict[str, str] = OrderedDict()  # our handle: its line
         self._guids: OrderedDict[str, str] = OrderedDict()  # BlueBubbles guid: our handle
+        self._guid_of: OrderedDict[str, str] = OrderedDict()  # our handle: BlueBubbles guid
         self._latest: OrderedDict[str, StatusUpdate] = OrderedDict()
         self._downloads: set[asyncio.Task[None]] = set()
         self._pending: dict[str, asyncio.Task[None]] = {}  # line: its latest inbound waiting
@@ -229,6 +236,26 @@ class BlueBubblesConnector:
         name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or "attachment"
         return name, data, content_type
 
+    async def send_reaction(self, reaction: OutboundReaction) -> None:
+        """`message/react` (Private API) on the message's BlueBubbles guid: an inbound's is its
+        handle; one of ours is known from its send's answer or webhooks, in this process."""
+        try:
+            server = self._private(reaction.line, "send reactions")
+        except BlueBubblesError as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
+        target = reaction.message_handle
+        guid = self._guid_of.get(target) or (None if _HANDLE.match(target) else target)
+        if guid is None:
+            raise SendFailed(ErrorCode.SEND_FAILED, f"the BlueBubbles id of message {target} "
+                             "is not known to this process (it learns it from the message's "
+                             "send and webhooks)")
+        chat = reaction.group_id or f"{server.chat_prefix};-;{reaction.number}"
+        name = ("-" if reaction.removed else "") + reaction.reaction
+        try:
+            await server.client.react(chat, guid, name, reaction.part_index)
+        except BlueBubblesError as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
+
     async def mark_read(self, line: str, number: str) -> None:
         server = self._private(line, "send read receipts")
         await server.client.mark_read(f"{server.chat_prefix};-;{number}")
@@ -279,7 +306,9 @@ class BlueBubblesConnector:
             self._typing(line, data)
         elif kind in ("new-message", "updated-message"):
             if data.get("associatedMessageType"):
-                return  # a tapback, not a message
+                if kind == "new-message" and not data.get("isFromMe"):
+                    self._tapback(line, data)
+                return  # a tapback, never a message
             if data.get("isFromMe"):
                 self._message_update(line, data)
             elif kind == "new-message":
@@ -301,6 +330,7 @@ class BlueBubblesConnector:
         guid = data.get("guid")
         if isinstance(guid, str) and guid:
             self._remember(self._guids, guid, handle)
+            self._remember(self._guid_of, handle, guid)
         service, downgraded = _service(data)
         error = data.get("error")
         if isinstance(error, int) and error != 0:
@@ -330,11 +360,36 @@ class BlueBubblesConnector:
         handle = self._guids.get(guid) if isinstance(guid, str) else None
         return handle if handle is not None and self._sent.get(handle) == line else None
 
+    def _tapback(self, line: str, data: dict[str, Any]) -> None:
+        """A phone's tapback (a new-message with `associatedMessageType`): a Reaction on the
+        message `associatedMessageGuid` names (`p:<part>/<guid>`), ours or its own."""
+        sender = data.get("handle")
+        number = sender.get("address") if isinstance(sender, dict) else None
+        kind, target = data.get("associatedMessageType"), data.get("associatedMessageGuid")
+        named = _tapback_name(kind)
+        found = _TAPBACK_PART.match(target) if isinstance(target, str) else None
+        if not isinstance(number, str) or not number or named is None or found is None \
+                or self._sink is None:
+            log.info("a tapback on line %s was not understood: dropped", line)
+            return
+        name, removed = named
+        guid = found["guid"]
+        chat = _chat_guid(data)
+        self._sink.reaction(Reaction(
+            line=line, number=number, message_handle=self._guids.get(guid, guid),
+            reaction=name, at_ms=_ms(data.get("dateCreated")) or _now_ms(), removed=removed,
+            part_index=int(found["part"] or 0),
+            group_id=chat if chat and ";+;" in chat else None))
+
     def _inbound(self, line: str, data: dict[str, Any]) -> None:
         handle = data.get("handle")
         number = handle.get("address") if isinstance(handle, dict) else None
         if not isinstance(number, str) or not number or self._sink is None:
             return
+        guid = data.get("guid")
+        # The message's guid is its handle: a reaction to it names it, and a webhook sent
+        # twice is recorded once.
+        own = guid if isinstance(guid, str) and 0 < len(guid) <= 64 else None
         chat = _chat_guid(data)
         group_id = chat if chat and ";+;" in chat else None
         service, _ = _service(data)
@@ -347,12 +402,12 @@ class BlueBubblesConnector:
         attachments = _attachments(data)
         previous = self._pending.get(line)
         if not attachments and (previous is None or previous.done()):
-            self._sink.inbound(inbound)
+            self._sink.inbound(inbound, own)
             return
         # Downloads must not hold up the webhook's answer (BlueBubbles does not retry), and
         # a line's inbounds reach the sink in the order they came.
         task = asyncio.get_running_loop().create_task(
-            self._with_media(inbound, attachments, previous), name=f"{NAME} media {line}")
+            self._with_media(inbound, attachments, previous, own), name=f"{NAME} media {line}")
         self._pending[line] = task
         self._downloads.add(task)
         task.add_done_callback(lambda done: self._finished(line, done))
@@ -365,7 +420,7 @@ class BlueBubblesConnector:
             log.error("an inbound on line %s was lost", line, exc_info=task.exception())
 
     async def _with_media(self, inbound: Inbound, attachments: list[dict[str, Any]],
-                          previous: asyncio.Task[None] | None) -> None:
+                          previous: asyncio.Task[None] | None, handle: str | None) -> None:
         stored = [await self._store_attachment(inbound.line, a) for a in attachments]
         urls = tuple(url for url in stored if url is not None)
         if previous is not None:
@@ -375,7 +430,7 @@ class BlueBubblesConnector:
                         "stored: dropped", inbound.line)
             return
         if self._sink is not None:
-            self._sink.inbound(replace(inbound, media_urls=urls))
+            self._sink.inbound(replace(inbound, media_urls=urls), handle)
 
     async def _store_attachment(self, line: str, attachment: dict[str, Any]) -> str | None:
         """Our download URL of one of a phone's attachments, or None (logged) if it could
@@ -453,6 +508,20 @@ def _attachment_name(attachment: dict[str, Any], content_type: str | None) -> st
     extension = extension_for(mime if isinstance(mime, str) else None) \
         or extension_for(content_type)
     return f"{name or 'attachment'}.{extension}" if extension else None
+
+
+def _tapback_name(kind: Any) -> tuple[str, bool] | None:
+    """(name, removed) of an `associatedMessageType`, or None for what is not a tapback."""
+    if isinstance(kind, str):
+        name = kind.strip().lower()
+        removed = name.startswith("-")
+        name = name.removeprefix("-")
+        return (name, removed) if name in _TAPBACKS else None
+    if isinstance(kind, int) and not isinstance(kind, bool):
+        for base, removed in ((2000, False), (3000, True)):
+            if base <= kind < base + len(_TAPBACKS):
+                return _TAPBACKS[kind - base], removed
+    return None
 
 
 def _chat_guid(data: dict[str, Any]) -> str | None:

@@ -72,6 +72,13 @@ class BlueBubblesClient:
         await self._call("POST" if typing else "DELETE",
                          f"chat/{quote(chat_guid, safe='')}/typing")
 
+    async def react(self, chat_guid: str, message_guid: str, reaction: str,
+                    part_index: int = 0) -> None:
+        """A tapback (Private API): `reaction` is love, like, … or -love, … to take one off."""
+        await self._call("POST", "message/react", json={
+            "chatGuid": chat_guid, "selectedMessageGuid": message_guid, "reaction": reaction,
+            "partIndex": part_index}, limit_s=SEND_TIMEOUT_S)
+
     async def imessage_available(self, address: str) -> bool | None:
         data = await self._call("GET", "handle/availability/imessage",
                                 params={"address": address})
