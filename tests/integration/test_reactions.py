@@ -245,3 +245,38 @@ def test_an_sms_phone_has_no_tapbacks(api: httpx.Client) -> None:
              == "SENT")
     refused = phone_reacts(api, number, handle, "love")
     assert refused.status_code == 400 and "SMS" in refused.json()["message"]
+
+
+def test_a_reaction_left_queued_by_a_process_that_died_is_handed_over(
+        api: httpx.Client, server: ServerProcess) -> None:
+    number = phone(619, "01")
+    handle = send(api, number, "still there?")
+    account = server.sql("SELECT account_id FROM messages WHERE handle = ?", handle)[0]
+    # As a process leaves it when it dies between committing a reaction and handing it over:
+    # queued, its lease run out.
+    server.sql("INSERT INTO reactions (handle, account_id, line, number, message_handle, "
+               "part_index, reaction, removed, is_outbound, state, due_at, attempts, "
+               "created_at) VALUES (?, ?, ?, ?, ?, 0, 'question', ?, ?, 'queued', 1, 1, 1)",
+               f"left-{handle}", account["account_id"], SANDBOX_LINE, number, handle, False,
+               True)
+    seen = wait_for(lambda: seen_reactions(api, number))
+    assert [(r["message_handle"], r["reaction"]) for r in seen] == [(handle, "question")]
+    [row] = server.sql("SELECT state, attempts FROM reactions WHERE handle = ?",
+                       f"left-{handle}")
+    assert (row["state"], row["attempts"]) == ("sent", 2)
+
+
+def test_a_phone_reacts_to_a_group_message(api: httpx.Client, server: ServerProcess) -> None:
+    numbers = [phone(620, "01"), phone(620, "11")]
+    created = api.post("/api/send-group-message", json={
+        "numbers": numbers, "content": "Team lunch Friday?", "from_number": SANDBOX_LINE})
+    assert created.status_code == 200, created.text
+    handle, group_id = created.json()["message_handle"], created.json()["group_id"]
+    wait_for(lambda: api.get("/api/status", params={"handle": handle}).json()["status"]
+             == "DELIVERED")
+    answer = phone_reacts(api, numbers[1], handle, "love")
+    assert answer.status_code == 200, answer.text
+    events = server.sql("SELECT data FROM events WHERE type = 'reaction.received'")
+    [event] = [d for e in events if (d := json.loads(e["data"]))["reacted_to"] == handle]
+    assert (event["group_id"], event["from_number"]) == (group_id, numbers[1])
+    assert react(api, handle, "like").status_code == 200
