@@ -43,6 +43,13 @@ class StepWatch:
             self._offset = self._seen
         return step if step >= _STEP_MS else 0
 
+    @property
+    def offset_ms(self) -> int:
+        """The wall clock's offset from CLOCK_MONOTONIC when last asked: a transaction reads
+        its clock as CLOCK_MONOTONIC plus this, so a step in the middle of it is not half
+        seen (its times, by the clock before the step, are moved back with the rest)."""
+        return self._seen
+
     def moved(self) -> None:
         """The step last noticed was undone in the store (committed)."""
         self._offset = self._seen

@@ -59,4 +59,8 @@ def lease_clock_ms(tx: Tx) -> int:
     """Now, as leases and due times are written and judged in `tx`: by the database's clock on
     PostgreSQL, where processes whose clocks disagree (one of them stepped) share the work; by
     the process's on SQLite, which one process serves."""
-    return database_now_ms(tx) if tx.is_postgresql else time.time_ns() // 1_000_000
+    if tx.is_postgresql:
+        return database_now_ms(tx)
+    if tx.clock_offset_ms is not None:  # the clock the transaction began with (clock_steps.py)
+        return time.monotonic_ns() // 1_000_000 + tx.clock_offset_ms
+    return time.time_ns() // 1_000_000

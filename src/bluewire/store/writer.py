@@ -74,6 +74,9 @@ class Tx:
         self._pending: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         self._after_commit: list[Callable[[], None]] = []
         self.channels: set[str] = set()
+        # SQLite: the wall clock's offset from CLOCK_MONOTONIC as the step watch saw it at the
+        # start (store/clock_steps.py); leases.lease_clock_ms reads the clock through it.
+        self.clock_offset_ms: int | None = None
 
     @property
     def is_postgresql(self) -> bool:
@@ -323,6 +326,7 @@ class Writer:
                 connection.begin()
             if self._steps is not None:
                 step = self._steps.stepped_back_ms()
+                tx.clock_offset_ms = self._steps.offset_ms
             if step:
                 log.warning("the wall clock was stepped back %d ms: times stored as due later "
                             "are moved back as much", step)
