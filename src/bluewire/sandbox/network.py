@@ -98,6 +98,10 @@ class SandboxNetwork:
         # Handed to the phones, not yet committed (the store is slow or down): the network has
         # these, though its rows do not say so yet.
         self._handing: Counter[str] = Counter()
+        # What this turn of the loop handed over, and the steps that came due in it: each
+        # batch is one statement or a few, in one transaction with what it reports.
+        self._receiving: list[tuple[OutboundMessage, list[str]]] = []
+        self._due_now: list[tuple[tuple[str, str], int, str]] = []
 
     async def start(self, sink: EventSink) -> None:
         assert hasattr(sink, "together"), "the sandbox network needs a transactional sink"
@@ -136,14 +140,30 @@ class SandboxNetwork:
             raise SendFailed(ErrorCode.SEND_FAILED,
                              f"the sandbox phone {message.number} refuses every message")
         self._handing[message.handle] += 1
-        self._together(partial(self._receive, message, taking))
+        if not self._receiving:
+            asyncio.get_running_loop().call_soon(self._flush_receiving)
+        self._receiving.append((message, taking))
 
-    def _receive(self, message: OutboundMessage, numbers: list[str], tx: Tx) -> list[Report]:
-        tx.after_commit(partial(self._handed, message.handle))
+    def _flush_receiving(self) -> None:
+        batch, self._receiving = self._receiving, []
+        self._together(partial(self._receive, batch))
+
+    def _receive(self, batch: list[tuple[OutboundMessage, list[str]]], tx: Tx) -> list[Report]:
         clock, now = lease_clock_ms(tx), now_ms()
-        group = message.group_id is not None
         rows: list[Received] = []
         reports: list[Report] = []
+        for message, numbers in batch:
+            tx.after_commit(partial(self._handed, message.handle))
+            self._received(message, numbers, clock, now, rows, reports)
+        store.receive(tx, rows)
+        for row in rows:
+            if row.step is not None:
+                tx.after_commit(partial(self._hold, row, self.timing.deliver_ms))
+        return reports
+
+    def _received(self, message: OutboundMessage, numbers: list[str], clock: int, now: int,
+                  rows: list[Received], reports: list[Report]) -> None:
+        group = message.group_id is not None
         for number in numbers:
             behaviour = behaviour_of(number)
             service = Service.IMESSAGE if group else service_of(behaviour)
@@ -159,11 +179,6 @@ class SandboxNetwork:
                     handle=message.handle, status=Status.SENT, at_ms=now, service=service,
                     was_downgraded=True if service is Service.SMS else None,
                     number=number if group else None))
-        store.receive(tx, rows)
-        for row in rows:
-            if row.step is not None:
-                tx.after_commit(partial(self._hold, row, self.timing.deliver_ms))
-        return reports
 
     def _handed(self, handle: str) -> None:
         self._handing[handle] -= 1
@@ -229,58 +244,78 @@ class SandboxNetwork:
         """Do `row`'s step in `delay_ms`, under the lease its `claimed_until` is."""
         if self._stopping.is_set() or self._loop is None:
             return
-        assert row.claimed_until is not None
+        assert row.claimed_until is not None and row.step is not None
         key = row.key
         self._held[key] = row.claimed_until
         old = self._timers.pop(key, None)
         if old is not None:
             old.cancel()
         self._timers[key] = self._loop.call_later(max(0, delay_ms) / 1000, self._due, key,
-                                                  row.claimed_until)
+                                                  row.claimed_until, row.step)
 
-    def _due(self, key: tuple[str, str], token: int) -> None:
+    def _due(self, key: tuple[str, str], token: int, step: str) -> None:
         self._timers.pop(key, None)
-        if not self._stopping.is_set():
-            self._together(partial(self._step, key, token))
+        if self._stopping.is_set():
+            return
+        if not self._due_now:
+            asyncio.get_running_loop().call_soon(self._flush_due)
+        self._due_now.append((key, token, step))
 
-    def _step(self, key: tuple[str, str], token: int, tx: Tx) -> list[Report]:
-        rows = store.lock(tx, [key])
-        if not rows or rows[0].claimed_until != token or rows[0].step is None:
-            return []  # taken over, or done by hand meanwhile
-        row = rows[0]
-        behaviour = behaviour_of(row.number)
-        service = Service.IMESSAGE if row.group_id else service_of(behaviour)
-        member = row.number if row.group_id else None
-        now = now_ms()
+    def _flush_due(self) -> None:
+        batch, self._due_now = self._due_now, []
+        self._together(partial(self._steps, batch))
+
+    def _steps(self, batch: list[tuple[tuple[str, str], int, str]], tx: Tx) -> list[Report]:
+        """Do the steps of `batch` still ours (a step taken over by another process, or done
+        by hand meanwhile, is not): one statement for each kind of step and what follows it."""
+        now, clock = now_ms(), lease_clock_ms(tx)
+        plans: dict[tuple[str, int | None], list[tuple[str, str, int]]] = {}
+        for (handle, number), token, step in batch:
+            plans.setdefault((step, self._read_delay(number) if step == DELIVER else None),
+                             []).append((handle, number, token))
         reports: list[Report] = []
-        delay = 0
-        if row.step == DELIVER:
-            row.status = Status.DELIVERED.value
-            reports.append(StatusUpdate(handle=row.handle, status=Status.DELIVERED, at_ms=now,
-                                        service=service, number=member))
-            if member is None and behaviour in (Behaviour.ECHO, Behaviour.REPLIES_STOP):
-                reports.append(Inbound(line=row.line, number=row.number,
-                                       content=_reply_text(tx, row, behaviour), at_ms=now,
-                                       service=service))
-            if behaviour is Behaviour.NO_READ_RECEIPTS:
-                row.step = row.due_at = row.claimed_until = None
+        replies: list[tuple[str, str, str, Behaviour]] = []
+        for (step, delay), keys in plans.items():
+            if step == DELIVER:
+                due = clock + delay if delay is not None else None
+                done = store.advance(tx, keys, DELIVER, Status.DELIVERED.value, None,
+                                     READ if due is not None else None, due,
+                                     due + self._lease_ms if due is not None else None)
             else:
-                slow = behaviour is Behaviour.SLOW_READ
-                delay = self.timing.slow_read_ms if slow else self.timing.read_ms
-                row.step, row.due_at = READ, lease_clock_ms(tx) + delay
-                row.claimed_until = row.due_at + self._lease_ms
-        else:
-            if row.status != Status.READ.value:
-                row.status, row.read_at = Status.READ.value, now
-                reports.append(StatusUpdate(handle=row.handle, status=Status.READ, at_ms=now,
-                                            service=service, number=member))
-            row.step = row.due_at = row.claimed_until = None
-        store.save(tx, [row])
-        if row.step is not None:
-            tx.after_commit(partial(self._hold, row, delay))
-        else:
-            tx.after_commit(partial(self._let_go, key, token))
+                due = None
+                done = store.advance(tx, keys, READ, Status.READ.value, now, None, None, None)
+            for handle, number, line, group_id in done:
+                behaviour = behaviour_of(number)
+                service = Service.IMESSAGE if group_id else service_of(behaviour)
+                status = Status.DELIVERED if step == DELIVER else Status.READ
+                reports.append(StatusUpdate(handle=handle, status=status, at_ms=now,
+                                            service=service,
+                                            number=number if group_id else None))
+                if step == DELIVER and group_id is None and behaviour in (
+                        Behaviour.ECHO, Behaviour.REPLIES_STOP):
+                    replies.append((handle, number, line, behaviour))
+                if due is not None:
+                    after = Received(handle, number, line, group_id, status.value, now, None,
+                                     READ, due, due + self._lease_ms)
+                    tx.after_commit(partial(self._hold, after, delay or 0))
+        for (handle, number), token, _ in batch:
+            tx.after_commit(partial(self._let_go, (handle, number), token))
+        if replies:
+            contents = store.contents(tx, [handle for handle, *_ in replies])
+            for handle, number, line, behaviour in replies:
+                text = "STOP" if behaviour is Behaviour.REPLIES_STOP \
+                    else f"echo: {contents.get(handle) or ''}"
+                reports.append(Inbound(line=line, number=number, content=text, at_ms=now,
+                                       service=service_of(behaviour)))
         return reports
+
+    def _read_delay(self, number: str) -> int | None:
+        """How long after delivery `number` reads (None: it never reads by itself)."""
+        behaviour = behaviour_of(number)
+        if behaviour is Behaviour.NO_READ_RECEIPTS:
+            return None
+        return self.timing.slow_read_ms if behaviour is Behaviour.SLOW_READ \
+            else self.timing.read_ms
 
     def _let_go(self, key: tuple[str, str], token: int) -> None:
         if self._held.get(key) == token:
@@ -409,10 +444,3 @@ class SandboxNetwork:
 
 
 _RANK = {Status.SENT: 1, Status.DELIVERED: 2, Status.READ: 3}
-
-
-def _reply_text(tx: Tx, row: Received, behaviour: Behaviour) -> str:
-    if behaviour is Behaviour.REPLIES_STOP:
-        return "STOP"
-    found = tx.query("SELECT content FROM messages WHERE handle = ?", (row.handle,))
-    return f"echo: {(found[0][0] if found else None) or ''}"

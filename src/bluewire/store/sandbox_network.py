@@ -47,15 +47,34 @@ def receive(tx: Tx, rows: Sequence[Received]) -> None:
                                for r in rows])
 
 
-def lock(tx: Tx, keys: Sequence[tuple[str, str]]) -> list[Received]:
-    """The rows of `keys` (locked until the transaction ends, on PostgreSQL), in key order."""
-    lock = " FOR UPDATE" if tx.is_postgresql else ""
-    found: list[Received] = []
-    for handle, number in sorted(keys):
-        found.extend(Received(*row) for row in tx.query(
-            f"SELECT {_COLUMNS} FROM sandbox_received WHERE handle = ? AND number = ?{lock}",
-            (handle, number)))
-    return found
+_ADVANCE_CHUNK = 300  # rows in one statement's VALUES list
+
+
+def advance(tx: Tx, keys: Sequence[tuple[str, str, int]], step: str, status: str,
+            read_at: int | None, next_step: str | None, due_at: int | None,
+            claimed_until: int | None) -> list[tuple[str, str, str, str | None]]:
+    """Do `step` for the rows of `keys` (handle, number, lease token) still holding it under
+    that token: their new status, read time (when given) and next step. (handle, number, line,
+    group_id) of each row done."""
+    done: list[tuple[str, str, str, str | None]] = []
+    for start in range(0, len(keys), _ADVANCE_CHUNK):
+        chunk = keys[start:start + _ADVANCE_CHUNK]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        done += [(h, n, line, group) for h, n, line, group in tx.query(
+            "UPDATE sandbox_received SET status = ?, read_at = COALESCE(?, read_at), "
+            "step = ?, due_at = ?, claimed_until = ? "
+            f"WHERE step = ? AND (handle, number, claimed_until) IN (VALUES {values}) "
+            "RETURNING handle, number, line, group_id",
+            (status, read_at, next_step, due_at, claimed_until, step,
+             *(value for key in chunk for value in key)))]
+    return done
+
+
+def contents(tx: Tx, handles: Sequence[str]) -> dict[str, str | None]:
+    """The text of the messages `handles` (what an echoing phone says back)."""
+    marks = ", ".join("?" * len(handles))
+    return {handle: content for handle, content in tx.query(
+        f"SELECT handle, content FROM messages WHERE handle IN ({marks})", handles)}
 
 
 def save(tx: Tx, rows: Sequence[Received]) -> None:
