@@ -87,6 +87,7 @@ from .store import follow_ups as follow_up_store
 from .store import leases as lease_store
 from .store import messages as message_store
 from .store import notifications
+from .store import reactions as reaction_store
 from .store import sandbox_network as sandbox_store
 from .store import webhooks as webhook_store
 from .store.database import Database, PoolSettings, is_disk_full, is_unavailable
@@ -245,7 +246,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[Any]] = []
         # Operations (README "Operations"): what /readyz and /metrics watch and count.
         self.claim_loops = {"dispatcher": self.dispatcher, "delivery": self.delivery,
-                            "follow-ups": self.follow_up_worker}
+                            "follow-ups": self.follow_up_worker,
+                            "reactions": self.reaction_dispatcher}
         self.metrics = Metrics(self.database, self.claim_loops,
                                Path(settings.metrics_dir) if settings.metrics_dir else None)
         self.delivery.on_delivered = self.metrics.webhook_delivered
@@ -282,6 +284,7 @@ class Gateway:
             await self.writer.submit(lease_store.expire_all)
             await self.writer.submit(follow_up_store.expire_claims)
             await self.writer.submit(sandbox_store.expire_all)
+            await self.writer.submit(reaction_store.expire_claims)
         self.lines.refresh()
         for connector in self.registry.connectors.values():
             await connector.start(self.sink)

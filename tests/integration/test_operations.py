@@ -69,7 +69,7 @@ def test_a_fresh_server_is_ready_and_lists_its_checks(server: ServerProcess) -> 
     assert_answer(body, Readiness)
     assert body["status"] == "ready"
     assert [check["name"] for check in body["checks"]] == [
-        "database", "migrations", "dispatcher", "delivery", "follow-ups"]
+        "database", "migrations", "dispatcher", "delivery", "follow-ups", "reactions"]
     assert all(check["ok"] for check in body["checks"]), body
 
 
@@ -117,7 +117,8 @@ def test_messages_by_status_and_delivery_latency_after_a_webhook(
         assert got[(gauge, ())] >= 0
     assert {labels for name, labels in got
             if name == "bluewire_worker_last_round_age_seconds"} == {
-        (("worker", "dispatcher"),), (("worker", "delivery"),), (("worker", "follow-ups"),)}
+        (("worker", "dispatcher"),), (("worker", "delivery"),), (("worker", "follow-ups"),),
+        (("worker", "reactions"),)}
 
 
 def test_json_logs_name_the_message_a_line_is_about(server: ServerProcess) -> None:
@@ -186,7 +187,7 @@ def test_the_openapi_document_lists_the_operations_paths(server: ServerProcess) 
             "$ref": "#/components/schemas/Readiness"}
     check = document["components"]["schemas"]["ReadinessCheck"]
     assert set(check["properties"]["name"]["enum"]) == {
-        "database", "migrations", "dispatcher", "delivery", "follow-ups"}
+        "database", "migrations", "dispatcher", "delivery", "follow-ups", "reactions"}
     metrics = paths["/metrics"]["get"]["responses"]["200"]["content"]
     served = httpx.get(server.url + "/metrics", timeout=10).headers["content-type"]
     assert list(metrics) == [served] and served.startswith("text/plain; version=0.0.4")

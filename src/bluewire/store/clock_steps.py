@@ -64,6 +64,7 @@ _MOVE_BACK = (
     "UPDATE follow_ups SET due_at = due_at - ? WHERE state = 'scheduled' AND due_at > ?",
     "UPDATE follow_ups SET claimed_until = claimed_until - ? "
     "WHERE state = 'scheduled' AND claimed_until > ?",
+    "UPDATE reactions SET due_at = due_at - ? WHERE state = 'queued' AND due_at > ?",
 )
 
 

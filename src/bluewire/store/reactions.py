@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,6 +53,14 @@ def claim_due(tx: Tx, now: int, lease_until: int,
     return [(_record(row[:-1]), int(row[-1])) for row in tx.execute(
         select(*_COLUMNS, reactions.c.attempts).where(reactions.c.id.in_(ids))
         .order_by(reactions.c.id))]
+
+
+def expire_claims(tx: Tx) -> None:
+    """Make every queued reaction due now (a single-process store at start: a lease in it was
+    held by a process now gone)."""
+    now = time.time_ns() // 1_000_000
+    tx.execute(update(reactions).where(reactions.c.state == QUEUED, reactions.c.due_at > now)
+               .values(due_at=now))
 
 
 def settle(tx: Tx, handle: str, state: str, error: str | None = None) -> None:

@@ -13,7 +13,8 @@ class Alive(msgspec.Struct, kw_only=True):
 
 
 class ReadinessCheck(msgspec.Struct, kw_only=True):
-    name: Literal["database", "migrations", "dispatcher", "delivery", "follow-ups"]
+    name: Literal["database", "migrations", "dispatcher", "delivery", "follow-ups",
+                  "reactions"]
     ok: bool
     detail: Annotated[str, Meta(description="What was seen, or why the check failed")]
 
