@@ -6,7 +6,10 @@ BLUEWIRE_TEST_ENGINE_SEND_MS (how long a send takes). It appends every send to `
 (fsynced: the test's ground truth), then reports SENT, DELIVERED and READ; mark_read/typing go
 to `commands.jsonl`; each `inbox/*.json` file ({"line", "number", "content"}, and optionally
 "attachment": the path of a file, reported as a `file://` media URL as Messages.app's engine
-does) becomes one inbound message; lookups answer from `lookups.json`."""
+does; "guid": the message's own id on the network, reported as its handle; "reply_to": the
+handle of the message it answers inline) becomes one inbound message, or, with "reaction"
+({"line", "number", "reaction", "message_handle", and optionally "removed", "part_index"}), a
+phone's tapback; lookups answer from `lookups.json`."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from bluewire.connectors.protocol import (
     EventSink,
     Inbound,
     OutboundMessage,
+    Reaction,
     StatusUpdate,
 )
 from bluewire.domain.statuses import Service, Status
@@ -44,7 +48,15 @@ def _inbound(data: dict[str, Any]) -> Inbound:
     attachment = data.get("attachment")
     media = (Path(attachment).resolve().as_uri(),) if attachment else ()
     return Inbound(line=data["line"], number=data["number"], content=data["content"],
-                   at_ms=int(time.time() * 1000), media_urls=media)
+                   at_ms=int(time.time() * 1000), media_urls=media,
+                   reply_to=data.get("reply_to"))
+
+
+def _reaction(data: dict[str, Any]) -> Reaction:
+    return Reaction(line=data["line"], number=data["number"],
+                    message_handle=data["message_handle"], reaction=data["reaction"],
+                    at_ms=int(time.time() * 1000), removed=bool(data.get("removed")),
+                    part_index=int(data.get("part_index", 0)))
 
 
 class Engine:
@@ -56,7 +68,9 @@ class Engine:
         self.capabilities = Capabilities(services=frozenset({Service.IMESSAGE}),
                                          mark_read="mark_read" in flags,
                                          typing="typing" in flags,
-                                         lookup="lookup" in flags)
+                                         lookup="lookup" in flags,
+                                         replies="replies" in flags,
+                                         reactions="reactions" in flags)
         self._send_s = int(os.environ.get("BLUEWIRE_TEST_ENGINE_SEND_MS", "0")) / 1000
         self._sink: EventSink | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -73,7 +87,11 @@ class Engine:
         assert self._sink is not None
         while True:
             for path in sorted(self.inbox.glob("*.json")):
-                self._sink.inbound(_inbound(json.loads(path.read_text())))
+                data = json.loads(path.read_text())
+                if "reaction" in data:
+                    self._sink.reaction(_reaction(data))
+                else:
+                    self._sink.inbound(_inbound(data), handle=data.get("guid"))
                 path.rename(path.with_suffix(".done"))
             await asyncio.sleep(0.05)
 

@@ -45,11 +45,20 @@ class ScriptedAgent(AgentProcess):
         return read_jsonl(self.engine_dir / "commands.jsonl")
 
     def phone_sends(self, line: str, number: str, content: str,
-                    attachment: Path | None = None) -> None:
-        name = self.engine_dir / "inbox" / uuid.uuid4().hex
-        entry: dict[str, Any] = {"line": line, "number": number, "content": content}
+                    attachment: Path | None = None, **extra: Any) -> None:
+        entry: dict[str, Any] = {"line": line, "number": number, "content": content, **extra}
         if attachment is not None:
             entry["attachment"] = str(attachment)
+        self._to_inbox(entry)
+
+    def phone_reacts(self, line: str, number: str, message_handle: str, reaction: str,
+                     **extra: Any) -> None:
+        """The phone puts a tapback on a message (or, removed=True, takes it off)."""
+        self._to_inbox({"line": line, "number": number, "message_handle": message_handle,
+                        "reaction": reaction, **extra})
+
+    def _to_inbox(self, entry: dict[str, Any]) -> None:
+        name = self.engine_dir / "inbox" / uuid.uuid4().hex
         name.with_suffix(".tmp").write_text(json.dumps(entry))
         name.with_suffix(".tmp").rename(name.with_suffix(".json"))
 
@@ -288,6 +297,72 @@ def test_mark_read_and_typing_need_the_capability_the_agent_declares(
     done = wait_for(lambda: {c["type"] for c in capable.commands()} >= {"mark_read", "typing"}
                     or None, timeout=20)
     assert done
+
+
+def reaction_hooks(receiver: ReceiverProcess, line: str) -> list[dict[str, Any]]:
+    return [r.json for r in receiver.received("/receive")
+            if r.json.get("message_type") == "reaction" and r.json["to_number"] == line]
+
+
+def test_a_phones_tapback_on_the_mac_reaches_the_account_as_a_reaction(
+        hooked: ServerProcess, receiver: ReceiverProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """On our message (named by our handle) and on the phone's own (named by the handle the
+    agent gave it: its chat.db guid), and an inline reply to ours: a `reaction.received` event
+    and `receive` webhook, never a text message."""
+    line, agent = connect_agent(hooked, api, tmp_path, agents)
+    number = "+12125550129"
+    handle = send(api, line, number, "Are we still on for Friday?")
+    wait_for(lambda: status_of(api, handle) == "READ", timeout=20)
+    agent.phone_reacts(line, number, handle, "love")
+    [hook] = wait_for(lambda: reaction_hooks(receiver, line), timeout=20)
+    assert (hook["reacted_to"], hook["reaction"], hook["removed"], hook["part_index"]) == (
+        handle, "love", False, 0)
+    assert (hook["from_number"], hook["to_number"], hook["content"]) == (number, line, None)
+    events = hooked.sql("SELECT data FROM events WHERE type = 'reaction.received'")
+    assert [json.loads(e["data"])["reaction"] for e in events
+            if json.loads(e["data"])["reacted_to"] == handle] == ["love"]
+
+    guid = str(uuid.uuid4()).upper()
+    agent.phone_sends(line, number, "yes! see you then", guid=guid, reply_to=handle)
+    [reply] = wait_for(lambda: [r.json for r in receiver.received("/receive")
+                                if r.json.get("content") == "yes! see you then"], timeout=20)
+    assert reply["message_handle"] == guid
+    assert reply["reply_to"] == {"message_handle": handle}
+    agent.phone_reacts(line, number, guid, "emphasize", removed=True)
+    hooks = wait_for(lambda: len(reaction_hooks(receiver, line)) == 2
+                     and reaction_hooks(receiver, line), timeout=20)
+    assert (hooks[1]["reacted_to"], hooks[1]["reaction"], hooks[1]["removed"]) == (
+        guid, "-emphasize", True)
+    listed = api.get("/api/v2/messages", params={"number": number, "limit": 100}).json()["data"]
+    assert sorted(m["content"] for m in listed) == [
+        "Are we still on for Friday?", "yes! see you then"]  # no text message came of them
+
+
+def test_a_mac_line_cannot_send_tapbacks_or_inline_replies(
+        server: ServerProcess, api: httpx.Client, tmp_path: Path,
+        agents: list[ScriptedAgent]) -> None:
+    """What Messages.app's engine declares (no reactions, no replies) is what the line can do;
+    an engine that could react cannot be asked to over the agent connection either."""
+    line, _ = connect_agent(server, api, tmp_path, agents, caps="lookup")
+    able, _ = connect_agent(server, api, tmp_path, agents, caps="reactions,replies")
+    number = "+12125550130"
+    handles = {n: send(api, n, number, "hello") for n in (line, able)}
+    for handle in handles.values():
+        wait_for(lambda handle=handle: status_of(api, handle) == "READ", timeout=20)
+    for from_number, handle in handles.items():
+        answer = api.post("/api/send-reaction", json={
+            "from_number": from_number, "message_handle": handle, "reaction": "love"})
+        assert answer.status_code == 400, answer.text
+        assert "cannot send reactions (reactions)" in answer.json()["message"]
+    answer = api.post("/api/send-message", json={
+        "number": number, "content": "re", "from_number": line,
+        "reply_to": {"message_handle": handles[line]}})
+    assert answer.status_code == 400 and "inline replies" in answer.text, answer.text
+    answer = api.post("/api/send-message", json={
+        "number": number, "content": "re", "from_number": able,
+        "reply_to": {"message_handle": handles[able]}})
+    assert answer.status_code == 200, answer.text  # an engine that can is asked to
 
 
 def test_what_an_agent_announced_holds_after_the_gateway_restarts(

@@ -22,6 +22,7 @@ from ..connectors.protocol import (
     EventSink,
     LineOffline,
     OutboundMessage,
+    Reaction,
     SendFailed,
     StatusUpdate,
 )
@@ -314,7 +315,8 @@ class AgentConnector:
             await self._leave(previous)
         try:
             await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
-                                                  "lines": sorted(lines)}))
+                                                  "lines": sorted(lines),
+                                                  "events": list(frames.EVENTS)}))
             for number in lines:
                 for frame in list(self._unacked.get(number, {}).values()):
                     await socket.send_text(frames.encode(frame))
@@ -372,7 +374,7 @@ class AgentConnector:
                 continue
             if kind == "ack":
                 self._acked(link, frame_id, frame)
-            elif kind in ("status", "inbound", "typing"):
+            elif kind in frames.EVENTS:
                 await self._event(link, frame_id, frame)
                 await link.socket.send_text(frames.encode({"type": "ack", "id": frame_id}))
 
@@ -393,6 +395,8 @@ class AgentConnector:
                 self._sink.status(frames.status_from(frame["update"]))
             elif kind == "inbound":
                 await self._inbound(link, event_id, frame)
+            elif kind == "reaction":
+                self._reaction(link, frames.reaction_from(frame["event"]))
             else:
                 self._sink.typing(frames.typing_from(frame["event"]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -413,7 +417,17 @@ class AgentConnector:
         if self._media is not None:  # stored as inbound media: our links replace file:// URLs
             message = await with_stored_media(
                 self._media(), message, attachments if isinstance(attachments, list) else [])
-        self._sink.inbound(message, handle=inbound_handle(link.token_id, event_id))
+        self._sink.inbound(message, handle=_network_handle(frame.get("handle"))
+                           or inbound_handle(link.token_id, event_id))
+
+    def _reaction(self, link: _Link, reaction: Reaction) -> None:
+        """A phone's tapback on a message of the agent's line (ours, or the phone's own, which
+        the agent names by the handle it gave it)."""
+        if reaction.line not in link.lines:
+            log.warning("agent %s reported a reaction on %s, not its line; dropped",
+                        link.token_id, reaction.line)
+            return
+        self._sink.reaction(reaction)
 
     async def _leave(self, link: _Link) -> None:
         """`link` serves no more: its lines no other link of ours serves are given up."""
@@ -433,6 +447,13 @@ class AgentConnector:
             if not waiter.done():
                 waiter.set_exception(Closed())
         link.waiting.clear()
+
+
+def _network_handle(value: Any) -> str | None:
+    """An inbound's own id on the network (a Mac's chat.db guid), kept as its handle so that
+    a tapback or an inline reply can name it, and a re-read row is recorded once; None when the
+    agent gave none (an older agent) or one that cannot be a handle."""
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 def _service(name: str | None) -> Service | None:

@@ -15,10 +15,17 @@ Handshake (the first frame is the agent's):
                            "groups": false, "media": false, "mark_read": false,
                            "typing": false, "lookup": false}}],
                 "last_seen_command_id": "…"}            (optional, informative)
-    gateway -> {"type": "welcome", "session": "<id>", "lines": ["+1…"]}
+    gateway -> {"type": "welcome", "session": "<id>", "lines": ["+1…"],
+                "events": ["status", "inbound", "typing", "reaction"]}
             or {"type": "error", "code": "…", "message": "…"} and a close (4401 bad or revoked
                token, 4403 a line the token does not serve or that is not an `agent` line,
                1013 `line_held_elsewhere` or `unavailable`: the agent retries)
+
+A line's capabilities cross as announced (a flag an older agent does not name is false), less
+what no command below carries: `reactions` (tapbacks), `group_names`, `group_photos`. The
+welcome's `events` lists the kinds of event the gateway takes; a gateway whose welcome has none
+predates the list and takes status, inbound and typing only: the agent drops other events
+(logged) rather than keep re-sending what would never be acknowledged.
 
 Commands, gateway -> agent, each with a unique id:
 
@@ -35,6 +42,13 @@ Events, agent -> gateway, each with a unique id:
      "attachments": [{"url": "file:///…", "name": "…", "content_type": "…", "data": "<base64>"}]}
                                                          ("attachments": optional, attachments.py)
     {"id": "…", "type": "typing", "event": {Typing fields}}
+    {"id": "…", "type": "reaction", "event": {Reaction fields}}
+                      (a phone's tapback on a message of the line, by the message's handle)
+
+An inbound may carry `"handle"`: the message's own id on the network (a Mac's chat.db guid,
+at most 64 characters). The gateway keeps it as the message's handle, so that a later tapback
+or inline reply (`reply_to`) can name it; an inbound without one (an older agent) gets a
+handle derived from the event id.
 
 An inbound's `file://` media (the files an engine such as Messages.app saved on the agent's
 host) travel as attachments in the event; the gateway stores them as inbound media (expiring
@@ -60,10 +74,12 @@ Guarantees — a dropped connection loses and doubles nothing:
 * Events. The agent appends each event to the outbox in its state file before sending it, drops
   it only when acked, and re-sends the rest after every reconnect. The gateway acks an event only
   once it is committed. Duplicates are dropped by a bounded in-memory seen-set per token; inbound
-  messages are deduplicated durably as well: the stored message's handle is derived from (token,
-  event id) and the sink skips an inbound whose handle already exists, in the same transaction
-  that would insert it — so a gateway restart between commit and ack cannot make two messages.
-  (Status and typing events are idempotent in the sink already.)
+  messages are deduplicated durably as well: the stored message's handle is its network id, or
+  derived from (token, event id), and the sink skips an inbound whose handle already exists, in
+  the same transaction that would insert it — so a gateway restart between commit and ack
+  cannot make two messages. (Status and typing events are idempotent in the sink already; a
+  reaction event re-sent after such a restart records the tapback again, which puts it on or
+  takes it off as before.)
 
 Several gateway processes (PostgreSQL): a line's agent is served by the one process holding the
 line's lease (`line_lease`, kept by `services.ownership.LeaseKeeper`), taken at the hello and

@@ -20,7 +20,15 @@ from websockets.exceptions import WebSocketException
 
 from ...domain.errors import ERROR_TEXT, ErrorCode
 from ...domain.statuses import Service, Status
-from ..protocol import Capabilities, Connector, Inbound, SendFailed, StatusUpdate, Typing
+from ..protocol import (
+    Capabilities,
+    Connector,
+    Inbound,
+    Reaction,
+    SendFailed,
+    StatusUpdate,
+    Typing,
+)
 from . import frames
 from .attachments import read_attachments
 from .state import DONE, AgentState
@@ -50,14 +58,19 @@ class _Sink:
     def status(self, update: StatusUpdate) -> None:
         self._agent.emit("status", "update", update)
 
-    def inbound(self, message: Inbound) -> None:
+    def inbound(self, message: Inbound, handle: str | None = None) -> None:
         # The engine's local files travel in the event itself (see attachments.py).
         attachments = read_attachments(message.media_urls)
-        extra = {"attachments": attachments} if attachments else None
+        extra: dict[str, Any] = {"attachments": attachments} if attachments else {}
+        if handle is not None:  # the message's own id on the network (a chat.db guid)
+            extra["handle"] = handle
         self._agent.emit("inbound", "message", message, extra)
 
     def typing(self, event: Typing) -> None:
         self._agent.emit("typing", "event", event)
+
+    def reaction(self, event: Reaction) -> None:
+        self._agent.emit("reaction", "event", event)
 
 
 class Agent:
@@ -71,6 +84,9 @@ class Agent:
         self._socket: ClientConnection | None = None
         self._commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
+        # The kinds of event the connected gateway takes (its welcome says; an older gateway's
+        # does not, and takes the first three only). None while not connected.
+        self._takes: frozenset[str] | None = None
 
     async def run(self) -> None:
         await self._engine.start(_Sink(self))
@@ -98,7 +114,8 @@ class Agent:
 
     def _capabilities(self, line: str) -> Capabilities:
         per_line = getattr(self._engine, "capabilities_for", None)
-        return per_line(line) if per_line is not None else self._engine.capabilities
+        return frames.carried(per_line(line) if per_line is not None
+                              else self._engine.capabilities)
 
     def _hello(self) -> dict[str, Any]:
         hello: dict[str, Any] = {
@@ -106,7 +123,7 @@ class Agent:
             "lines": [{"number": line,
                        "capabilities": frames.capabilities_plain(self._capabilities(line))}
                       for line in self._lines],
-            "capabilities": frames.capabilities_plain(self._engine.capabilities),
+            "capabilities": frames.capabilities_plain(frames.carried(self._engine.capabilities)),
         }
         if self._state.last_command_id:
             hello["last_seen_command_id"] = self._state.last_command_id
@@ -125,9 +142,11 @@ class Agent:
             log.info("connected to %s (session %s) serving %s", self._url, reply.get("session"),
                      ", ".join(reply.get("lines", [])))
             self._socket = socket
+            self._takes = frozenset(reply.get("events") or frames.FIRST_EVENTS)
             try:
                 for event in self._state.events():  # what the gateway has not acknowledged
-                    await socket.send(frames.encode(event))
+                    if self._taken(event):
+                        await socket.send(frames.encode(event))
                 async for text in socket:
                     frame = frames.decode(text)
                     if frame.get("type") == "ack":
@@ -138,11 +157,26 @@ class Agent:
                         self._spawn(self._lookup(frame))
             finally:
                 self._socket = None
+                self._takes = None
+
+    def _taken(self, event: dict[str, Any]) -> bool:
+        """Whether the connected gateway takes `event`; one it does not know (it is older than
+        this agent) is dropped from the outbox, or it would be re-sent forever, never acked."""
+        if self._takes is None or event.get("type") in self._takes:
+            return True
+        log.info("a %s event was dropped: the gateway is older than this agent and does not "
+                 "take them", event.get("type"))
+        self._state.acked(str(event.get("id")))
+        return False
 
     def emit(self, kind: str, key: str, value: Any,
              extra: dict[str, Any] | None = None) -> None:
         frame = {"id": uuid.uuid4().hex, "type": kind, key: frames.to_plain(value),
                  **(extra or {})}
+        if self._takes is not None and kind not in self._takes:
+            log.info("a %s event was dropped: the gateway is older than this agent and does "
+                     "not take them", kind)
+            return
         self._state.add_event(frame)  # durable before it is sent
         self._send_soon(frame)
 
