@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bluewire.connectors.macos import MessagesAppConnector
-from bluewire.connectors.protocol import Inbound, StatusUpdate, Typing
+from bluewire.connectors.protocol import Inbound, Reaction, StatusUpdate, Typing
 
 from .messages_db import MessagesDb
 
@@ -23,15 +23,21 @@ class RecordingSink:
         self.statuses: list[StatusUpdate] = []
         self.inbounds: list[Inbound] = []
         self.typings: list[Typing] = []
+        self.reactions: list[Reaction] = []
+        self.handles: list[str | None] = []  # each inbound's own handle, as the engine gave it
 
     def status(self, update: StatusUpdate) -> None:
         self.statuses.append(update)
 
-    def inbound(self, message: Inbound) -> None:
+    def inbound(self, message: Inbound, handle: str | None = None) -> None:
         self.inbounds.append(message)
+        self.handles.append(handle)
 
     def typing(self, event: Typing) -> None:
         self.typings.append(event)
+
+    def reaction(self, event: Reaction) -> None:
+        self.reactions.append(event)
 
 
 async def eventually(check: Callable[[], bool], within_s: float = 15.0) -> None:

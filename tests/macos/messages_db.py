@@ -84,18 +84,26 @@ class MessagesDb:
 
     def incoming(self, chat_guid: str, sender: str, text: str | None, *,
                  body: bytes | None = None, service: str = "iMessage",
-                 associated_type: int = 0, attachment: str | None = None) -> str:
+                 associated_type: int = 0, associated_guid: str | None = None,
+                 attachment: str | None = None, thread_originator: str | None = None) -> str:
+        """An incoming row. A tapback is one with `associated_type` (2000-2005 put on, 3000-3005
+        taken off) naming its target in `associated_guid` (`p:<part>/<guid>`); an inline reply
+        names the message it answers in `thread_originator` (with its part, "0:0:<length>")."""
         guid = str(uuid.uuid4()).upper()
         now = apple_now_ns()
+        if associated_type and associated_guid is None:
+            associated_guid = "p:0/OTHER"
         with self._transaction() as db:
             chat_id = int(db.execute("SELECT ROWID FROM chat WHERE guid = ?",
                                      (chat_guid,)).fetchone()[0])
             rowid = db.execute(
                 "INSERT INTO message (guid, text, attributedBody, handle_id, service, date, "
                 "is_from_me, associated_message_type, associated_message_guid, "
-                "cache_has_attachments) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                "cache_has_attachments, thread_originator_guid, thread_originator_part) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                 (guid, text, body, _handle(db, sender, service), service, now, associated_type,
-                 "p:0/OTHER" if associated_type else None, int(attachment is not None)),
+                 associated_guid, int(attachment is not None), thread_originator,
+                 f"0:0:{len(text or '')}" if thread_originator else None),
             ).lastrowid
             db.execute("INSERT INTO chat_message_join VALUES (?, ?, ?)", (chat_id, rowid, now))
             if attachment:

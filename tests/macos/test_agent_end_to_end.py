@@ -195,3 +195,43 @@ def test_evaluate_service_answers_from_the_macs_conversations(
         assert evaluate("+15550003333").json() == {"number": "+15550003333", "service": "SMS"}
         never = evaluate("+15550004444")  # no conversation: the Mac cannot say
         assert never.status_code == 503 and "inconclusive" in never.json()["message"]
+
+
+def test_a_phones_tapbacks_and_inline_replies_on_the_mac_reach_the_account(
+        gateway: ServerProcess, receiver: ReceiverProcess, mac: Mac,
+        messages_db: MessagesDb) -> None:
+    """As Messages writes them to chat.db: a tapback on our message and one taken off the
+    phone's own message are reactions naming them, an inline reply names ours; the line itself
+    cannot send either (a 400 naming the capability)."""
+    handle = send(gateway, "dinner at 8?")
+    guid = guid_of(messages_db, "dinner at 8?")
+    wait_for(lambda: "SENT" in statuses_heard(receiver, handle), timeout=20)
+    chat = str(messages_db.sent_rows()[0][3])
+    messages_db.incoming(chat, NUMBER, "Loved “dinner at 8?”", associated_type=2000,
+                         associated_guid=f"p:0/{guid}")
+    theirs = messages_db.incoming(chat, NUMBER, "yes!", thread_originator=guid)
+    messages_db.incoming(chat, NUMBER, "Removed a like from “yes!”", associated_type=3001,
+                         associated_guid=f"p:0/{theirs}")
+
+    def heard() -> list[dict[str, Any]]:
+        return [r.json for r in receiver.received("/receive")]
+
+    wait_for(lambda: len(heard()) == 3, timeout=20)
+    [love, unliked] = sorted((h for h in heard() if h["message_type"] == "reaction"),
+                             key=lambda h: h["removed"])
+    [reply] = [h for h in heard() if h["message_type"] != "reaction"]
+    assert (love["message_type"], love["reacted_to"], love["reaction"]) == (
+        "reaction", handle, "love")
+    assert (reply["content"], reply["message_handle"], reply["reply_to"]) == (
+        "yes!", theirs, {"message_handle": handle})
+    assert (unliked["reacted_to"], unliked["reaction"], unliked["removed"]) == (
+        theirs, "-like", True)
+    with gateway.client() as api:
+        answer = api.post("/api/send-reaction", json={
+            "from_number": LINE, "message_handle": handle, "reaction": "like"})
+        assert answer.status_code == 400, answer.text
+        assert "cannot send reactions (reactions)" in answer.json()["message"]
+        answer = api.post("/api/send-message", json={
+            "number": NUMBER, "from_number": LINE, "content": "ok",
+            "reply_to": {"message_handle": theirs}})
+        assert answer.status_code == 400 and "inline replies" in answer.text, answer.text

@@ -62,6 +62,8 @@ class MessageRow:
     chat_guid: str | None
     chat_style: int | None
     chat_identifier: str | None
+    associated_message_guid: str | None = None  # a tapback's target: `p:<part>/<guid>`
+    thread_originator_guid: str | None = None  # the message an inline reply answers
 
     @property
     def is_tapback(self) -> bool:
@@ -76,7 +78,7 @@ _SELECT_MESSAGES = """
 SELECT m.ROWID, m.guid, m.text, m.attributedBody, h.id, m.service, m.is_from_me, m.is_sent,
        m.is_delivered, m.date, m.date_delivered, m.date_read, m.error, m.was_downgraded,
        m.associated_message_type, m.item_type, m.cache_has_attachments,
-       c.guid, c.style, c.chat_identifier
+       c.guid, c.style, c.chat_identifier, m.associated_message_guid, m.thread_originator_guid
 FROM message m
 LEFT JOIN handle h ON h.ROWID = m.handle_id
 LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID
@@ -87,7 +89,7 @@ LEFT JOIN chat c ON c.ROWID = cmj.chat_id
 def _row(values: Sequence[Any]) -> MessageRow:
     (rowid, guid, text, body, sender, service, from_me, sent, delivered, date, date_delivered,
      date_read, error, downgraded, associated, item_type, attachments, chat_guid, style,
-     identifier) = values
+     identifier, associated_guid, thread_guid) = values
     return MessageRow(
         rowid=int(rowid), guid=str(guid),
         text=text if text is not None else decode_attributed_body(body),
@@ -99,6 +101,8 @@ def _row(values: Sequence[Any]) -> MessageRow:
         associated_message_type=int(associated or 0),
         item_type=int(item_type or 0), has_attachments=bool(attachments),
         chat_guid=chat_guid, chat_style=style, chat_identifier=identifier,
+        associated_message_guid=associated_guid or None,
+        thread_originator_guid=thread_guid or None,
     )
 
 

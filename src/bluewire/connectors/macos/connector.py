@@ -22,7 +22,15 @@ from ..protocol import (
 from . import applescript, media
 from .chatdb import ChatDb, MessageRow, now_ms
 from .ledger import Ledger, SentRecord
-from .tracking import inbound_of, is_settled, match_send, new_statuses, status_update
+from .tracking import (
+    inbound_of,
+    is_settled,
+    match_send,
+    new_statuses,
+    reaction_of,
+    status_update,
+    tapback_of,
+)
 from .watch import FileWatcher
 
 log = logging.getLogger(__name__)
@@ -57,9 +65,12 @@ class _Target:
 
 
 class MessagesAppConnector:
+    # AppleScript cannot send read receipts, typing, tapbacks or inline replies: a line served
+    # this way is refused them (a 400 naming the capability). It reads a phone's tapbacks and
+    # inline replies from chat.db all the same.
     capabilities = Capabilities(
         services=frozenset({Service.IMESSAGE, Service.SMS}), groups=True, media=True,
-        mark_read=False, typing=False, lookup=True)
+        mark_read=False, typing=False, lookup=True, replies=False, reactions=False)
 
     def __init__(self, chat_db: Path, line: str, *, state_path: Path | None = None,
                  since_rowid: int | None = None, poll_interval: float = 0.5,
@@ -254,7 +265,10 @@ class MessagesAppConnector:
 
     async def _forward(self, row: MessageRow) -> bool:
         """Report an incoming row; False if it waits for its attachments to be written."""
-        if row.is_from_me or row.is_tapback:
+        if row.is_from_me:
+            return True
+        if row.is_tapback:
+            await self._tapback(row)
             return True
         paths = (await asyncio.to_thread(self._db.attachment_paths, row.rowid)
                  if row.has_attachments else [])
@@ -266,13 +280,47 @@ class MessagesAppConnector:
                         "with those that were", row.guid, self._attachment_wait_ms)
             paths = await asyncio.to_thread(_existing, paths)
         self._attachments_awaited.pop(row.rowid, None)
-        inbound = inbound_of(row, self.line, paths)
+        reply_to = (await self._handle_of(row.thread_originator_guid)
+                    if row.thread_originator_guid else None)
+        inbound = inbound_of(row, self.line, paths, reply_to)
         if inbound is not None and inbound.group_id is not None:
             members = await self.group_participants(inbound.group_id)
             inbound = replace(inbound, participants=tuple(n for n in members if n != self.line))
         if inbound is not None and self._sink is not None:
-            self._sink.inbound(inbound)
+            # Its chat.db guid is its handle: a tapback or an inline reply to it names it, and
+            # a row read twice is recorded once.
+            self._sink.inbound(inbound, handle=row.guid)
         return True
+
+    async def _tapback(self, row: MessageRow) -> None:
+        """A phone's tapback: a Reaction on the message it names, never a text message."""
+        tapback = tapback_of(row)
+        if tapback is None or not row.sender:
+            log.debug("tapback %s (type %d on %s) not reported: not one with a name",
+                      row.guid, row.associated_message_type, row.associated_message_guid)
+            return
+        handle = await self._handle_of(tapback.guid)
+        if handle is None:
+            log.debug("tapback %s not reported: it is on %s, neither one of our sends nor a "
+                      "message of the phone", row.guid, tapback.guid)
+            return
+        if self._sink is not None:
+            self._sink.reaction(reaction_of(row, tapback, self.line, handle))
+
+    async def _handle_of(self, guid: str) -> str | None:
+        """The handle of the chat.db message `guid`: one of our sends', or a phone's message's
+        own guid (reported as its handle); None for a message sent from the Mac itself, one
+        whose send is no longer in the ledger, or one not in chat.db."""
+        handle = self._ledger.handle_of(guid)
+        if handle is not None:
+            return handle
+        row = (await asyncio.to_thread(self._db.messages_by_guid, [guid])).get(guid)
+        if row is None:
+            return None
+        if not row.is_from_me:
+            return guid
+        await self._match_sends()  # one of ours whose row is not matched yet
+        return self._ledger.handle_of(guid)
 
     async def _match_sends(self) -> None:
         now = now_ms()

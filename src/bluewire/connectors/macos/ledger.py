@@ -62,5 +62,9 @@ class Ledger:
         if self._file is not None:
             self._file.write(snapshot.ticket, snapshot.content)
 
+    def handle_of(self, guid: str) -> str | None:
+        """The handle of the send whose row is `guid`, if it is one of ours."""
+        return next((r.handle for r in self.records.values() if r.guid == guid), None)
+
     def claimed_guids(self) -> set[str]:
         return {r.guid for r in self.records.values() if r.guid}

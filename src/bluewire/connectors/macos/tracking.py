@@ -3,16 +3,33 @@ and what an incoming row says."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain.errors import ErrorCode
 from ...domain.statuses import RANK, Service, Status
-from ..protocol import Inbound, StatusUpdate
+from ..protocol import Inbound, Reaction, StatusUpdate
 from .chatdb import ATTACHMENT_CHARACTER, MessageRow, apple_to_unix_ms, now_ms
 from .ledger import SentRecord
 
 MATCH_SLACK_MS = 2000  # the row's date may be a little before we noted the send
+# Apple's tapbacks: 2000-2005 put one on, 3000-3005 take it off (2006 and up, custom emoji
+# and stickers, have no name here and are not reported).
+TAPBACK_NAMES = ("love", "like", "dislike", "laugh", "emphasize", "question")
+# A tapback's `associated_message_guid`: `p:<part>/<guid>`, `bp:<guid>` or the bare guid.
+_TARGET = re.compile(r"^(?:p:(?P<part>\d+)/|bp:)?(?P<guid>[^/]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Tapback:
+    """What a tapback row says: which message (its chat.db guid and part) and what."""
+
+    guid: str
+    part_index: int
+    reaction: str
+    removed: bool
 
 
 def service_of(value: str | None) -> Service | None:
@@ -90,9 +107,33 @@ def status_update(handle: str, row: MessageRow, status: Status) -> StatusUpdate:
         if error else None)
 
 
-def inbound_of(row: MessageRow, line: str, attachment_paths: Iterable[str]) -> Inbound | None:
+def tapback_of(row: MessageRow) -> Tapback | None:
+    """The tapback a row is, or None (not a tapback, or one without a name or a target)."""
+    kind = row.associated_message_type
+    base, removed = (2000, False) if kind < 3000 else (3000, True)
+    if not 0 <= kind - base < len(TAPBACK_NAMES) or not row.associated_message_guid:
+        return None
+    found = _TARGET.match(row.associated_message_guid)
+    if found is None:
+        return None
+    return Tapback(guid=found["guid"], part_index=int(found["part"] or 0),
+                   reaction=TAPBACK_NAMES[kind - base], removed=removed)
+
+
+def reaction_of(row: MessageRow, tapback: Tapback, line: str, message_handle: str) -> Reaction:
+    """The Reaction a phone's tapback row is, on the message whose handle is `message_handle`."""
+    return Reaction(
+        line=line, number=row.sender or "", message_handle=message_handle,
+        reaction=tapback.reaction, at_ms=apple_to_unix_ms(row.date) or now_ms(),
+        removed=tapback.removed, part_index=tapback.part_index,
+        group_id=row.chat_guid if row.is_group else None)
+
+
+def inbound_of(row: MessageRow, line: str, attachment_paths: Iterable[str],
+               reply_to: str | None = None) -> Inbound | None:
     """The Inbound an incoming row is, or None for what is not a message to forward (our own
-    rows, tapbacks, group events, rows without a sender or any content)."""
+    rows, tapbacks, group events, rows without a sender or any content). `reply_to`: the handle
+    of the message it answers inline (its `thread_originator_guid`), when known."""
     if row.is_from_me or row.is_tapback or row.item_type != 0 or not row.sender:
         return None
     text = (row.text or "").replace(ATTACHMENT_CHARACTER, "") or None
@@ -103,4 +144,4 @@ def inbound_of(row: MessageRow, line: str, attachment_paths: Iterable[str]) -> I
         line=line, number=row.sender, content=text,
         at_ms=apple_to_unix_ms(row.date) or now_ms(),
         service=service_of(row.service) or Service.IMESSAGE, media_urls=media,
-        group_id=row.chat_guid if row.is_group else None)
+        group_id=row.chat_guid if row.is_group else None, reply_to=reply_to)
