@@ -3,9 +3,11 @@ reference (`shared/reference/imessage-on-a-mac.md`), on 127.0.0.1 in a thread.
 
 It checks `?password=`, records every call (`calls`), answers sends with a message object as
 BlueBubbles does, and refuses the Private API routes while `private_api` is off. Test controls
-play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error` post webhooks to
-every URL registered with `POST /api/v1/webhook`; `inbound` can carry attachments, served by
-`GET /api/v1/attachment/:guid/download` (BlueBubbles server's route) while in `attachments`.
+play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error`, `tapback`,
+`rename_group`, `leave_group` post webhooks to every URL registered with `POST /api/v1/webhook`;
+`inbound` can carry attachments, served by `GET /api/v1/attachment/:guid/download` (BlueBubbles
+server's route) while in `attachments`, answer a message inline (`threadOriginatorGuid`) and
+name a group chat's participants. `PUT /api/v1/chat/:guid` names a chat (`chat_names`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class BlueBubblesStandin:
         self.webhooks: list[str] = []
         self.sent: dict[str, dict[str, Any]] = {}  # tempGuid: the message object
         self.attachments: dict[str, tuple[bytes, str]] = {}  # guid: its bytes and type
+        self.chat_names: dict[str, str] = {}  # chat guid: the displayName it was given
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -94,6 +97,7 @@ class BlueBubblesStandin:
         app.router.add_post("/api/v1/message/text", self._send_text)
         app.router.add_post("/api/v1/message/attachment", self._send_attachment)
         app.router.add_post("/api/v1/message/react", self._private(self._react))
+        app.router.add_put("/api/v1/chat/{guid}", self._private(self._update_chat))
         app.router.add_post("/api/v1/chat/{guid}/read", self._private(self._ok))
         app.router.add_post("/api/v1/chat/{guid}/typing", self._private(self._ok))
         app.router.add_delete("/api/v1/chat/{guid}/typing", self._private(self._ok))
@@ -126,7 +130,13 @@ class BlueBubblesStandin:
 
     async def _send_text(self, request: web.Request) -> web.Response:
         body = self.calls[-1].json or {}
-        return self._sent(body.get("chatGuid"), body.get("tempGuid"), body.get("message"))
+        reply_to = body.get("selectedMessageGuid")
+        # A reply (selectedMessageGuid) is always sent with the Private API.
+        if reply_to and not self.private_api:
+            return _answer(500, "iMessage Private API Helper is not connected!",
+                           error="Private API is not enabled")
+        return self._sent(body.get("chatGuid"), body.get("tempGuid"), body.get("message"),
+                          reply_to=reply_to)
 
     async def _send_attachment(self, request: web.Request) -> web.Response:
         form = self.calls[-1].form
@@ -135,14 +145,16 @@ class BlueBubblesStandin:
                                         "transferName": form.get("name")}])
 
     def _sent(self, chat: Any, temp: Any, text: Any,
-              attachments: list[dict[str, Any]] | None = None) -> web.Response:
+              attachments: list[dict[str, Any]] | None = None,
+              reply_to: Any = None) -> web.Response:
         if self.refuse_sends:
             return _answer(500, "Message Send Error", error="Failed to send message!")
         message = {"guid": str(uuid.uuid4()).upper(), "tempGuid": temp, "text": text,
                    "handle": None, "isFromMe": True, "dateCreated": _ms(), "dateDelivered": None,
                    "dateRead": None, "isDelivered": False, "error": 0,
                    "chats": [{"guid": chat}], "attachments": attachments or [],
-                   "associatedMessageGuid": None, "associatedMessageType": None}
+                   "associatedMessageGuid": None, "associatedMessageType": None,
+                   "threadOriginatorGuid": reply_to or None}
         self.sent[str(temp)] = message
         return _answer(200, "Message sent!", data=message)
 
@@ -159,6 +171,20 @@ class BlueBubblesStandin:
             "guid": str(uuid.uuid4()).upper(), "text": "", "isFromMe": True,
             "dateCreated": _ms(), "chats": [{"guid": chat}], "attachments": [],
             "associatedMessageGuid": f"p:{part}/{target}", "associatedMessageType": reaction})
+
+    async def _update_chat(self, request: web.Request) -> web.Response:
+        """BlueBubbles' `PUT chat/:guid`: `displayName` (at least one character) names a
+        group chat."""
+        guid = request.match_info["guid"]
+        name = (self.calls[-1].json or {}).get("displayName")
+        if name is not None and (not isinstance(name, str) or not name):
+            return _answer(400, "Bad Request", error="displayName must be at least 1 character")
+        if name and ";+;" not in guid:
+            return _answer(500, "Cannot rename a non-group chat!", error="Chat is not a group")
+        if name:
+            self.chat_names[guid] = name
+        return _answer(200, "Successfully updated the following fields: displayName",
+                       data={"guid": guid, "displayName": self.chat_names.get(guid, "")})
 
     def _private(self, handler: Any) -> Any:
         async def guarded(request: web.Request) -> web.Response:
@@ -217,13 +243,38 @@ class BlueBubblesStandin:
         return self.post("message-send-error", message)
 
     def inbound(self, address: str, text: str, chat: str | None = None,
-                attachments: list[dict[str, Any]] | None = None) -> list[int]:
+                attachments: list[dict[str, Any]] | None = None, reply_to: str | None = None,
+                participants: list[str] | None = None, guid: str | None = None) -> list[int]:
+        """The phone at `address` sends `text`; `reply_to`: the guid of the message it
+        answers inline; `participants`: a group chat's members, as BlueBubbles lists them in
+        its webhooks' chats."""
+        listed = {"guid": chat or f"iMessage;-;{address}"}
+        if participants is not None:
+            listed["participants"] = [{"address": p, "service": "iMessage"}
+                                      for p in participants]
         return self.post("new-message", {
-            "guid": str(uuid.uuid4()).upper(), "text": text,
+            "guid": guid or str(uuid.uuid4()).upper(), "text": text,
             "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
-            "dateCreated": _ms(), "chats": [{"guid": chat or f"iMessage;-;{address}"}],
+            "dateCreated": _ms(), "chats": [listed],
             "attachments": attachments or [], "associatedMessageGuid": None,
-            "associatedMessageType": None})
+            "associatedMessageType": None, "threadOriginatorGuid": reply_to})
+
+    def rename_group(self, address: str, chat: str, name: str) -> list[int]:
+        """The phone at `address` names the group chat `chat` (a group-name-change: the
+        message that says so, its `groupTitle` the new name)."""
+        return self.post("group-name-change", {
+            "guid": str(uuid.uuid4()).upper(), "text": None, "itemType": 2,
+            "groupActionType": 0, "groupTitle": name,
+            "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
+            "dateCreated": _ms(), "chats": [{"guid": chat}], "attachments": []})
+
+    def leave_group(self, address: str, chat: str) -> list[int]:
+        """The phone at `address` leaves the group chat `chat` (a participant-left)."""
+        return self.post("participant-left", {
+            "guid": str(uuid.uuid4()).upper(), "text": None, "itemType": 3,
+            "groupActionType": 1, "groupTitle": None,
+            "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
+            "dateCreated": _ms(), "chats": [{"guid": chat}], "attachments": []})
 
     def tapback(self, address: str, target_guid: str, reaction: str | int,
                 part: int = 0, chat: str | None = None) -> list[int]:

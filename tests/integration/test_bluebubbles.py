@@ -15,6 +15,7 @@ from bluewire.domain.wire.lines import LineStates
 from ..answers import assert_answer
 from ..bluebubbles_standin import FILE_BYTES, BlueBubblesStandin
 from ..databases import Engine
+from ..receiver import ReceiverProcess
 from ..server import ServerProcess, free_port, wait_for
 
 EMAIL = "admin@bluewire.local"
@@ -403,3 +404,135 @@ def test_lines_add_checks_the_bluebubbles_options(bb_server: ServerProcess) -> N
     refused = bb_server.cli("lines", "add", "+14155550113", "--account", EMAIL,
                             "--url", "http://mac:1234", "--password", "pw", check=False)
     assert refused.returncode == 2 and "bluebubbles" in refused.stderr
+
+
+# -- inline replies and group chats (Private API) ----------------------------------------------
+
+
+def test_a_reply_goes_to_bluebubbles_on_the_guid_of_the_message_it_answers(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    number = "+13125550170"
+    ours = send(api, PRIVATE_LINE, number, "which day?")
+    wait_status(api, ours, "SENT")
+    assert private.inbound(number, "tuesday?") == [200]
+    [theirs] = inbound_rows(api, number)
+
+    def reply(handle: str, content: str, part: int = 0) -> str:
+        answer = api.post("/api/send-message", json={
+            "number": number, "content": content, "from_number": PRIVATE_LINE,
+            "reply_to": {"message_handle": handle, "part_index": part}})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["reply_to"] == {"message_handle": handle, "part_index": part}
+        return answer.json()["message_handle"]
+
+    to_theirs = reply(theirs["message_handle"], "tuesday it is")
+    to_ours = reply(ours, "or wednesday", part=1)
+    wait_status(api, to_theirs, "SENT")
+    wait_status(api, to_ours, "SENT")
+    calls = {c.json["tempGuid"]: c.json for c in private.calls_to("POST", "/api/v1/message/text")}
+    # The phone's message is answered by its own guid (its handle here), ours by the guid
+    # BlueBubbles gave it.
+    assert calls[to_theirs] == {
+        "chatGuid": f"iMessage;-;{number}", "tempGuid": to_theirs, "message": "tuesday it is",
+        "method": "private-api", "selectedMessageGuid": theirs["message_handle"],
+        "partIndex": 0}
+    assert (calls[to_ours]["selectedMessageGuid"], calls[to_ours]["partIndex"]) == (
+        private.sent[ours]["guid"], 1)
+    assert "selectedMessageGuid" not in calls[ours]
+
+
+def test_a_phones_inline_reply_names_the_message_it_answers(
+    api: httpx.Client, private: BlueBubblesStandin,
+) -> None:
+    number = "+13125550171"
+    ours = send(api, PRIVATE_LINE, number, "can you confirm?")
+    wait_status(api, ours, "SENT")
+    first = "5A3F0B1C-0000-4000-8000-000000000171"
+    assert private.inbound(number, "one moment", guid=first) == [200]
+    assert private.inbound(number, "confirmed", reply_to=private.sent[ours]["guid"]) == [200]
+    assert private.inbound(number, "(that was me)", reply_to=first) == [200]
+    assert private.inbound(number, "to something else", reply_to="NOT-A-KNOWN-GUID") == [200]
+    rows = inbound_rows(api, number, 4)
+    replies = {row["content"]: row["reply_to"] for row in rows}
+    assert replies == {"one moment": None, "confirmed": {"message_handle": ours},
+                       "(that was me)": {"message_handle": first}, "to something else": None}
+    answering = next(row for row in rows if row["content"] == "confirmed")
+    one = api.get(f"/api/v2/messages/{answering['message_handle']}").json()["data"]
+    assert one["reply_to"] == {"message_handle": ours}
+
+
+def test_without_the_private_api_replies_and_renames_are_refused_naming_it(
+    api: httpx.Client, plain: BlueBubblesStandin,
+) -> None:
+    number = "+13125550172"
+    ours = send(api, PLAIN_LINE, number, "hi")
+    answer = api.post("/api/send-message", json={
+        "number": number, "content": "re", "from_number": PLAIN_LINE,
+        "reply_to": {"message_handle": ours}})
+    assert answer.status_code == 400, answer.text
+    message = answer.json()["message"]
+    assert "cannot send inline replies" in message and "does not have the Private API" in message
+    chat = "iMessage;+;chat-plain-172"
+    assert plain.inbound(number, "group hello", chat=chat,
+                         participants=[number, "+13125550173"]) == [200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200)
+    renamed = api.post(f"/api/v2/groups/{chat}/name", json={"group_name": "Ours"})
+    assert renamed.status_code == 400, renamed.text
+    message = renamed.json()["message"]
+    assert "cannot name group chats" in message and "does not have the Private API" in message
+    assert not plain.calls_to("PUT", f"/api/v1/chat/{chat}")
+    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"] is None
+
+
+def group_events(bb_server: ServerProcess, group_id: str) -> list[tuple[str, dict]]:
+    rows = bb_server.sql("SELECT type, data FROM events WHERE type LIKE 'group.%' ORDER BY id")
+    found = [(row["type"], json.loads(row["data"])) for row in rows]
+    return [(type_, data) for type_, data in found if data.get("group_id") == group_id]
+
+
+def test_group_chats_are_renamed_on_the_server_and_phones_renames_and_leaving_arrive(
+    api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
+    receiver: ReceiverProcess,
+) -> None:
+    answer = api.put("/api/account/webhooks", json={"webhooks": {
+        "group": [receiver.url_for("/group")]}})
+    assert answer.status_code == 200, answer.text
+    members = ["+13125550180", "+13125550181", "+13125550182"]
+    chat = "iMessage;+;chat-bb-180"
+    send(api, PRIVATE_LINE, members[0], "hi")  # a stranger's group would go to no account
+    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
+    group = wait_for(lambda: (g := api.get(f"/api/v2/groups/{chat}")).status_code == 200
+                     and g.json()["data"])
+    assert group["participant_numbers"] == members
+
+    renamed = api.post(f"/api/v2/groups/{chat}/name", json={"group_name": " Trail runners "})
+    assert renamed.status_code == 200, renamed.text
+    [call] = private.calls_to("PUT", f"/api/v1/chat/{chat}")
+    assert call.json == {"displayName": "Trail runners"}
+    assert private.chat_names[chat] == "Trail runners"
+    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"] == "Trail runners"
+    cleared = api.post(f"/api/v2/groups/{chat}/name", json={"group_name": None})
+    assert cleared.status_code == 400, cleared.text
+    assert "cannot clear" in cleared.json()["message"]
+    assert len(private.calls_to("PUT", f"/api/v1/chat/{chat}")) == 1
+
+    assert private.rename_group(members[1], chat, "Runners") == [200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"]
+             == "Runners")
+    assert private.leave_group(members[2], chat) == [200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
+             == members[:2])
+    assert private.leave_group("+13125550189", chat) == [200]  # never a member: dropped
+
+    events = wait_for(lambda: len(found := group_events(bb_server, chat)) == 3 and found)
+    assert [(t, d.get("group_name"), d["from_number"]) for t, d in events[:2]] == [
+        ("group.renamed", "Trail runners", PRIVATE_LINE),
+        ("group.renamed", "Runners", members[1])]
+    left_type, left = events[2]
+    assert left_type == "group.member_left"
+    assert (left["number"], left["participant_numbers"]) == (members[2], members[:2])
+    hooks = wait_for(lambda: len(found := [r.json for r in receiver.received("/group")
+                                           if r.json.get("group_id") == chat]) == 3 and found)
+    assert [h.get("group_name") for h in hooks[:2]] == ["Trail runners", "Runners"]
+    assert hooks[2]["number"] == members[2]

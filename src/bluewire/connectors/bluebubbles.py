@@ -26,6 +26,7 @@ from .bluebubbles_client import BlueBubblesClient, BlueBubblesError
 from .protocol import (
     Capabilities,
     EventSink,
+    GroupChange,
     Inbound,
     OutboundMessage,
     OutboundReaction,
@@ -53,7 +54,7 @@ WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service
                                    groups=True, media=True)
 WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
                                 groups=True, media=True, mark_read=True, typing=True,
-                                lookup=True, reactions=True)
+                                lookup=True, reactions=True, replies=True, group_names=True)
 # Tapbacks as BlueBubbles names them (its `associatedMessageType`): newer servers send the
 # names, older ones Apple's codes (2000-2005 put one on, 3000-3005 take it off).
 _TAPBACKS = ("love", "like", "dislike", "laugh", "emphasize", "question")
@@ -200,16 +201,22 @@ class BlueBubblesConnector:
         server = self._server(message.line)
         chat = message.group_id or f"{server.chat_prefix};-;{message.number}"
         method = "private-api" if server.private_api else "apple-script"
+        reply_to = None
+        if message.reply_to is not None:
+            if not server.private_api:
+                raise SendFailed(ErrorCode.SEND_FAILED, f"line {message.line} cannot send "
+                                 f"inline replies: {self.capability_note(message.line)}")
+            reply_to = (self._guid_for(message.reply_to), message.reply_to_part or 0)
         self._remember(self._sent, message.handle, message.line)
         sent: dict[str, Any] = {}
         try:
             if message.media_url:
                 name, data, content_type = await self._fetch(message.media_url)
                 sent = await server.client.send_attachment(chat, message.handle, name, data,
-                                                           content_type, method)
+                                                           content_type, method, reply_to)
             if message.content:
                 sent = await server.client.send_text(chat, message.handle, message.content,
-                                                     method)
+                                                     method, reply_to)
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
         self._message_update(message.line, sent, fallback_handle=message.handle)
@@ -243,16 +250,33 @@ class BlueBubblesConnector:
             server = self._private(reaction.line, "send reactions")
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
-        target = reaction.message_handle
-        guid = self._guid_of.get(target) or (None if _HANDLE.match(target) else target)
-        if guid is None:
-            raise SendFailed(ErrorCode.SEND_FAILED, f"the BlueBubbles id of message {target} "
-                             "is not known to this process (it learns it from the message's "
-                             "send and webhooks)")
+        guid = self._guid_for(reaction.message_handle)
         chat = reaction.group_id or f"{server.chat_prefix};-;{reaction.number}"
         name = ("-" if reaction.removed else "") + reaction.reaction
         try:
             await server.client.react(chat, guid, name, reaction.part_index)
+        except BlueBubblesError as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
+
+    def _guid_for(self, handle: str) -> str:
+        """The BlueBubbles guid of a message: an inbound's is its handle; one of ours is known
+        from its send's answer or webhooks, in this process."""
+        guid = self._guid_of.get(handle) or (None if _HANDLE.match(handle) else handle)
+        if guid is None:
+            raise SendFailed(ErrorCode.SEND_FAILED, f"the BlueBubbles id of message {handle} "
+                             "is not known to this process (it learns it from the message's "
+                             "send and webhooks)")
+        return guid
+
+    async def rename_group(self, line: str, group_id: str, name: str | None) -> None:
+        """Name the group chat `group_id` (its chat guid) on the line's server: `PUT
+        chat/:guid` with `displayName` (Private API). BlueBubbles cannot clear a name."""
+        if name is None:
+            raise SendFailed(ErrorCode.VALIDATION, f"line {line} cannot clear a group chat's "
+                             "name: its BlueBubbles server only sets one")
+        try:
+            server = self._private(line, "name group chats")
+            await server.client.rename_chat(group_id, name)
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
 
@@ -313,6 +337,8 @@ class BlueBubblesConnector:
                 self._message_update(line, data)
             elif kind == "new-message":
                 self._inbound(line, data)
+        elif kind in ("group-name-change", "participant-left"):
+            self._group_change(line, kind, data)
         elif kind == "message-send-error":
             handle = self._our_handle(line, data)
             if handle is not None:
@@ -381,6 +407,26 @@ class BlueBubblesConnector:
             part_index=int(found["part"] or 0),
             group_id=chat if chat and ";+;" in chat else None))
 
+    def _group_change(self, line: str, kind: str, data: dict[str, Any]) -> None:
+        """A member renamed a group chat (`groupTitle`, empty: no name) or left it: the
+        message BlueBubbles reports it with names the member (`handle`) and the chat. The
+        line's own changes (`isFromMe`) were recorded when it made them."""
+        sender = data.get("handle")
+        number = sender.get("address") if isinstance(sender, dict) else None
+        chat = _chat_guid(data)
+        report = getattr(self._sink, "group_change", None)
+        if data.get("isFromMe") or not isinstance(number, str) or not number \
+                or not chat or ";+;" not in chat or report is None:
+            log.info("%s on line %s was not a member's change of a group chat: ignored",
+                     kind, line)
+            return
+        title = data.get("groupTitle")
+        name = title.strip() if isinstance(title, str) and title.strip() else None
+        report(GroupChange(line=line, group_id=chat, number=number,
+                           kind="renamed" if kind == "group-name-change" else "left",
+                           at_ms=_ms(data.get("dateCreated")) or _now_ms(),
+                           name=name if kind == "group-name-change" else None))
+
     def _inbound(self, line: str, data: dict[str, Any]) -> None:
         handle = data.get("handle")
         number = handle.get("address") if isinstance(handle, dict) else None
@@ -395,10 +441,16 @@ class BlueBubblesConnector:
         service, _ = _service(data)
         text = data.get("text")
         text = text.replace(_OBJECT_REPLACEMENT, "") if isinstance(text, str) else ""
+        # An inline reply names the message it answers: ours (known here by its guid) or the
+        # phone's own (its guid is its handle).
+        thread = data.get("threadOriginatorGuid")
+        reply_to = self._guids.get(thread, thread) if isinstance(thread, str) and thread \
+            else None
         inbound = Inbound(
             line=line, number=number, content=text if text.strip() else None,
             at_ms=_ms(data.get("dateCreated")) or _now_ms(),
-            service=service or Service.IMESSAGE, group_id=group_id)
+            service=service or Service.IMESSAGE, group_id=group_id,
+            participants=_participants(data) if group_id else (), reply_to=reply_to)
         attachments = _attachments(data)
         previous = self._pending.get(line)
         if not attachments and (previous is None or previous.done()):
@@ -530,6 +582,18 @@ def _chat_guid(data: dict[str, Any]) -> str | None:
         guid = chats[0].get("guid")
         return guid if isinstance(guid, str) else None
     return None
+
+
+def _participants(data: dict[str, Any]) -> tuple[str, ...]:
+    """A group chat's members as the webhook lists them (its chat's `participants`, which
+    BlueBubbles loads for a group chat), so a gateway that never saw the group can adopt it."""
+    chats = data.get("chats")
+    listed = chats[0].get("participants") if isinstance(chats, list) and chats \
+        and isinstance(chats[0], dict) else None
+    if not isinstance(listed, list):
+        return ()
+    return tuple(sorted({p["address"] for p in listed if isinstance(p, dict)
+                         and isinstance(p.get("address"), str) and p["address"]}))
 
 
 def _service(data: dict[str, Any]) -> tuple[Service | None, bool | None]:

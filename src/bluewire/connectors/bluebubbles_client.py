@@ -13,7 +13,8 @@ import aiohttp
 SEND_TIMEOUT_S = 30.0  # sends are known to hang for minutes: give up well before that
 CALL_TIMEOUT_S = 10.0
 DOWNLOAD_TIMEOUT_S = 120.0
-WEBHOOK_EVENTS = ("new-message", "updated-message", "message-send-error", "typing-indicator")
+WEBHOOK_EVENTS = ("new-message", "updated-message", "message-send-error", "typing-indicator",
+                  "group-name-change", "participant-left")
 
 
 class BlueBubblesError(Exception):
@@ -48,19 +49,27 @@ class BlueBubblesClient:
         return ServerInfo(private_api and helper is not False,
                           str(os_version) if os_version else None)
 
-    async def send_text(self, chat_guid: str, temp_guid: str, text: str,
-                        method: str) -> dict[str, Any]:
-        body = {"chatGuid": chat_guid, "tempGuid": temp_guid, "message": text, "method": method}
+    async def send_text(self, chat_guid: str, temp_guid: str, text: str, method: str,
+                        reply_to: tuple[str, int] | None = None) -> dict[str, Any]:
+        """`reply_to`: (guid, part) of the message it answers inline (Private API)."""
+        body: dict[str, Any] = {"chatGuid": chat_guid, "tempGuid": temp_guid, "message": text,
+                                "method": method}
+        if reply_to is not None:
+            body.update(selectedMessageGuid=reply_to[0], partIndex=reply_to[1])
         return _message(await self._call("POST", "message/text", json=body,
                                          limit_s=SEND_TIMEOUT_S))
 
     async def send_attachment(self, chat_guid: str, temp_guid: str, name: str, data: bytes,
-                              content_type: str, method: str) -> dict[str, Any]:
+                              content_type: str, method: str,
+                              reply_to: tuple[str, int] | None = None) -> dict[str, Any]:
         form = aiohttp.FormData()
         form.add_field("chatGuid", chat_guid)
         form.add_field("tempGuid", temp_guid)
         form.add_field("name", name)
         form.add_field("method", method)
+        if reply_to is not None:
+            form.add_field("selectedMessageGuid", reply_to[0])
+            form.add_field("partIndex", str(reply_to[1]))
         form.add_field("attachment", data, filename=name, content_type=content_type)
         return _message(await self._call("POST", "message/attachment", data=form,
                                          limit_s=SEND_TIMEOUT_S))
@@ -78,6 +87,11 @@ class BlueBubblesClient:
         await self._call("POST", "message/react", json={
             "chatGuid": chat_guid, "selectedMessageGuid": message_guid, "reaction": reaction,
             "partIndex": part_index}, limit_s=SEND_TIMEOUT_S)
+
+    async def rename_chat(self, chat_guid: str, name: str) -> None:
+        """Name a group chat (Private API); BlueBubbles takes no empty name."""
+        await self._call("PUT", f"chat/{quote(chat_guid, safe='')}",
+                         json={"displayName": name}, limit_s=SEND_TIMEOUT_S)
 
     async def imessage_available(self, address: str) -> bool | None:
         data = await self._call("GET", "handle/availability/imessage",

@@ -134,7 +134,9 @@ class SendFailed(Exception):
 
 
 class EventSink(Protocol):
-    """Where a connector reports what happens; applying an event twice changes nothing."""
+    """Where a connector reports what happens; applying an event twice changes nothing.
+    Optional (the gateway's sink has it): `group_change(change: GroupChange)`, a member who
+    renamed or left one of the line's group chats."""
 
     def status(self, update: StatusUpdate) -> None: ...
 
@@ -164,7 +166,9 @@ class Connector(Protocol):
     any process: /api/v2/lines/state) and `held_lines() -> list[str]` (the lines whose
     connection is in this process); `send` may raise LineOffline. Optional for a connector whose
     capabilities say `reactions`: `async send_reaction(reaction: OutboundReaction)` (may raise
-    SendFailed or LineOffline)."""
+    SendFailed or LineOffline). Optional for one whose lines say `group_names` and that must
+    tell the network: `async rename_group(line, group_id, name: str | None)` (raises
+    SendFailed, with ErrorCode.VALIDATION for a name the network cannot take)."""
 
     capabilities: Capabilities
 

@@ -57,6 +57,9 @@ class NetworkSink:
     def reaction(self, event: Reaction) -> None:
         self._add(event, new_handle())
 
+    def group_change(self, change: GroupChange) -> None:
+        self._add(change, None)
+
     def together(self, step: Callable[[Tx], Sequence[Report]]) -> asyncio.Future[None]:
         """Run `step` in the transaction that records what it returns, in order with the
         reports made before it: a connector whose own state is in the database (the sandbox

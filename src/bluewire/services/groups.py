@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..connectors.protocol import SendFailed
 from ..domain import limits
-from ..domain.errors import not_found, validation_error
+from ..domain.errors import ApiError, ErrorCode, not_found, validation_error
 from ..domain.groups import MIN_PARTICIPANTS, parse_participants
 from ..domain.handles import new_handle
 from ..domain.idempotency import IdempotencyKey, KeptBefore, StoredAnswer
@@ -228,9 +229,25 @@ class GroupService:
         name = checked_group_name(body.group_name)
         group = await self._acting_group(account, group_id, body.from_number, "group_names",
                                          "name group chats")
+        await self._tell_network(group, name)
         await self._writer.submit(lambda tx: self.record_rename(tx, group, name))
         return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
                                          "from_number": group.line}}
+
+    async def _tell_network(self, group: ChatGroup, name: str | None) -> None:
+        """A connector that names group chats on its network (`rename_group`: a BlueBubbles
+        server's) does so before the name is recorded; one that does not (the sandbox's)
+        only records it. Its refusal is a 400 for a name it cannot take, else a 502."""
+        rename = getattr(self._registry.for_line(group.line), "rename_group", None)
+        if rename is None:
+            return
+        try:
+            await rename(group.line, group.group_id, name)
+        except SendFailed as exc:
+            if exc.code == ErrorCode.VALIDATION:
+                raise validation_error(exc.reason) from None
+            raise ApiError(502, f"line {group.line} could not rename group {group.group_id} "
+                                f"on its network: {exc.reason}") from None
 
     async def set_photo(self, account: Account, group_id: str,
                         body: SetGroupPhoto) -> dict[str, Any]:
