@@ -7,7 +7,8 @@ play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error`, `ta
 `rename_group`, `leave_group` post webhooks to every URL registered with `POST /api/v1/webhook`;
 `inbound` can carry attachments, served by `GET /api/v1/attachment/:guid/download` (BlueBubbles
 server's route) while in `attachments`, answer a message inline (`threadOriginatorGuid`) and
-name a group chat's participants. `PUT /api/v1/chat/:guid` names a chat (`chat_names`).
+name a group chat's participants. `PUT /api/v1/chat/:guid` names a chat (`chat_names`),
+`POST`/`DELETE /api/v1/chat/:guid/icon` set and remove its photo (`chat_icons`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class BlueBubblesStandin:
         self.sent: dict[str, dict[str, Any]] = {}  # tempGuid: the message object
         self.attachments: dict[str, tuple[bytes, str]] = {}  # guid: its bytes and type
         self.chat_names: dict[str, str] = {}  # chat guid: the displayName it was given
+        self.chat_icons: dict[str, bytes] = {}  # chat guid: its photo's bytes
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -98,6 +100,8 @@ class BlueBubblesStandin:
         app.router.add_post("/api/v1/message/attachment", self._send_attachment)
         app.router.add_post("/api/v1/message/react", self._private(self._react))
         app.router.add_put("/api/v1/chat/{guid}", self._private(self._update_chat))
+        app.router.add_post("/api/v1/chat/{guid}/icon", self._private(self._set_icon))
+        app.router.add_delete("/api/v1/chat/{guid}/icon", self._private(self._remove_icon))
         app.router.add_post("/api/v1/chat/{guid}/read", self._private(self._ok))
         app.router.add_post("/api/v1/chat/{guid}/typing", self._private(self._ok))
         app.router.add_delete("/api/v1/chat/{guid}/typing", self._private(self._ok))
@@ -185,6 +189,18 @@ class BlueBubblesStandin:
             self.chat_names[guid] = name
         return _answer(200, "Successfully updated the following fields: displayName",
                        data={"guid": guid, "displayName": self.chat_names.get(guid, "")})
+
+    async def _set_icon(self, request: web.Request) -> web.Response:
+        """BlueBubbles' `POST chat/:guid/icon`: multipart, the picture as `icon`."""
+        icon = self.calls[-1].form.get("icon")
+        if not isinstance(icon, bytes) or not icon:
+            return _answer(400, "Bad Request", error="Icon not provided or was empty!")
+        self.chat_icons[request.match_info["guid"]] = icon
+        return _answer(200, "Successfully set group chat icon!")
+
+    async def _remove_icon(self, request: web.Request) -> web.Response:
+        self.chat_icons.pop(request.match_info["guid"], None)
+        return _answer(200, "Successfully removed group chat icon!")
 
     def _private(self, handler: Any) -> Any:
         async def guarded(request: web.Request) -> web.Response:

@@ -481,8 +481,15 @@ def test_without_the_private_api_replies_and_renames_are_refused_naming_it(
     assert renamed.status_code == 400, renamed.text
     message = renamed.json()["message"]
     assert "cannot name group chats" in message and "does not have the Private API" in message
+    photo = api.post(f"/api/v2/groups/{chat}/photo",
+                     json={"photo_url": plain.url + "/files/team.png"})
+    assert photo.status_code == 400, photo.text
+    message = photo.json()["message"]
+    assert "cannot set group chat photos" in message and "Private API" in message
     assert not plain.calls_to("PUT", f"/api/v1/chat/{chat}")
-    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"] is None
+    assert not plain.calls_to("POST", f"/api/v1/chat/{chat}/icon")
+    group = api.get(f"/api/v2/groups/{chat}").json()["data"]
+    assert (group["group_name"], group["group_photo"]) == (None, None)
 
 
 def group_events(bb_server: ServerProcess, group_id: str) -> list[tuple[str, dict]]:
@@ -491,7 +498,7 @@ def group_events(bb_server: ServerProcess, group_id: str) -> list[tuple[str, dic
     return [(type_, data) for type_, data in found if data.get("group_id") == group_id]
 
 
-def test_group_chats_are_renamed_on_the_server_and_phones_renames_and_leaving_arrive(
+def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_changes_arrive(
     api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
     receiver: ReceiverProcess,
 ) -> None:
@@ -536,3 +543,19 @@ def test_group_chats_are_renamed_on_the_server_and_phones_renames_and_leaving_ar
                                            if r.json.get("group_id") == chat]) == 3 and found)
     assert [h.get("group_name") for h in hooks[:2]] == ["Trail runners", "Runners"]
     assert hooks[2]["number"] == members[2]
+
+
+    # Its photo too: the gateway's copy of the picture goes to the server, and comes off it.
+    answer = api.post(f"/api/v2/groups/{chat}/photo",
+                      json={"photo_url": private.url + "/files/team.png"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["group_photo"] is not None
+    assert private.chat_icons[chat] == FILE_BYTES
+    [call] = private.calls_to("POST", f"/api/v1/chat/{chat}/icon")
+    assert call.query["password"] == private.password
+    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is not None
+    removed = api.post(f"/api/v2/groups/{chat}/photo", json={"photo_url": None})
+    assert removed.status_code == 200, removed.text
+    assert chat not in private.chat_icons
+    assert private.calls_to("DELETE", f"/api/v1/chat/{chat}/icon")
+    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is None

@@ -54,7 +54,8 @@ WITHOUT_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service
                                    groups=True, media=True)
 WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SMS}),
                                 groups=True, media=True, mark_read=True, typing=True,
-                                lookup=True, reactions=True, replies=True, group_names=True)
+                                lookup=True, reactions=True, replies=True, group_names=True,
+                                group_photos=True)
 # Tapbacks as BlueBubbles names them (its `associatedMessageType`): newer servers send the
 # names, older ones Apple's codes (2000-2005 put one on, 3000-3005 take it off).
 _TAPBACKS = ("love", "like", "dislike", "laugh", "emphasize", "question")
@@ -277,6 +278,19 @@ class BlueBubblesConnector:
         try:
             server = self._private(line, "name group chats")
             await server.client.rename_chat(group_id, name)
+        except BlueBubblesError as exc:
+            raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
+
+    async def set_group_photo(self, line: str, group_id: str, url: str | None) -> None:
+        """The picture at `url` (the gateway's copy) becomes the group chat's photo on the
+        line's server (`POST chat/:guid/icon`, Private API); None removes it (`DELETE`)."""
+        try:
+            server = self._private(line, "set group chat photos")
+            if url is None:
+                await server.client.remove_chat_icon(group_id)
+                return
+            name, data, content_type = await self._fetch(url)
+            await server.client.set_chat_icon(group_id, name, data, content_type)
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
 

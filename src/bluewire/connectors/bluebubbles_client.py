@@ -93,6 +93,18 @@ class BlueBubblesClient:
         await self._call("PUT", f"chat/{quote(chat_guid, safe='')}",
                          json={"displayName": name}, limit_s=SEND_TIMEOUT_S)
 
+    async def set_chat_icon(self, chat_guid: str, name: str, data: bytes,
+                            content_type: str) -> None:
+        """A group chat's photo (Private API): multipart, the picture as `icon`."""
+        form = aiohttp.FormData()
+        form.add_field("icon", data, filename=name, content_type=content_type)
+        await self._call("POST", f"chat/{quote(chat_guid, safe='')}/icon", data=form,
+                         limit_s=SEND_TIMEOUT_S)
+
+    async def remove_chat_icon(self, chat_guid: str) -> None:
+        await self._call("DELETE", f"chat/{quote(chat_guid, safe='')}/icon",
+                         limit_s=SEND_TIMEOUT_S)
+
     async def imessage_available(self, address: str) -> bool | None:
         data = await self._call("GET", "handle/availability/imessage",
                                 params={"address": address})

@@ -168,7 +168,9 @@ class Connector(Protocol):
     capabilities say `reactions`: `async send_reaction(reaction: OutboundReaction)` (may raise
     SendFailed or LineOffline). Optional for one whose lines say `group_names` and that must
     tell the network: `async rename_group(line, group_id, name: str | None)` (raises
-    SendFailed, with ErrorCode.VALIDATION for a name the network cannot take)."""
+    SendFailed, with ErrorCode.VALIDATION for a name the network cannot take); likewise for
+    `group_photos`: `async set_group_photo(line, group_id, url: str | None)` (None removes
+    it)."""
 
     capabilities: Capabilities
 

@@ -229,24 +229,26 @@ class GroupService:
         name = checked_group_name(body.group_name)
         group = await self._acting_group(account, group_id, body.from_number, "group_names",
                                          "name group chats")
-        await self._tell_network(group, name)
+        await self._tell_network(group, "rename_group", name, "rename")
         await self._writer.submit(lambda tx: self.record_rename(tx, group, name))
         return {"status": "OK", "data": {"group_id": group.group_id, "group_name": name or "",
                                          "from_number": group.line}}
 
-    async def _tell_network(self, group: ChatGroup, name: str | None) -> None:
-        """A connector that names group chats on its network (`rename_group`: a BlueBubbles
-        server's) does so before the name is recorded; one that does not (the sandbox's)
-        only records it. Its refusal is a 400 for a name it cannot take, else a 502."""
-        rename = getattr(self._registry.for_line(group.line), "rename_group", None)
-        if rename is None:
+    async def _tell_network(self, group: ChatGroup, change: str, value: str | None,
+                            what: str) -> None:
+        """A connector that changes group chats on its network (`rename_group`,
+        `set_group_photo`: a BlueBubbles server's) does so before the change is recorded; one
+        that does not (the sandbox's) only records it. Its refusal is a 400 for a value it
+        cannot take, else a 502."""
+        tell = getattr(self._registry.for_line(group.line), change, None)
+        if tell is None:
             return
         try:
-            await rename(group.line, group.group_id, name)
+            await tell(group.line, group.group_id, value)
         except SendFailed as exc:
             if exc.code == ErrorCode.VALIDATION:
                 raise validation_error(exc.reason) from None
-            raise ApiError(502, f"line {group.line} could not rename group {group.group_id} "
+            raise ApiError(502, f"line {group.line} could not {what} group {group.group_id} "
                                 f"on its network: {exc.reason}") from None
 
     async def set_photo(self, account: Account, group_id: str,
@@ -264,6 +266,7 @@ class GroupService:
                                          "set group chat photos")
         guid, url = (None, None) if raw is None else await self._photo_of(account, raw)
         photo = _photo(guid, url)
+        await self._tell_network(group, "set_group_photo", url, "set the photo of")
 
         def write(tx: Tx) -> None:
             group_store.set_photo(tx, group.pk, guid, url)
