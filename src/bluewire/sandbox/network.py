@@ -343,10 +343,11 @@ class SandboxNetwork:
 
     def phone_send(self, number: str, line: str, content: str | None,
                    media_urls: tuple[str, ...] = (), group_id: str | None = None, *,
-                   route_to: int | None = None, reply_to: str | None = None) -> PhoneSent:
+                   route_to: int | None = None, reply_to: str | None = None,
+                   handle: str | None = None) -> PhoneSent:
         """The phone sends one message (text, media or both) to `line`, or to the group
         `group_id` that `line` is in, answering `reply_to` inline if given: one Inbound (for
-        account `route_to` only, when set)."""
+        account `route_to` only, when set), its first part stored as `handle` when given."""
         if not content and not media_urls:
             raise PhoneActionRefused("a message needs content or media")
         assert self._sink is not None
@@ -355,7 +356,8 @@ class SandboxNetwork:
                          reply_to=reply_to)
         self._sink.inbound(Inbound(line=line, number=number, content=content,
                                    at_ms=sent.at_ms, service=service, media_urls=media_urls,
-                                   group_id=group_id, route_to=route_to, reply_to=reply_to))
+                                   group_id=group_id, route_to=route_to, reply_to=reply_to),
+                          handle)
         return sent
 
     def phone_react(self, number: str, line: str, message_handle: str, reaction: str, *,

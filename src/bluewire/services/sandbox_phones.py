@@ -28,6 +28,7 @@ from ..connectors.sandbox import (
 )
 from ..domain import limits
 from ..domain.errors import not_found, validation_error
+from ..domain.handles import new_handle
 from ..domain.messages import in_conversation
 from ..domain.payloads import iso
 from ..domain.phones import require_number
@@ -93,12 +94,13 @@ class SandboxPhones:
             raise validation_error("`group_id` must be the id of a group of this account that "
                                    "the phone is in")
         reply_to = await self._answered(account, number, line.number, group_id, request)
+        first = new_handle()
         sent = self._sandbox.phone_send(number, line.number, content or None, media_urls,
                                         group_id=group_id, route_to=account.id,
-                                        reply_to=reply_to)
+                                        reply_to=reply_to, handle=first)
         await self._drain()
         handles = await self._database.read_async(lambda conn: _inbound_handles(
-            conn, account.id, number, line.number, sent.at_ms))
+            conn, account.id, first, max(1, len(sent.media_urls))))
         return {"status": "OK", "number": number, **_sent_json(sent),
                 "message_handles": handles}
 
@@ -387,15 +389,23 @@ def _last_line(conn: Connection, account_id: int, number: str, lines: list[str])
     ).scalar()
 
 
-def _inbound_handles(conn: Connection, account_id: int, number: str, line: str,
-                     at_ms: int) -> list[str]:
-    """The inbound messages of `account_id` that one phone message was recorded as."""
+def _inbound_handles(conn: Connection, account_id: int, first: str, parts: int) -> list[str]:
+    """The inbound messages of `account_id` that one phone message was recorded as: its first
+    part, stored as `first`, and the parts after it, written with it (empty when it reached no
+    message of the account). By handle, not by time: a reply the phone's network made in the
+    same millisecond (an echo, a STOP) is another message."""
+    head = conn.execute(select(messages.c.id, messages.c.number, messages.c.line,
+                               messages.c.created_at)
+                        .where(messages.c.handle == first,
+                               messages.c.account_id == account_id)).first()
+    if head is None:
+        return []
     return list(conn.execute(
         select(messages.c.handle)
-        .where(messages.c.account_id == account_id, messages.c.number == number,
-               messages.c.line == line, messages.c.is_outbound.is_(False),
-               messages.c.created_at == at_ms)
-        .order_by(messages.c.id)
+        .where(messages.c.account_id == account_id, messages.c.number == head.number,
+               messages.c.line == head.line, messages.c.is_outbound.is_(False),
+               messages.c.created_at == head.created_at, messages.c.id >= head.id)
+        .order_by(messages.c.id).limit(parts)
     ).scalars())
 
 
