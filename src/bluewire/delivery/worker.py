@@ -147,7 +147,12 @@ class DeliveryWorker(SweepingWorker):
             await asyncio.wait([after])
         for job, signing in group:
             if job.endpoint_id in self._gone:
-                return  # cancelled by the transaction that recorded the 410
+                # Cancelled by the transaction that recorded the 410, or enqueued just after it
+                # by an endpoint cache that had not heard yet: cancelled now, never POSTed.
+                await self._writer.submit(partial(
+                    store.cancel_pending, endpoint_ids=[job.endpoint_id],
+                    reason="endpoint disabled: it answered 410 Gone"))
+                return
             try:
                 secret = signing.secret if self._box is None \
                     else self._box.open_optional(signing.secret)
