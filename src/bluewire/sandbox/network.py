@@ -46,7 +46,7 @@ from ..connectors.sandbox import (
     service_of,
 )
 from ..domain.errors import ErrorCode
-from ..domain.statuses import Service, Status
+from ..domain.statuses import RANK, Service, Status
 from ..store import sandbox_network as store
 from ..store.database import Database, now_ms
 from ..store.leases import lease_clock_ms
@@ -228,7 +228,7 @@ class SandboxNetwork:
                 status = Status.SENT if service is Service.SMS else Status.DELIVERED
             if service is Service.SMS:
                 status = Status.SENT
-            if best is None or _RANK[status] > _RANK[best.status]:
+            if best is None or RANK[status] > RANK[best.status]:
                 best = StatusUpdate(handle=handle, status=status, at_ms=now_ms(),
                                     service=service,
                                     was_downgraded=True if service is Service.SMS else None)
@@ -444,5 +444,3 @@ class SandboxNetwork:
         await self._together(type_)
         return state
 
-
-_RANK = {Status.SENT: 1, Status.DELIVERED: 2, Status.READ: 3}
