@@ -302,6 +302,19 @@ class AgentConnector:
                           f"runs out should that process have died", frames.CLOSE_TRY_AGAIN)
             return None
         link = _Link(token.token_id, socket, secrets.token_hex(8), lines)
+        await self._remember(lines)
+        # Welcomed before it is reachable: a command sent ahead of the welcome would be read as
+        # the answer to its hello (a refusal), and the agent would stop.
+        try:
+            await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
+                                                  "lines": sorted(lines),
+                                                  "events": list(frames.EVENTS)}))
+            await self._send_kept(socket, lines)
+        except Closed:  # gone before it heard the welcome: its lines are free again
+            for number in lines:
+                if number not in self._by_line:
+                    await self._leases.give_up(line_lease(number))
+            raise
         previous = self._links.get(token.token_id)
         self._links[token.token_id] = link
         connected_at = now_ms()
@@ -309,22 +322,21 @@ class AgentConnector:
             self._by_line[number] = link
             self._known[number] = caps
             self._health.connected(number, connected_at)
-        await self._remember(lines)
         if previous is not None:  # the newest connection of a token wins
             await previous.socket.close(frames.CLOSE_REPLACED, "replaced by a new connection")
             await self._leave(previous)
-        try:
-            await socket.send_text(frames.encode({"type": "welcome", "session": link.session,
-                                                  "lines": sorted(lines),
-                                                  "events": list(frames.EVENTS)}))
-            for number in lines:
-                for frame in list(self._unacked.get(number, {}).values()):
-                    await socket.send_text(frames.encode(frame))
-        except Closed:  # gone before it heard the welcome: its lines are free again
-            await self._leave(link)
-            raise
         self.on_online()
         return link
+
+    async def _send_kept(self, socket: WebSocket, lines: dict[str, Capabilities]) -> None:
+        """The kept commands of `lines`, those kept while these were being sent included."""
+        sent: set[str] = set()
+        while kept := [frame for number in lines
+                       for frame_id, frame in self._unacked.get(number, {}).items()
+                       if frame_id not in sent]:
+            for frame in kept:
+                sent.add(frame["id"])
+                await socket.send_text(frames.encode(frame))
 
     async def _remember(self, lines: dict[str, Capabilities]) -> None:
         """Keep what each line can do with the line, for the other processes."""

@@ -134,7 +134,9 @@ class Agent:
                            open_timeout=10, close_timeout=2) as socket:
             await socket.send(frames.encode(self._hello()))
             reply = frames.decode(await asyncio.wait_for(socket.recv(), 10))
-            if reply.get("type") != "welcome":
+            if reply.get("type") not in ("welcome", "error"):
+                raise ValueError(f"expected a welcome, got a {reply.get('type')!r} frame")
+            if reply.get("type") == "error":
                 refusal = f"{reply.get('code')}: {reply.get('message')}"
                 if reply.get("code") in frames.RETRY_LATER:
                     raise RetryLater(refusal)
