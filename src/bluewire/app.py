@@ -30,6 +30,7 @@ from .api.ops_routes import register_ops_routes
 from .api.reaction_routes import register_reaction_routes
 from .api.routes import build_router
 from .api.sandbox_group_routes import register_sandbox_group_routes
+from .api.sandbox_line_routes import register_sandbox_line_routes
 from .api.sandbox_routes import register_sandbox_routes
 from .api.unserved_routes import register_unserved_routes
 from .api.verify_routes import register_verify_routes
@@ -51,7 +52,7 @@ from .domain.errors import ApiError
 from .domain.new_contacts import NewContactLimits
 from .domain.webhooks import RETRY_SCHEDULE_S
 from .followups.worker import FollowUpWorker
-from .media.wiring import build_media
+from .media.wiring import DEFAULT_PUBLIC_URL, build_media
 from .observability.metrics import Metrics
 from .sandbox.network import SandboxNetwork
 from .services.accounts import AccountService, Authenticator
@@ -75,6 +76,7 @@ from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
 from .services.reactions import ReactionService
 from .services.read_receipts import ReadReceipts
+from .services.sandbox_lines import SandboxLines
 from .services.sandbox_phones import SandboxPhones
 from .services.totp import TotpService
 from .services.typing import TypingIndicators
@@ -360,6 +362,10 @@ class Gateway:
         register_line_state_routes(router, self.lines, self.registry)
         register_line_usage_routes(router, self.new_contacts)
         register_account_overview_routes(router, self.lines)
+        register_sandbox_line_routes(router, SandboxLines(
+            self.database, self.writer, self.lines,
+            per_account=self.settings.sandbox_lines_per_account),
+            self.settings.public_url or DEFAULT_PUBLIC_URL)
         register_unserved_routes(router)
         analytics = Analytics(self.database, self.writer)
         register_analytics_routes(router, analytics)

@@ -65,6 +65,8 @@ class Settings:
     sandbox_deliver_ms: int = 300
     sandbox_read_ms: int = 1500
     sandbox_slow_read_ms: int = 60_000
+    # How many sandbox lines of its own an account may add (POST /v3/sandboxes).
+    sandbox_lines_per_account: int = 5
 
     # A claimed message whose connector has not reported within this long is resolved:
     # asked of the connector, or failed with 10002.
@@ -163,6 +165,8 @@ class Settings:
             "sandbox_deliver_ms": _env_int("SANDBOX_DELIVER_MS", d.sandbox_deliver_ms),
             "sandbox_read_ms": _env_int("SANDBOX_READ_MS", d.sandbox_read_ms),
             "sandbox_slow_read_ms": _env_int("SANDBOX_SLOW_READ_MS", d.sandbox_slow_read_ms),
+            "sandbox_lines_per_account": _env_int("SANDBOX_LINES_PER_ACCOUNT",
+                                                  d.sandbox_lines_per_account),
             "dispatch_lease_ms": _env_int("DISPATCH_LEASE_MS", d.dispatch_lease_ms),
             "dispatch_batch": _env_int("DISPATCH_BATCH", d.dispatch_batch),
             "sweep_interval_ms": _env_int("SWEEP_INTERVAL_MS", d.sweep_interval_ms),

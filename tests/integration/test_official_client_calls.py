@@ -52,13 +52,6 @@ def test_unserved_resources_say_why(api: httpx.Client, method: str, path: str,
     assert message.startswith(feature) and "not served by bluewire" in message
 
 
-def test_the_v3_sandboxes_answer_in_the_v3_error_shape(api: httpx.Client) -> None:
-    answer = api.get("/v3/sandboxes")
-    assert answer.status_code == 501
-    error = answer.json()["error"]
-    assert error["code"] == "not_supported" and "/sandbox/phones" in error["message"]
-
-
 def test_the_sdk_raises_the_reason(sdk: SendblueAPI) -> None:
     with pytest.raises(APIStatusError) as raised:
         sdk.v2.seats.list()

@@ -3,8 +3,9 @@ answers 501 saying why and what bluewire offers instead, rather than "No such en
 
 Location sharing needs Find My sessions with the contact on Apple's side; call forwarding a
 carrier line behind the number; carousels and app cards an iMessage app extension signed for
-the business; seats are the hosted service's billing; `/v3/sandboxes` are the hosted service's
-remote code sandboxes (bluewire's sandbox is a simulated phone network, at /sandbox/phones).
+the business; seats are the hosted service's billing; and a bluewire sandbox is a line of the
+simulated phone network (api/sandbox_line_routes.py), in which no command runs and no file is
+kept.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ..domain.errors import ApiError
+from ..domain.errors import ApiError, v3_error
 from .endpoint import Endpoint
 from .http import Request, Router
 
@@ -51,12 +52,11 @@ UNSERVED = (
              "keys (bluewire accounts, bluewire keys)",
              (("GET", "/api/v2/seats"), ("GET", "/api/v2/seats/count"),
               ("GET", "/api/v2/seats/{seat_id}"))),
-    Unserved("Remote code sandboxes",
-             "they are the hosted service's machines for running code; bluewire's sandbox is "
-             "a simulated phone network: see /sandbox/phones and `bluewire sandbox`",
-             (("GET", "/v3/sandboxes"), ("POST", "/v3/sandboxes"),
-              ("DELETE", "/v3/sandboxes/{id}"), ("POST", "/v3/sandboxes/{id}/exec"),
-              ("GET", "/v3/sandboxes/{id}/files"), ("POST", "/v3/sandboxes/{id}/files")),
+    Unserved("Running code in a sandbox",
+             "a bluewire sandbox is a line of its simulated phone network (GET /v3/sandboxes), "
+             "not a machine: there is nothing to run commands in or keep files on",
+             (("POST", "/v3/sandboxes/{id}/exec"), ("GET", "/v3/sandboxes/{id}/files"),
+              ("POST", "/v3/sandboxes/{id}/files")),
              v3=True),
 )
 
@@ -74,9 +74,7 @@ def _path_params(path: str) -> type | None:
 def _error(item: Unserved) -> ApiError:
     message = f"{item.feature} is not served by bluewire: {item.why}."
     if item.v3:
-        return ApiError(NOT_SERVED, message, body={
-            "status": "ERROR", "message": message,
-            "error": {"code": "not_supported", "message": message}})
+        return v3_error(NOT_SERVED, "not_supported", message)
     return ApiError(NOT_SERVED, message, error_key="NOT_SUPPORTED")
 
 

@@ -61,6 +61,13 @@ def validation_error(message: str, *, error_key: str | None = None) -> ApiError:
     return ApiError(400, message, error_code=ErrorCode.VALIDATION, error_key=error_key)
 
 
+def v3_error(http_status: int, code: str, message: str) -> ApiError:
+    """An error in the shape of Sendblue's v3 endpoints, `{"error": {"code", "message"}}` (with
+    the older `status` and `message` beside it, which older clients read)."""
+    return ApiError(http_status, message, body={
+        "status": "ERROR", "message": message, "error": {"code": code, "message": message}})
+
+
 def not_found(message: str) -> ApiError:
     return ApiError(404, message)
 
