@@ -29,7 +29,7 @@ EVENT_TYPES: tuple[str, ...] = (
 ALL_TYPES = frozenset(EVENT_TYPES)
 # bluewire's own types, sent only to a stream that names them in `types` (the SDK's
 # AccountEvent knows the 12 above alone): follow-ups' changes of state, a group's new name or
-# photo, a member leaving a group.
+# photo, a member leaving a group or adding or removing another.
 OPT_IN_TYPES: tuple[str, ...] = (
     "follow_up.scheduled",
     "follow_up.fired",
@@ -39,6 +39,8 @@ OPT_IN_TYPES: tuple[str, ...] = (
     "group.renamed",
     "group.photo_changed",
     "group.member_left",
+    "group.member_added",
+    "group.member_removed",
     "reaction.created",  # a tapback this account sent (domain/reactions.py)
     "reaction.received",  # a phone's tapback on one of its messages
 )

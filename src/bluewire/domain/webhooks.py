@@ -47,6 +47,8 @@ TYPE_FOR_EVENT: dict[str, str] = {
     "group.renamed": "group",
     "group.photo_changed": "group",
     "group.member_left": "group",
+    "group.member_added": "group",
+    "group.member_removed": "group",
     "verification.approved": "verification",
     "verification.expired": "verification",
     "verification.canceled": "verification",
