@@ -3,6 +3,7 @@ scripted engine of tests/agent_engine.py, and a real webhook receiver."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import struct
@@ -18,6 +19,9 @@ from typing import Any
 import httpx
 import pytest
 from sendblue_api import SendblueAPI
+from websockets.sync.client import ClientConnection, connect
+
+from bluewire.connectors.agent.frames import PATH as AGENT_PATH
 
 from ..agent_engine import read_jsonl
 from ..agent_process import AgentProcess, create_token
@@ -416,6 +420,50 @@ def test_events_made_while_the_gateway_is_down_arrive_once_it_is_back(
             time.sleep(1)
             assert sorted(inbound()) == [f"while down {i}" for i in range(3)]
         wait_for(lambda: json.loads(state.read_text())["outbox"] == [], timeout=20)
+    finally:
+        server.stop()
+
+
+def test_a_reaction_sent_again_after_a_gateway_restart_is_recorded_once(
+        tmp_path: Path) -> None:
+    """An agent re-sends every event whose ack it did not get; the gateway may have recorded
+    one and died before its ack left. Played here by a bare agent connection sending the same
+    reaction event before and after a restart (the gateway's memory of events is gone)."""
+    (tmp_path / "gateway").mkdir()
+    server = ServerProcess(tmp_path / "gateway").start()
+    try:
+        line = agent_line(server)
+        token = create_token(server, line)
+        number = "+12125550126"
+        url = server.url.replace("http://", "ws://") + AGENT_PATH
+
+        @contextlib.contextmanager
+        def connected() -> Iterator[ClientConnection]:
+            with connect(url, open_timeout=10) as socket:
+                socket.send(json.dumps({"type": "hello", "token": token, "lines": [
+                    {"number": line, "capabilities": {"reactions": True}}]}))
+                assert json.loads(socket.recv(10))["type"] == "welcome"
+                yield socket
+
+        with server.client() as api, connected() as socket:
+            handle = send(api, line, number, "Dinner at 8?")
+            command = json.loads(socket.recv(20))
+            assert command["type"] == "send"
+            socket.send(json.dumps({"type": "ack", "id": command["id"]}))
+        reaction = {"id": "evt-tapback-1", "type": "reaction", "event": {
+            "line": line, "number": number, "message_handle": handle, "reaction": "love",
+            "at_ms": int(time.time() * 1000)}}
+        for _ in range(2):
+            with connected() as socket:
+                socket.send(json.dumps(reaction))
+                while (frame := json.loads(socket.recv(20)))["type"] != "ack":
+                    socket.send(json.dumps({"type": "ack", "id": frame["id"]}))  # a re-send
+                assert frame["id"] == "evt-tapback-1"
+            server.stop()
+            server.start()
+        events = server.sql("SELECT data FROM events WHERE type = 'reaction.received'")
+        assert [json.loads(e["data"])["reacted_to"] for e in events] == [handle]
+        assert len(server.sql("SELECT handle FROM reactions")) == 1
     finally:
         server.stop()
 

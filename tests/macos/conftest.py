@@ -36,7 +36,7 @@ class RecordingSink:
     def typing(self, event: Typing) -> None:
         self.typings.append(event)
 
-    def reaction(self, event: Reaction) -> None:
+    def reaction(self, event: Reaction, handle: str | None = None) -> None:
         self.reactions.append(event)
 
 

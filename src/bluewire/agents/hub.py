@@ -408,7 +408,8 @@ class AgentConnector:
             elif kind == "inbound":
                 await self._inbound(link, event_id, frame)
             elif kind == "reaction":
-                self._reaction(link, frames.reaction_from(frame["event"]))
+                self._reaction(link, event_id, frames.reaction_from(frame["event"]),
+                               _network_handle(frame.get("handle")))
             else:
                 self._sink.typing(frames.typing_from(frame["event"]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -432,14 +433,16 @@ class AgentConnector:
         self._sink.inbound(message, handle=_network_handle(frame.get("handle"))
                            or inbound_handle(link.token_id, event_id))
 
-    def _reaction(self, link: _Link, reaction: Reaction) -> None:
+    def _reaction(self, link: _Link, event_id: str, reaction: Reaction,
+                  own: str | None) -> None:
         """A phone's tapback on a message of the agent's line (ours, or the phone's own, which
-        the agent names by the handle it gave it)."""
+        the agent names by the handle it gave it); recorded once however often it is re-sent,
+        or read again from chat.db (`own`: its guid there)."""
         if reaction.line not in link.lines:
             log.warning("agent %s reported a reaction on %s, not its line; dropped",
                         link.token_id, reaction.line)
             return
-        self._sink.reaction(reaction)
+        self._sink.reaction(reaction, handle=own or inbound_handle(link.token_id, event_id))
 
     async def _leave(self, link: _Link) -> None:
         """`link` serves no more: its lines no other link of ours serves are given up."""

@@ -415,11 +415,13 @@ class BlueBubblesConnector:
         name, removed = named
         guid = found["guid"]
         chat = _chat_guid(data)
+        own = data.get("guid")  # the tapback's own: a webhook sent twice is recorded once
         self._sink.reaction(Reaction(
             line=line, number=number, message_handle=self._guids.get(guid, guid),
             reaction=name, at_ms=_ms(data.get("dateCreated")) or _now_ms(), removed=removed,
             part_index=int(found["part"] or 0),
-            group_id=chat if chat and ";+;" in chat else None))
+            group_id=chat if chat and ";+;" in chat else None),
+            handle=own if isinstance(own, str) and 0 < len(own) <= 64 else None)
 
     def _group_change(self, line: str, kind: str, data: dict[str, Any]) -> None:
         """A member renamed a group chat (`groupTitle`, empty: no name) or left it: the

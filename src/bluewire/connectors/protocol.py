@@ -147,7 +147,10 @@ class EventSink(Protocol):
 
     def typing(self, event: Typing) -> None: ...
 
-    def reaction(self, event: Reaction) -> None: ...
+    def reaction(self, event: Reaction, handle: str | None = None) -> None:
+        """`handle`, optional: the tapback's own id on the network (a chat.db or BlueBubbles
+        guid); one already recorded is not recorded again."""
+        ...
 
 
 class LineOffline(Exception):

@@ -54,8 +54,11 @@ class NetworkSink:
     def typing(self, event: Typing) -> None:
         self._add(event, None)
 
-    def reaction(self, event: Reaction) -> None:
-        self._add(event, new_handle())
+    def reaction(self, event: Reaction, handle: str | None = None) -> None:
+        """As `inbound`: with `handle` (derived from a re-sendable event id) recorded once."""
+        if handle is not None:
+            self._given[handle] += 1
+        self._add(event, handle or new_handle())
 
     def group_change(self, change: GroupChange) -> None:
         self._add(change, None)
@@ -105,13 +108,13 @@ class NetworkSink:
                     run = []
                 if isinstance(report, Inbound):
                     assert handle is not None
-                    if self._given[handle]:
-                        tx.after_commit(partial(self._forget, handle))
-                        if tx.query("SELECT 1 FROM messages WHERE handle = ?", (handle,)):
-                            continue
+                    if self._recorded(tx, handle, "messages"):
+                        continue
                     self._reports.record_inbound(tx, report, handle)
                 elif isinstance(report, Reaction):
                     assert handle is not None
+                    if self._recorded(tx, handle, "reactions"):
+                        continue
                     self._reports.record_reaction(tx, report, handle)
                 elif isinstance(report, GroupChange):
                     self._reports.record_group_change(tx, report)
@@ -120,6 +123,14 @@ class NetworkSink:
         if run:
             self._reports.apply_status_updates(tx, run)
         tx.after_commit(self._on_applied)
+
+    def _recorded(self, tx: Tx, handle: str, table: str) -> bool:
+        """Whether a report given `handle` by its connector is in `table` already (only those
+        are looked up: a handle made here is new)."""
+        if not self._given[handle]:
+            return False
+        tx.after_commit(partial(self._forget, handle))
+        return bool(tx.query(f"SELECT 1 FROM {table} WHERE handle = ?", (handle,)))
 
     def _forget(self, handle: str) -> None:
         self._given[handle] -= 1

@@ -69,8 +69,9 @@ class _Sink:
     def typing(self, event: Typing) -> None:
         self._agent.emit("typing", "event", event)
 
-    def reaction(self, event: Reaction) -> None:
-        self._agent.emit("reaction", "event", event)
+    def reaction(self, event: Reaction, handle: str | None = None) -> None:
+        extra = {"handle": handle} if handle is not None else None  # its chat.db guid
+        self._agent.emit("reaction", "event", event, extra)
 
 
 class Agent:

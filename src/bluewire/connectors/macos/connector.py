@@ -305,7 +305,7 @@ class MessagesAppConnector:
                       "message of the phone", row.guid, tapback.guid)
             return
         if self._sink is not None:
-            self._sink.reaction(reaction_of(row, tapback, self.line, handle))
+            self._sink.reaction(reaction_of(row, tapback, self.line, handle), handle=row.guid)
 
     async def _handle_of(self, guid: str) -> str | None:
         """The handle of the chat.db message `guid`: one of our sends', or a phone's message's
