@@ -4,7 +4,9 @@ reference (`shared/reference/imessage-on-a-mac.md`), on 127.0.0.1 in a thread.
 It checks `?password=`, records every call (`calls`), answers sends with a message object as
 BlueBubbles does, and refuses the Private API routes while `private_api` is off. Test controls
 play the phone's side: `deliver`, `read`, `inbound`, `typing`, `send_error`, `tapback`,
-`rename_group`, `leave_group` post webhooks to every URL registered with `POST /api/v1/webhook`;
+`rename_group`, `leave_group`, `change_group_photo`, `remove_group_photo`, `add_member`,
+`remove_member` post webhooks to every URL registered with `POST /api/v1/webhook` (a group
+change also as the new-message BlueBubbles sends of it, where the server's source does);
 `inbound` can carry attachments, served by `GET /api/v1/attachment/:guid/download` (BlueBubbles
 server's route) while in `attachments`, answer a message inline (`threadOriginatorGuid`) and
 name a group chat's participants. `PUT /api/v1/chat/:guid` names a chat (`chat_names`),
@@ -57,6 +59,7 @@ class BlueBubblesStandin:
         self.attachments: dict[str, tuple[bytes, str]] = {}  # guid: its bytes and type
         self.chat_names: dict[str, str] = {}  # chat guid: the displayName it was given
         self.chat_icons: dict[str, bytes] = {}  # chat guid: its photo's bytes
+        self.handle_ids: dict[str, int] = {}  # address: its row id in the Mac's handle table
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -291,6 +294,53 @@ class BlueBubblesStandin:
             "groupActionType": 1, "groupTitle": None,
             "handle": {"address": address, "service": "iMessage"}, "isFromMe": False,
             "dateCreated": _ms(), "chats": [{"guid": chat}], "attachments": []})
+
+    # A group change is a message whose itemType and groupActionType say which (BlueBubbles
+    # server's MessagePoller.handleGroupChanges); it is sent as its own webhook and, being a
+    # new row, as a new-message too. `otherHandle` is the row id of the member concerned, and
+    # the chat lists its participants as they are after the change.
+
+    def change_group_photo(self, address: str, chat: str,
+                           picture: dict[str, Any] | None) -> list[int]:
+        """The phone at `address` gives the group chat `chat` a new photo, `picture` (an
+        `attachment`; None: one that cannot be downloaded)."""
+        picture = picture or self.attachment("GroupPhoto.jpeg", served=False)
+        return self._group_change("group-icon-changed", address, chat, 3, 1,
+                                  attachments=[picture])
+
+    def remove_group_photo(self, address: str, chat: str) -> list[int]:
+        return self._group_change("group-icon-removed", address, chat, 3, 2)
+
+    def add_member(self, address: str, chat: str, added: str, now: list[str]) -> list[int]:
+        """The phone at `address` adds `added` to `chat`, whose members are then `now`."""
+        return self._group_change("participant-added", address, chat, 1, 0,
+                                  other=self.handle_id(added), participants=now)
+
+    def remove_member(self, address: str, chat: str, removed: str,
+                      now: list[str]) -> list[int]:
+        """The phone at `address` removes `removed` from `chat`, whose members are then
+        `now` (`removed` no longer among them)."""
+        return self._group_change("participant-removed", address, chat, 1, 1,
+                                  other=self.handle_id(removed), participants=now)
+
+    def handle_id(self, address: str) -> int:
+        return self.handle_ids.setdefault(address, len(self.handle_ids) + 1)
+
+    def _group_change(self, event: str, address: str, chat: str, item_type: int, action: int,
+                      *, other: int = 0, participants: list[str] | None = None,
+                      attachments: list[dict[str, Any]] | None = None) -> list[int]:
+        listed: dict[str, Any] = {"guid": chat, "style": 43}
+        if participants is not None:
+            listed["participants"] = [{"originalROWID": self.handle_id(p), "address": p,
+                                       "service": "iMessage"} for p in participants]
+        data = {"guid": str(uuid.uuid4()).upper(), "text": None, "itemType": item_type,
+                "groupActionType": action, "groupTitle": None, "otherHandle": other,
+                "handle": {"originalROWID": self.handle_id(address), "address": address,
+                           "service": "iMessage"},
+                "isFromMe": False, "dateCreated": _ms(), "chats": [listed],
+                "attachments": attachments or [], "associatedMessageGuid": None,
+                "associatedMessageType": None}
+        return self.post("new-message", data) + self.post(event, data)
 
     def tapback(self, address: str, target_guid: str, reaction: str | int,
                 part: int = 0, chat: str | None = None) -> list[int]:

@@ -563,3 +563,92 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
     assert chat not in private.chat_icons
     assert private.calls_to("DELETE", f"/api/v1/chat/{chat}/icon")
     assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is None
+
+
+def send_to_group(api: httpx.Client, chat: str, content: str) -> list[str]:
+    """The participants a group send goes to, as the message records them."""
+    answer = api.post("/api/send-group-message", json={
+        "group_id": chat, "content": content, "from_number": PRIVATE_LINE})
+    assert answer.status_code == 200, answer.text
+    handle = answer.json()["message_handle"]
+    found: list[str] = api.get(f"/api/v2/messages/{handle}").json()["data"]["participants"]
+    return found
+
+
+def test_a_members_new_photo_is_downloaded_from_the_server_and_kept(
+    api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
+    receiver: ReceiverProcess,
+) -> None:
+    answer = api.put("/api/account/webhooks", json={"webhooks": {
+        "group": [receiver.url_for("/group")]}})
+    assert answer.status_code == 200, answer.text
+    members = ["+13125550190", "+13125550191", "+13125550192"]
+    chat = "iMessage;+;chat-bb-190"
+    send(api, PRIVATE_LINE, members[0], "hi")
+    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
+
+    picture = private.attachment("GroupPhoto.png")
+    assert private.change_group_photo(members[1], chat, picture) == [200, 200]
+    photo = wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"],
+                     timeout=30)
+    assert photo["url"].startswith(bb_server.url + "/media/")
+    assert private.password not in photo["url"]
+    assert httpx.get(photo["url"]).content == FILE_BYTES
+    [call] = private.calls_to("GET", f"/api/v1/attachment/{picture['guid']}/download")
+    assert call.query["password"] == private.password
+    [(type_, data)] = wait_for(lambda: group_events(bb_server, chat), timeout=30)
+    assert type_ == "group.photo_changed" and data["group_photo"] == photo
+    assert (data["number"], data["from_number"]) == (members[1], members[1])
+    # The change's own new-message (with the picture) is not a message from the phone.
+    assert api.get("/api/v2/messages", params={"is_outbound": "false",
+                                               "number": members[1]}).json()["data"] == []
+
+    # A picture the server cannot give is no change; a removal is one.
+    assert private.change_group_photo(members[2], chat, None) == [200, 200]
+    assert private.remove_group_photo(members[2], chat) == [200, 200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is None,
+             timeout=30)
+    events = wait_for(lambda: len(found := group_events(bb_server, chat)) == 2 and found,
+                      timeout=30)
+    assert events[1][0] == "group.photo_changed" and events[1][1]["group_photo"] is None
+    assert events[1][1]["from_number"] == members[2]
+    hooks = wait_for(lambda: len(found := [r.json for r in receiver.received("/group")
+                                           if r.json.get("group_id") == chat]) == 2 and found,
+                     timeout=30)
+    assert {h["from_number"] for h in hooks} == {members[1], members[2]}
+
+
+def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messages(
+    api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
+) -> None:
+    members = ["+13125550195", "+13125550196", "+13125550197"]
+    added, stranger = "+13125550198", "+13125550199"
+    chat = "iMessage;+;chat-bb-195"
+    send(api, PRIVATE_LINE, members[0], "hi")
+    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
+
+    assert private.add_member(members[1], chat, added, [*members, added]) == [200, 200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
+             == [*members, added], timeout=30)
+    assert send_to_group(api, chat, "welcome") == [*members, added]
+    assert api.get(f"/api/v2/contacts/{added}").status_code == 200  # a contact now
+    # Not a member's change: dropped.
+    assert private.add_member(stranger, chat, "+13125550194", [*members, added]) == [200, 200]
+    # Which member was removed: the one of its row id, no longer listed among the chat's.
+    assert private.remove_member(members[1], chat, members[2], [members[0], members[1],
+                                                                added]) == [200, 200]
+    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
+             == [members[0], members[1], added], timeout=30)
+    assert send_to_group(api, chat, "after the removal") == [members[0], members[1], added]
+
+    events = wait_for(lambda: len(found := group_events(bb_server, chat)) == 2 and found,
+                      timeout=30)
+    assert [(t, d["member_number"], d["number"], d["from_number"]) for t, d in events] == [
+        ("group.member_added", added, members[1], members[1]),
+        ("group.member_removed", members[2], members[1], members[1])]
+    assert events[0][1]["participant_numbers"] == [*members, added]
+    assert events[1][1]["participant_numbers"] == [members[0], members[1], added]
+    assert api.get("/api/v2/messages", params={"is_outbound": "false",
+                                               "number": members[1]}).json()["data"] == []

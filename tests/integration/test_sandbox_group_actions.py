@@ -1,17 +1,28 @@
 """What a sandbox phone does to a group reaches the group's account: renaming it
-(POST /sandbox/phones/{number}/groups/{group_id}/name) and leaving it (…/leave), each as the
-network reports it. Over real HTTP against `bluewire serve`, with a real webhook receiver."""
+(POST /sandbox/phones/{number}/groups/{group_id}/name), leaving it (…/leave), changing its
+photo (…/photo), adding a member (POST …/members) and removing one (DELETE …/members/{member}),
+each as the network reports it. Over real HTTP against `bluewire serve`, with a real webhook
+receiver and a local file server for the pictures."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from bluewire.domain.wire.sandbox_groups import PhoneLeftGroup, PhoneRenamedGroup
+from bluewire.domain.wire.sandbox_groups import (
+    PhoneChangedMembers,
+    PhoneLeftGroup,
+    PhoneRenamedGroup,
+    PhoneSetGroupPhoto,
+)
 
 from ..answers import assert_answer
 from ..databases import Engine
@@ -22,14 +33,50 @@ ADMIN = "admin@bluewire.local"
 OTHER_EMAIL = "group-actions-other@example.com"
 OTHER_KEY, OTHER_SECRET = "group-actions-other-key", "group-actions-other-secret"
 WAIT_S = 30.0
+PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(20_000)
+FILES: dict[str, tuple[str, bytes]] = {
+    "/team.png": ("image/png", PNG),
+    "/notes.pdf": ("application/pdf", b"%PDF-1.4 " + os.urandom(1000)),
+}
+
+
+class _Files(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        found = FILES.get(self.path.split("?", 1)[0])
+        if found is None:
+            self.send_error(404)
+            return
+        content_type, data = found
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory,
            engine: Engine) -> Iterator[ServerProcess]:
-    """Messages delivered at once and never read by themselves."""
+    """Messages delivered at once and never read by themselves; pictures fetched and kept,
+    as in production."""
     process = ServerProcess(tmp_path_factory.mktemp("sandbox-group-actions"), env={
         "BLUEWIRE_SANDBOX_DELIVER_MS": "0", "BLUEWIRE_SANDBOX_READ_MS": "600000",
+        "BLUEWIRE_MEDIA_FETCH": "1",
     }, engine=engine).start()
     yield process
     process.stop()
@@ -78,6 +125,21 @@ def rename(api: httpx.Client, number: str, group_id: str, name: str | None) -> h
 
 def leave(api: httpx.Client, number: str, group_id: str) -> httpx.Response:
     return api.post(f"/sandbox/phones/{number}/groups/{group_id}/leave")
+
+
+def set_photo(api: httpx.Client, number: str, group_id: str, body: Any) -> httpx.Response:
+    return api.post(f"/sandbox/phones/{number}/groups/{group_id}/photo", json=body)
+
+
+def add_member(api: httpx.Client, number: str, group_id: str, member: str,
+               **extra: Any) -> httpx.Response:
+    return api.post(f"/sandbox/phones/{number}/groups/{group_id}/members",
+                    json={"number": member, **extra})
+
+
+def remove_member(api: httpx.Client, number: str, group_id: str,
+                  member: str) -> httpx.Response:
+    return api.delete(f"/sandbox/phones/{number}/groups/{group_id}/members/{member}")
 
 
 def retrieved(api: httpx.Client, group_id: str) -> dict[str, Any]:
@@ -280,3 +342,186 @@ def test_a_leave_is_on_an_event_stream_that_names_it(api: httpx.Client) -> None:
     assert event["type"] == "group.member_left"
     assert event["data"]["group_id"] == group_id and event["data"]["number"] == phone(639, "21")
     assert event["data"]["changed_at"] == event["occurred_at"]
+
+
+# -- the group's photo ------------------------------------------------------------------------
+
+
+def test_a_phone_changes_the_groups_photo_and_the_account_sees_the_picture(
+        server: ServerProcess, api: httpx.Client, hooked: ReceiverProcess, files: str) -> None:
+    group_id = new_group(api, 641)["group_id"]
+    changer = phone(641, "11")
+    answer = set_photo(api, changer, group_id, {"photo_url": f"{files}/team.png"})
+    assert answer.status_code == 200, answer.text
+    assert_answer(answer.json(), PhoneSetGroupPhoto)
+    body = answer.json()
+    assert (body["number"], body["group_id"], body["line"]) == (changer, group_id, SANDBOX_LINE)
+    photo = body["group_photo"]
+    assert photo["photo_guid"].startswith("mo_") and photo["url"].startswith(server.url)
+    # Kept by the server: retrieve shows it at once, and it downloads as the picture.
+    assert retrieved(api, group_id)["group_photo"] == photo
+    assert httpx.get(photo["url"]).content == PNG
+
+    hooks = wait_for(lambda: group_hooks(hooked, group_id), timeout=WAIT_S, interval=0.1)
+    assert len(hooks) == 1
+    hook = hooks[0]
+    assert hook["group_photo"] == photo and hook["from_number"] == changer
+    assert hook["number"] == changer and hook["sendblue_number"] == SANDBOX_LINE
+    assert hook["changed_at"] == body["changed_at"]
+    [(_, type_, data)] = events_of(server, group_id)
+    assert type_ == "group.photo_changed" and data == hook
+
+    removed = set_photo(api, phone(641, "21"), group_id, {"photo_url": None, "line": SANDBOX_LINE})
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["group_photo"] is None
+    assert retrieved(api, group_id)["group_photo"] is None
+    hooks = wait_for(lambda: (found := group_hooks(hooked, group_id)) and len(found) == 2
+                     and found, timeout=WAIT_S, interval=0.1)
+    assert [(h["from_number"], h["group_photo"]) for h in hooks
+            if h["group_photo"] is None] == [(phone(641, "21"), None)]
+
+
+def test_a_media_object_of_the_account_can_be_the_phones_photo(api: httpx.Client,
+                                                               files: str) -> None:
+    group_id = new_group(api, 642)["group_id"]
+    uploaded = api.post("/api/upload-media-object", json={"media_url": f"{files}/team.png"})
+    assert uploaded.status_code == 200, uploaded.text
+    media_id = uploaded.json()["mediaObjectId"]
+    answer = set_photo(api, phone(642, "01"), group_id, {"photo_url": media_id})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["group_photo"] == {"photo_guid": media_id,
+                                            "url": uploaded.json()["media_url"]}
+    assert retrieved(api, group_id)["group_photo"]["photo_guid"] == media_id
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"photo_url": "ftp://example.com/a.png"}, "http"),
+    ({"photo_url": 7}, "photo_url"),
+    ({}, "photo_url"),
+    ({"photo_url": "/notes.pdf"}, "JPEG, PNG or GIF"),
+    ({"photo_url": "/missing.png"}, "cannot be used"),
+    ({"photo_url": None, "line": "+14155550123"}, "is not the line of group"),
+])
+def test_a_bad_photo_is_refused_with_the_reason(api: httpx.Client, files: str,
+                                                body: dict[str, Any], says: str) -> None:
+    group_id = new_group(api, 643)["group_id"]
+    if isinstance(body.get("photo_url"), str) and body["photo_url"].startswith("/"):
+        body = {"photo_url": files + body["photo_url"]}
+    assert_refused(set_photo(api, phone(643, "01"), group_id, body), 400, says)
+    assert retrieved(api, group_id)["group_photo"] is None
+
+
+def test_a_photo_from_a_phone_not_in_the_group_is_refused(api: httpx.Client,
+                                                          other: httpx.Client) -> None:
+    group_id = new_group(api, 644)["group_id"]
+    body = {"photo_url": None}
+    assert_refused(set_photo(api, phone(644, "31"), group_id, body), 400, "is not in group")
+    assert_refused(set_photo(api, phone(644, "01"), "grp_nosuchgroup", body), 404, "No group")
+    assert_refused(set_photo(other, phone(644, "01"), group_id, body), 404, "No group")
+
+
+# -- adding and removing members --------------------------------------------------------------
+
+
+def test_a_phone_adds_a_member_who_gets_the_groups_next_message(
+        server: ServerProcess, api: httpx.Client, hooked: ReceiverProcess) -> None:
+    group_id = new_group(api, 645)["group_id"]
+    adder, added = phone(645, "11"), phone(645, "31")
+    everyone = [phone(645, "01"), phone(645, "11"), phone(645, "21"), added]
+    answer = add_member(api, adder, group_id, added, line=SANDBOX_LINE)
+    assert answer.status_code == 200, answer.text
+    assert_answer(answer.json(), PhoneChangedMembers)
+    body = answer.json()
+    assert (body["number"], body["member_number"], body["participant_numbers"]) == (
+        adder, added, everyone)
+    assert retrieved(api, group_id)["participant_numbers"] == everyone
+    assert api.get(f"/api/v2/contacts/{added}").status_code == 200  # a contact now
+
+    hooks = wait_for(lambda: group_hooks(hooked, group_id), timeout=WAIT_S, interval=0.1)
+    assert len(hooks) == 1
+    hook = hooks[0]
+    assert (hook["number"], hook["from_number"], hook["member_number"]) == (adder, adder, added)
+    assert hook["participant_numbers"] == everyone and hook["changed_at"] == body["changed_at"]
+    [(_, type_, data)] = events_of(server, group_id)
+    assert type_ == "group.member_added" and data == hook
+
+    handle = send_to(api, group_id, "welcome aboard")
+    wait_for(lambda: handle in received_handles(api, added), timeout=WAIT_S, interval=0.1)
+    # A member now: it can act on the group too.
+    assert rename(api, added, group_id, "New blood").status_code == 200
+    assert_refused(add_member(api, adder, group_id, added), 400, "already in group")
+
+
+def test_a_phone_removes_a_member_who_no_longer_gets_the_groups_messages(
+        server: ServerProcess, api: httpx.Client, hooked: ReceiverProcess) -> None:
+    group_id = new_group(api, 646)["group_id"]
+    remover, removed, stayer = phone(646, "01"), phone(646, "21"), phone(646, "11")
+    answer = remove_member(api, remover, group_id, removed)
+    assert answer.status_code == 200, answer.text
+    assert_answer(answer.json(), PhoneChangedMembers)
+    body = answer.json()
+    assert (body["number"], body["member_number"], body["participant_numbers"]) == (
+        remover, removed, [remover, stayer])
+    assert retrieved(api, group_id)["participant_numbers"] == [remover, stayer]
+
+    hooks = wait_for(lambda: group_hooks(hooked, group_id), timeout=WAIT_S, interval=0.1)
+    assert len(hooks) == 1
+    hook = hooks[0]
+    assert (hook["number"], hook["from_number"], hook["member_number"]) == (
+        remover, remover, removed)
+    assert hook["participant_numbers"] == [remover, stayer]
+    [(_, type_, data)] = events_of(server, group_id)
+    assert type_ == "group.member_removed" and data == hook
+
+    handle = send_to(api, group_id, "after the removal")
+    wait_for(lambda: handle in received_handles(api, stayer), timeout=WAIT_S, interval=0.1)
+    assert handle not in received_handles(api, removed)
+    # Removed is gone: it can no longer act on the group, nor be removed again.
+    assert_refused(rename(api, removed, group_id, "Mine"), 400, "is not in group")
+    assert_refused(add_member(api, removed, group_id, phone(646, "41")), 400, "is not in group")
+    # Two are left: as in iMessage, no one more can be removed.
+    assert_refused(remove_member(api, stayer, group_id, remover), 400, "3 or more")
+    assert len(events_of(server, group_id)) == 1
+
+
+def test_bad_member_changes_are_refused_with_the_reason(api: httpx.Client,
+                                                        other: httpx.Client) -> None:
+    group_id = new_group(api, 647)["group_id"]
+    member, stranger = phone(647, "01"), phone(647, "31")
+    assert_refused(add_member(api, member, group_id, SANDBOX_LINE), 400, "one of our lines")
+    assert_refused(add_member(api, member, group_id, "not a number"), 400, "`number`")
+    assert_refused(add_member(api, member, group_id, phone(647, "11")), 400, "already in group")
+    assert_refused(add_member(api, stranger, group_id, phone(647, "41")), 400,
+                   f"{stranger} is not in group")
+    assert_refused(add_member(api, member, group_id, stranger, line="+14155550123"), 400,
+                   "is not the line of group")
+    assert_refused(remove_member(api, member, group_id, member), 400, "leave")
+    assert_refused(remove_member(api, member, group_id, stranger), 400,
+                   f"`member` {stranger} is not in group")
+    assert_refused(remove_member(api, member, group_id, "12"), 400, "`member`")
+    assert_refused(remove_member(api, member, "grp_nosuchgroup", stranger), 404, "No group")
+    assert_refused(add_member(other, member, group_id, stranger), 404, "No group")
+    assert_refused(remove_member(other, member, group_id, phone(647, "11")), 404, "No group")
+    group = retrieved(api, group_id)
+    assert group["participant_numbers"] == [phone(647, s) for s in ("01", "11", "21")]
+
+
+def test_no_member_can_be_removed_from_a_group_of_two(api: httpx.Client) -> None:
+    group_id = new_group(api, 648, ("01", "11"))["group_id"]
+    assert_refused(remove_member(api, phone(648, "01"), group_id, phone(648, "11")), 400,
+                   "3 or more")
+    assert len(retrieved(api, group_id)["participant_numbers"]) == 2
+
+
+def test_a_member_added_is_on_an_event_stream_that_names_it(api: httpx.Client) -> None:
+    group_id = new_group(api, 649)["group_id"]
+    added = phone(649, "31")
+    with api.stream("GET", "/api/v2/events", params={"types": "group.member_added"}) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines) == ": ready"
+        assert add_member(api, phone(649, "21"), group_id, added).status_code == 200
+        event = next(json.loads(line.removeprefix("data: ")) for line in lines
+                     if line.startswith("data: "))
+    assert event["type"] == "group.member_added"
+    assert event["data"]["member_number"] == added and event["data"]["group_id"] == group_id

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -27,6 +27,7 @@ from .protocol import (
     Capabilities,
     EventSink,
     GroupChange,
+    GroupKind,
     Inbound,
     OutboundMessage,
     OutboundReaction,
@@ -60,6 +61,13 @@ WITH_PRIVATE_API = Capabilities(services=frozenset({Service.IMESSAGE, Service.SM
 # names, older ones Apple's codes (2000-2005 put one on, 3000-3005 take it off).
 _TAPBACKS = ("love", "like", "dislike", "laugh", "emphasize", "question")
 _TAPBACK_PART = re.compile(r"^(?:p:(?P<part>\d+)/|bp:)?(?P<guid>.+)$")
+# A member's change of a group chat, by the webhook BlueBubbles reports it with.
+_GROUP_CHANGES: dict[str, GroupKind] = {
+    "group-name-change": "renamed", "participant-left": "left",
+    "group-icon-changed": "photo_changed", "group-icon-removed": "photo_changed",
+    "participant-added": "member_added", "participant-removed": "member_removed"}
+# The `itemType`s of those changes' messages, which also come as new-message: not messages.
+_GROUP_ITEMS = (1, 2, 3)
 
 
 class Line(Protocol):
@@ -343,6 +351,8 @@ class BlueBubblesConnector:
         if kind == "typing-indicator":
             self._typing(line, data)
         elif kind in ("new-message", "updated-message"):
+            if data.get("itemType") in _GROUP_ITEMS:
+                return  # a group chat's change, also sent as its own webhook
             if data.get("associatedMessageType"):
                 if kind == "new-message" and not data.get("isFromMe"):
                     self._tapback(line, data)
@@ -351,7 +361,7 @@ class BlueBubblesConnector:
                 self._message_update(line, data)
             elif kind == "new-message":
                 self._inbound(line, data)
-        elif kind in ("group-name-change", "participant-left"):
+        elif isinstance(kind, str) and kind in _GROUP_CHANGES:
             self._group_change(line, kind, data)
         elif kind == "message-send-error":
             handle = self._our_handle(line, data)
@@ -424,9 +434,10 @@ class BlueBubblesConnector:
             handle=own if isinstance(own, str) and 0 < len(own) <= 64 else None)
 
     def _group_change(self, line: str, kind: str, data: dict[str, Any]) -> None:
-        """A member renamed a group chat (`groupTitle`, empty: no name) or left it: the
-        message BlueBubbles reports it with names the member (`handle`) and the chat. The
-        line's own changes (`isFromMe`) were recorded when it made them."""
+        """A member renamed a group chat (`groupTitle`, empty: no name), left it, changed or
+        removed its photo, or added or removed a member: the message BlueBubbles reports it
+        with names the member who did it (`handle`) and the chat. The line's own changes
+        (`isFromMe`) were recorded when it made them."""
         sender = data.get("handle")
         number = sender.get("address") if isinstance(sender, dict) else None
         chat = _chat_guid(data)
@@ -436,12 +447,39 @@ class BlueBubblesConnector:
             log.info("%s on line %s was not a member's change of a group chat: ignored",
                      kind, line)
             return
-        title = data.get("groupTitle")
-        name = title.strip() if isinstance(title, str) and title.strip() else None
-        report(GroupChange(line=line, group_id=chat, number=number,
-                           kind="renamed" if kind == "group-name-change" else "left",
-                           at_ms=_ms(data.get("dateCreated")) or _now_ms(),
-                           name=name if kind == "group-name-change" else None))
+        change = GroupChange(line=line, group_id=chat, number=number,
+                             kind=_GROUP_CHANGES[kind],
+                             at_ms=_ms(data.get("dateCreated")) or _now_ms())
+        if kind == "group-name-change":
+            title = data.get("groupTitle")
+            change = replace(change, name=title.strip() if isinstance(title, str)
+                             and title.strip() else None)
+        elif kind in ("participant-added", "participant-removed"):
+            change = replace(change, member=_other_member(data),
+                             participants=_participants(data))
+        elif kind == "group-icon-changed":
+            self._spawn(self._with_photo(change, _attachments(data)), f"{NAME} photo {line}")
+            return
+        report(change)
+
+    async def _with_photo(self, change: GroupChange, attachments: list[dict[str, Any]]) -> None:
+        """Report a member's new group photo once the picture (the change's attachment) is
+        downloaded from the line's server and kept; one that cannot be is dropped, logged."""
+        kept = await self._store_attachment(change.line, attachments[0], expires=False) \
+            if attachments else None
+        report = getattr(self._sink, "group_change", None)
+        if kept is None or report is None:
+            log.warning("a new photo of group %s on line %s could not be kept: dropped",
+                        change.group_id, change.line)
+            return
+        guid, url = kept
+        report(replace(change, photo_guid=guid, photo_url=url))
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `work` without holding up the webhook's answer; kept until done."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._downloads.add(task)
+        task.add_done_callback(self._downloads.discard)
 
     def _inbound(self, line: str, data: dict[str, Any]) -> None:
         handle = data.get("handle")
@@ -490,7 +528,7 @@ class BlueBubblesConnector:
     async def _with_media(self, inbound: Inbound, attachments: list[dict[str, Any]],
                           previous: asyncio.Task[None] | None, handle: str | None) -> None:
         stored = [await self._store_attachment(inbound.line, a) for a in attachments]
-        urls = tuple(url for url in stored if url is not None)
+        urls = tuple(kept[1] for kept in stored if kept is not None)
         if previous is not None:
             await asyncio.wait({previous})
         if inbound.content is None and not urls:
@@ -500,9 +538,11 @@ class BlueBubblesConnector:
         if self._sink is not None:
             self._sink.inbound(replace(inbound, media_urls=urls), handle)
 
-    async def _store_attachment(self, line: str, attachment: dict[str, Any]) -> str | None:
-        """Our download URL of one of a phone's attachments, or None (logged) if it could
-        not be fetched from the line's server or stored."""
+    async def _store_attachment(self, line: str, attachment: dict[str, Any], *,
+                                expires: bool = True) -> tuple[str, str] | None:
+        """The media object id and our download URL of one of a phone's attachments (its
+        link expiring as inbound media's do, unless not `expires`), or None (logged) if it
+        could not be fetched from the line's server or stored."""
         guid = attachment["guid"]
         media = self._media() if self._media is not None else None
         server = self._servers.get(line)
@@ -522,21 +562,22 @@ class BlueBubblesConnector:
         except BlueBubblesError as exc:
             log.warning("attachment %s on line %s dropped: %s", guid, line, exc.reason)
             return None
-        return await self._put(media, line, _attachment_name(attachment, content_type), data)
+        return await self._put(media, line, _attachment_name(attachment, content_type), data,
+                               expires)
 
     @staticmethod
-    async def _put(media: MediaService, line: str, name: str | None,
-                   data: bytes) -> str | None:
+    async def _put(media: MediaService, line: str, name: str | None, data: bytes,
+                   expires: bool) -> tuple[str, str] | None:
         if name is None:
             log.warning("an attachment on line %s dropped: not a media type bluewire keeps",
                         line)
             return None
         try:
-            stored = await media.put(None, name, data, expires=True)
+            stored = await media.put(None, name, data, expires=expires)
         except Exception:
             log.exception("an attachment on line %s (%s) could not be stored", line, name)
             return None
-        return media.download_url(stored)
+        return stored.media_id, media.download_url(stored)
 
     def _typing(self, line: str, data: dict[str, Any]) -> None:
         chat = data.get("guid")
@@ -598,6 +639,22 @@ def _chat_guid(data: dict[str, Any]) -> str | None:
         guid = chats[0].get("guid")
         return guid if isinstance(guid, str) else None
     return None
+
+
+def _other_member(data: dict[str, Any]) -> str | None:
+    """The member a participant-added or -removed names: its `otherHandle` is that handle's
+    row id, found among the chat's participants as listed now (an added member is; a removed
+    one no longer is, and is found by who remains: GroupChange.participants)."""
+    other = data.get("otherHandle")
+    chats = data.get("chats")
+    listed = chats[0].get("participants") if isinstance(chats, list) and chats \
+        and isinstance(chats[0], dict) else None
+    if not isinstance(other, int) or isinstance(other, bool) or other <= 0 \
+            or not isinstance(listed, list):
+        return None
+    return next((p["address"] for p in listed if isinstance(p, dict)
+                 and p.get("originalROWID") == other and isinstance(p.get("address"), str)
+                 and p["address"]), None)
 
 
 def _participants(data: dict[str, Any]) -> tuple[str, ...]:

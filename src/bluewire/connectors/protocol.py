@@ -110,17 +110,27 @@ class Reaction:
     route_to: int | None = None  # as Inbound.route_to
 
 
+GroupKind = Literal["renamed", "left", "photo_changed", "member_added", "member_removed"]
+
+
 @dataclass(frozen=True, slots=True)
 class GroupChange:
-    """A member of one of the line's group chats renamed it (`name`; None clears it) or left
-    it."""
+    """A member of one of the line's group chats renamed it (`name`; None clears it), left it,
+    changed its photo (`photo_guid`, `photo_url`; None removes it), or added or removed
+    another member (`member`)."""
 
     line: str
     group_id: str
     number: str  # the member who did it
-    kind: Literal["renamed", "left"]
+    kind: GroupKind
     at_ms: int
     name: str | None = None
+    photo_guid: str | None = None  # the media object kept of the new photo
+    photo_url: str | None = None  # its download URL
+    member: str | None = None  # the member added or removed
+    # For an addition or removal whose `member` the network did not name: the group's members
+    # as it lists them now (the one new among them, or of ours no longer among them, is it).
+    participants: tuple[str, ...] = ()
     route_to: int | None = None  # as Inbound.route_to
 
 
@@ -136,7 +146,7 @@ class SendFailed(Exception):
 class EventSink(Protocol):
     """Where a connector reports what happens; applying an event twice changes nothing.
     Optional (the gateway's sink has it): `group_change(change: GroupChange)`, a member who
-    renamed or left one of the line's group chats."""
+    changed one of the line's group chats."""
 
     def status(self, update: StatusUpdate) -> None: ...
 

@@ -213,7 +213,7 @@ class GroupService:
         updated = max(times.created_at, times.latest_at or 0)
         return {"status": "OK", "data": {
             "group_id": group.group_id, "group_name": group.display_name or None,
-            "group_photo": _photo(group.photo_guid, group.photo_url), "line": group.line,
+            "group_photo": group_photo(group.photo_guid, group.photo_url), "line": group.line,
             "participant_numbers": list(group.members),
             "participants": [{"participant_id": f"{group.group_id}:{number}", "handle": number,
                               "phone": number, "type": "contact", "contact_id": None,
@@ -256,49 +256,15 @@ class GroupService:
         """POST /api/v2/groups/{group_id}/photo: the picture at `photo_url` (fetched and kept
         as a media object) becomes the group's photo; null clears it. A `group.photo_changed`
         event."""
-        raw = body.photo_url
-        if raw is not None and not isinstance(raw, str):
-            raise validation_error("`photo_url` must be an http(s) URL string, or null")
-        raw = raw.strip() if raw else None
-        if raw is not None and (self._media is None or self._media.referenced_id(raw) is None):
-            limits.check_http_url(raw, "photo_url")
+        raw = checked_photo_url(body.photo_url, self._media)
         group = await self._acting_group(account, group_id, body.from_number, "group_photos",
                                          "set group chat photos")
-        guid, url = (None, None) if raw is None else await self._photo_of(account, raw)
-        photo = _photo(guid, url)
+        guid, url = (None, None) if raw is None else await kept_photo(self._media, account, raw)
         await self._tell_network(group, "set_group_photo", url, "set the photo of")
-
-        def write(tx: Tx) -> None:
-            group_store.set_photo(tx, group.pk, guid, url)
-            self._changed(tx, group, "group.photo_changed", {"group_photo": photo})
-        await self._writer.submit(write)
-        return {"status": "OK", "data": {"group_id": group.group_id, "group_photo": photo,
+        await self._writer.submit(lambda tx: self.record_photo(tx, group, guid, url))
+        return {"status": "OK", "data": {"group_id": group.group_id,
+                                         "group_photo": group_photo(guid, url),
                                          "from_number": group.line}}
-
-    async def _photo_of(self, account: Account, raw: str) -> tuple[str, str]:
-        """The guid and download URL of the picture `raw` names: a media object of the
-        account, or an http(s) URL fetched and kept as one (as send-message's `media_url`: at
-        most 5 MB, the SSRF guard). With media fetching off, the URL as given, if its
-        extension names a picture."""
-        media = self._media
-        if media is not None:
-            media_id = media.referenced_id(raw)
-            if media_id is not None:
-                owned = await media.owned(account.id, media_id)
-                if owned is not None:
-                    _require_picture(owned.content_type)
-                    return owned.media_id, media.download_url(owned)
-                if not raw.startswith(("http://", "https://")):
-                    raise validation_error(f"`photo_url` names no media object of this "
-                                           f"account: {media_id}")
-            if media.fetch_enabled:
-                url = limits.check_http_url(raw, "photo_url")
-                kept = await media.fetch(account.id, url, field="photo_url", by_type=True)
-                _require_picture(kept.content_type)
-                return kept.media_id, media.download_url(kept)
-        url = limits.check_http_url(raw, "photo_url")
-        _require_picture(content_type_for(extension_of(urlsplit(url).path)))
-        return "ph_" + hashlib.sha256(url.encode()).hexdigest()[:32], url
 
     def record_rename(self, tx: Tx, group: ChatGroup, name: str | None, *,
                       by: str | None = None, at_ms: int | None = None) -> None:
@@ -307,6 +273,14 @@ class GroupService:
         group_store.rename_group(tx, group.pk, name)
         self._changed(tx, group, "group.renamed", {"group_name": name}, by=by, at_ms=at_ms)
 
+    def record_photo(self, tx: Tx, group: ChatGroup, guid: str | None, url: str | None, *,
+                     by: str | None = None, at_ms: int | None = None) -> None:
+        """The group's photo is the media object `guid` (downloaded at `url`; None: no photo),
+        set by its line or, `by`, by a member: a `group.photo_changed` event."""
+        group_store.set_photo(tx, group.pk, guid, url)
+        self._changed(tx, group, "group.photo_changed", {"group_photo": group_photo(guid, url)},
+                      by=by, at_ms=at_ms)
+
     def record_member_left(self, tx: Tx, group: ChatGroup, number: str, at_ms: int) -> None:
         """`number` left the group: later messages of the group do not go to it. A
         `group.member_left` event naming it and those who remain."""
@@ -314,6 +288,25 @@ class GroupService:
         remaining = [member for member in group.members if member != number]
         self._changed(tx, group, "group.member_left", {"participant_numbers": remaining},
                       by=number, at_ms=at_ms)
+
+    def record_member_added(self, tx: Tx, group: ChatGroup, member: str, *, by: str,
+                            at_ms: int) -> None:
+        """The member `by` added `member`, who becomes a contact and gets the group's later
+        messages: a `group.member_added` event naming it and the members now."""
+        group_store.add_member(tx, group.pk, member, at_ms)
+        self._contacts.ensure(tx, group.account_id, member, group.line)
+        self._changed(tx, group, "group.member_added", {
+            "member_number": member, "participant_numbers": [*group.members, member]},
+            by=by, at_ms=at_ms)
+
+    def record_member_removed(self, tx: Tx, group: ChatGroup, member: str, *, by: str,
+                              at_ms: int) -> None:
+        """The member `by` removed `member`: later messages of the group do not go to it. A
+        `group.member_removed` event naming it and those who remain."""
+        group_store.remove_member(tx, group.pk, member, at_ms)
+        remaining = [number for number in group.members if number != member]
+        self._changed(tx, group, "group.member_removed", {
+            "member_number": member, "participant_numbers": remaining}, by=by, at_ms=at_ms)
 
     def _changed(self, tx: Tx, group: ChatGroup, type_: str, change: dict[str, Any], *,
                  by: str | None = None, at_ms: int | None = None) -> None:
@@ -367,12 +360,48 @@ def checked_group_name(name: str | None, field: str = "group_name") -> str | Non
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 
 
+def checked_photo_url(raw: object, media: MediaService | None) -> str | None:
+    """A new group photo's `photo_url` as given: trimmed; None (no photo) for null or empty;
+    else an http(s) URL or one of our media objects' URLs (which is the 400 saying so)."""
+    if raw is not None and not isinstance(raw, str):
+        raise validation_error("`photo_url` must be an http(s) URL string, or null")
+    url = raw.strip() if raw else None
+    if url is not None and (media is None or media.referenced_id(url) is None):
+        limits.check_http_url(url, "photo_url")
+    return url
+
+
+async def kept_photo(media: MediaService | None, account: Account, raw: str) -> tuple[str, str]:
+    """The guid and download URL of the picture `raw` names: a media object of the account,
+    or an http(s) URL fetched and kept as one (as send-message's `media_url`: at most 5 MB,
+    the SSRF guard). With media fetching off, the URL as given, if its extension names a
+    picture."""
+    if media is not None:
+        media_id = media.referenced_id(raw)
+        if media_id is not None:
+            owned = await media.owned(account.id, media_id)
+            if owned is not None:
+                _require_picture(owned.content_type)
+                return owned.media_id, media.download_url(owned)
+            if not raw.startswith(("http://", "https://")):
+                raise validation_error(f"`photo_url` names no media object of this "
+                                       f"account: {media_id}")
+        if media.fetch_enabled:
+            url = limits.check_http_url(raw, "photo_url")
+            kept = await media.fetch(account.id, url, field="photo_url", by_type=True)
+            _require_picture(kept.content_type)
+            return kept.media_id, media.download_url(kept)
+    url = limits.check_http_url(raw, "photo_url")
+    _require_picture(content_type_for(extension_of(urlsplit(url).path)))
+    return "ph_" + hashlib.sha256(url.encode()).hexdigest()[:32], url
+
+
 def _require_picture(content_type: str | None) -> None:
     if content_type not in PHOTO_TYPES:
         raise validation_error(f"`photo_url` must be a JPEG, PNG or GIF picture, not "
                                f"{content_type or 'a file of unknown type'}")
 
 
-def _photo(guid: str | None, url: str | None) -> dict[str, str] | None:
+def group_photo(guid: str | None, url: str | None) -> dict[str, str] | None:
     """`group_photo`: its guid and download URL, or null when the group has none."""
     return None if guid is None or url is None else {"photo_guid": guid, "url": url}

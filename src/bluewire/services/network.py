@@ -46,7 +46,7 @@ class NetworkReports:
         self.follow_ups: FollowUpEndings | None = None
         # Matches the codes phones text for Verify (services/verify.py).
         self.verify: VerifyService | None = None
-        # Records a member's rename or leave of a group (services/groups.py).
+        # Records what a member does to a group (services/groups.py).
         self.groups: GroupService | None = None
 
     def apply_status_updates(self, tx: Tx, updates: Sequence[StatusUpdate]) -> int:
@@ -210,9 +210,11 @@ class NetworkReports:
                 and self._receipts.auto_enabled(tx, account_id))
 
     def record_group_change(self, tx: Tx, change: GroupChange) -> None:
-        """A member renamed or left one of the line's groups: its account's group changes, with
-        an event (`group.renamed`, `group.member_left`). Dropped unless the member is in the
-        group still, and the group's account may use the line (and is `route_to`, when set)."""
+        """A member renamed one of the line's groups, left it, changed its photo, or added or
+        removed a member: its account's group changes, with an event (`group.renamed`,
+        `group.member_left`, `group.photo_changed`, `group.member_added`,
+        `group.member_removed`). Dropped unless the member is in the group still, and the
+        group's account may use the line (and is `route_to`, when set)."""
         group = group_store.group_by_id(tx, change.group_id)
         candidates = _only(self._lines.accounts_of(change.line), change.route_to)
         if (group is None or self.groups is None or group.line != change.line
@@ -223,8 +225,30 @@ class NetworkReports:
         if change.kind == "renamed":
             self.groups.record_rename(tx, group, change.name, by=change.number,
                                       at_ms=change.at_ms)
+        elif change.kind == "photo_changed":
+            self.groups.record_photo(tx, group, change.photo_guid, change.photo_url,
+                                     by=change.number, at_ms=change.at_ms)
+        elif change.kind in ("member_added", "member_removed"):
+            self._record_membership(tx, group, change)
         else:
             self.groups.record_member_left(tx, group, change.number, change.at_ms)
+
+    def _record_membership(self, tx: Tx, group: ChatGroup, change: GroupChange) -> None:
+        """A member added or removed another: dropped if that changes nothing (heard before)
+        or the member it concerns is not known."""
+        assert self.groups is not None
+        member = _member_of(group, change)
+        if change.kind == "member_added" and member and member not in group.members \
+                and member != group.line:
+            self.groups.record_member_added(tx, group, member, by=change.number,
+                                            at_ms=change.at_ms)
+        elif change.kind == "member_removed" and member in group.members \
+                and member != change.number:
+            self.groups.record_member_removed(tx, group, member, by=change.number,
+                                              at_ms=change.at_ms)
+        else:
+            log.info("%s of %s in %s by %s dropped: no change to its members", change.kind,
+                     member, change.group_id, change.number)
 
     def record_typing(self, tx: Tx, typing: Typing) -> None:
         candidates = _only(self._lines.accounts_of(typing.line), typing.route_to)
@@ -267,6 +291,20 @@ def _in_chat(tx: Tx, message: MessageRecord, number: str) -> bool:
         return message.number == number
     group = group_store.group_by_id(tx, message.group_id)
     return group is not None and number in group.members
+
+
+def _member_of(group: ChatGroup, change: GroupChange) -> str | None:
+    """The member an addition or removal concerns, when the network names it only by who is
+    in the group now (`change.participants`): the one number (not the member who made the
+    change, nor the line) new among them, or of ours no longer among them, if exactly one."""
+    if change.member is not None or not change.participants:
+        return change.member
+    if change.kind == "member_added":
+        found = [n for n in change.participants if n not in group.members]
+    else:
+        found = [n for n in group.members if n not in change.participants]
+    found = [n for n in found if n not in (change.number, group.line)]
+    return found[0] if len(found) == 1 else None
 
 
 def _only(candidates: list[int], route_to: int | None) -> list[int]:

@@ -1,32 +1,41 @@
 """A sandbox phone acting on a group chat it is in (/sandbox/phones/{number}/groups/{group_id}):
-it renames the group or leaves it.
+it renames the group, leaves it, changes its photo, or adds or removes a member.
 
 Each reaches the group's account as the network reports it (a GroupChange, recorded by
 NetworkReports with the groups service's events), and each answers once that is committed, so
-the group's new name or members can be read at once. Only a group of the account, on one of its
-sandbox lines, that the phone is a member of.
+the group's new name, photo or members can be read at once. Only a group of the account, on one
+of its sandbox lines, that the phone is a member of.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..connectors.protocol import GroupChange
 from ..domain.errors import not_found, validation_error
 from ..domain.payloads import iso
-from ..domain.wire.sandbox_groups import PhoneRenamesGroup
+from ..domain.phones import require_number
+from ..domain.wire.sandbox_groups import PhoneAddsMember, PhoneRenamesGroup, PhoneSetsGroupPhoto
 from ..store import groups as group_store
 from ..store.accounts import Account
 from ..store.database import Database, now_ms
 from ..store.groups import ChatGroup
 from ..store.writer import Tx
-from .groups import MIN_MEMBERS_TO_REMOVE, checked_group_name
+from .groups import (
+    MIN_MEMBERS_TO_REMOVE,
+    checked_group_name,
+    checked_photo_url,
+    group_photo,
+    kept_photo,
+)
 from .sandbox_phones import SandboxPhones
 
 # The network sink's `together`: runs a step in the transaction that records its reports.
 Together = Callable[[Callable[[Tx], Sequence[GroupChange]]], asyncio.Future[None]]
+# Why a change cannot be made to the group as it is (None: it can).
+Refusal = Callable[[ChatGroup], str | None]
 
 
 class SandboxGroups:
@@ -62,28 +71,91 @@ class SandboxGroups:
         await self._report(group, number, GroupChange(
             line=group.line, group_id=group.group_id, number=number, kind="left", at_ms=at,
             route_to=account.id))
+        return {"status": "OK", "number": number, "group_id": group.group_id,
+                "line": group.line, "participant_numbers": await self._members(group),
+                "left_at": iso(at)}
+
+    async def set_photo(self, account: Account, raw_number: str, group_id: str,
+                        request: PhoneSetsGroupPhoto) -> dict[str, Any]:
+        """The phone makes the picture at `request.photo_url` the group's photo (fetched and
+        kept as the account's own is); null removes it."""
+        number = self._phones.phone_number(raw_number)
+        media = self._phones.media
+        raw = checked_photo_url(request.photo_url, media)
+        group = await self._member_group(account, number, group_id, request.line)
+        guid, url = (None, None) if raw is None else await kept_photo(media, account, raw)
+        at = now_ms()
+        await self._report(group, number, GroupChange(
+            line=group.line, group_id=group.group_id, number=number, kind="photo_changed",
+            at_ms=at, photo_guid=guid, photo_url=url, route_to=account.id))
+        return {"status": "OK", "number": number, "group_id": group.group_id,
+                "line": group.line, "group_photo": group_photo(guid, url),
+                "changed_at": iso(at)}
+
+    async def add_member(self, account: Account, raw_number: str, group_id: str,
+                         request: PhoneAddsMember) -> dict[str, Any]:
+        """The phone adds `request.number`: the group's later messages go to it too."""
+        number = self._phones.phone_number(raw_number)
+        member = self._phones.phone_number(request.number)
+        group = await self._member_group(account, number, group_id, request.line)
+        return await self._change_members(account, group, number, member, "member_added",
+                                          _already_in(member))
+
+    async def remove_member(self, account: Account, raw_number: str, group_id: str,
+                            raw_member: str) -> dict[str, Any]:
+        """The phone removes the member `raw_member`: the group's later messages do not go to
+        it."""
+        number = self._phones.phone_number(raw_number)
+        member = require_number("+" + raw_member[1:] if raw_member.startswith(" ")
+                                else raw_member, "member", recipient=False)
+        if member == number:
+            raise validation_error(f"`member` {member} is the phone itself: a phone leaves a "
+                                   "group with POST …/groups/{group_id}/leave")
+        group = await self._member_group(account, number, group_id)
+        return await self._change_members(account, group, number, member, "member_removed",
+                                          _not_removable(member))
+
+    async def _change_members(self, account: Account, group: ChatGroup, number: str,
+                              member: str, kind: Literal["member_added", "member_removed"],
+                              refusal: Refusal) -> dict[str, Any]:
+        why = refusal(group)
+        if why is not None:
+            raise validation_error(why)
+        at = now_ms()
+        await self._report(group, number, GroupChange(
+            line=group.line, group_id=group.group_id, number=number, kind=kind, at_ms=at,
+            member=member, route_to=account.id), refusal)
+        return {"status": "OK", "number": number, "group_id": group.group_id,
+                "line": group.line, "member_number": member,
+                "participant_numbers": await self._members(group), "changed_at": iso(at)}
+
+    async def _members(self, group: ChatGroup) -> list[str]:
+        """The group's members now."""
         now = await self._database.read_async(
             lambda conn: group_store.group_by_id(conn, group.group_id))
-        members = list(now.members) if now is not None else []
-        return {"status": "OK", "number": number, "group_id": group.group_id,
-                "line": group.line, "participant_numbers": members, "left_at": iso(at)}
+        return list(now.members) if now is not None else []
 
-    async def _report(self, group: ChatGroup, number: str, change: GroupChange) -> None:
-        """Report `change`, committed with it; a 400 if the phone left the group meanwhile."""
-        gone = False
+    async def _report(self, group: ChatGroup, number: str, change: GroupChange,
+                      refusal: Refusal = lambda _: None) -> None:
+        """Report `change`, committed with it; a 400 if the phone left the group meanwhile,
+        or the group as it is then refuses it."""
+        why: str | None = None
 
         def step(tx: Tx) -> list[GroupChange]:
-            nonlocal gone
+            nonlocal why
             found = group_store.group_by_id(tx, group.group_id)
-            gone = found is None or number not in found.members
-            return [] if gone else [change]
+            why = (f"`number` {number} is not in group {group.group_id}"
+                   if found is None or number not in found.members else refusal(found))
+            return [] if why else [change]
 
         await self._together(step)
-        if gone:
-            raise validation_error(f"`number` {number} is not in group {group.group_id}")
+        if why:
+            raise validation_error(why)
 
-    async def _member_group(self, account: Account, number: str, raw_id: str) -> ChatGroup:
-        """The account's group `raw_id`, on one of its sandbox lines, with `number` in it."""
+    async def _member_group(self, account: Account, number: str, raw_id: str,
+                            line: str | None = None) -> ChatGroup:
+        """The account's group `raw_id`, on one of its sandbox lines (`line`, if given), with
+        `number` in it."""
         group_id = raw_id.strip()
         group = await self._database.read_async(
             lambda conn: group_store.group_by_id(conn, group_id))
@@ -93,6 +165,30 @@ class SandboxGroups:
             raise validation_error(f"group {group_id} is on line {group.line}, not a sandbox "
                                    "line of this account: only sandbox lines have simulated "
                                    "phones")
+        if line and require_number(line, "line", recipient=False) != group.line:
+            raise validation_error(f"`line` {line} is not the line of group {group_id} (its "
+                                   f"line is {group.line})")
         if number not in group.members:
             raise validation_error(f"`number` {number} is not in group {group_id}")
         return group
+
+
+def _already_in(member: str) -> Refusal:
+    def refusal(group: ChatGroup) -> str | None:
+        if member in group.members:
+            return f"`number` {member} is already in group {group.group_id}"
+        return None
+    return refusal
+
+
+def _not_removable(member: str) -> Refusal:
+    """As iMessage: only a member, and only from a group of 3 or more participants."""
+    def refusal(group: ChatGroup) -> str | None:
+        if member not in group.members:
+            return f"`member` {member} is not in group {group.group_id}"
+        if len(group.members) < MIN_MEMBERS_TO_REMOVE:
+            return (f"`member` {member} cannot be removed from group {group.group_id}: "
+                    f"iMessage removes a member only from a group of {MIN_MEMBERS_TO_REMOVE} "
+                    "or more participants")
+        return None
+    return refusal

@@ -70,6 +70,11 @@ class SandboxPhones:
         self._database = database
         self._drain = drain
 
+    @property
+    def media(self) -> MediaService | None:
+        """Where what phones send is kept (None: media is off)."""
+        return self._media
+
     # -- actions ------------------------------------------------------------------------------
 
     async def send(self, account: Account, raw_number: str, request: PhoneSends, *,
@@ -276,23 +281,25 @@ class SandboxPhones:
 
     # -- validation and scoping -----------------------------------------------------------------
 
-    def phone_number(self, raw: str) -> str:
-        """A sandbox phone's number as E.164, or the 400 saying why `raw` is not one."""
-        return self._phone(raw)
+    def phone_number(self, raw: str, field: str = "number") -> str:
+        """A sandbox phone's number (given as `field`) as E.164, or the 400 saying why `raw`
+        is not one."""
+        return self._phone(raw, field)
 
     def sandbox_lines(self, account: Account) -> list[Line]:
         """The account's lines served by the sandbox network, which have simulated phones."""
         return [line for line in map(self._lines.line, self._lines.numbers_of(account.id))
                 if line is not None and line.connector == "sandbox"]
 
-    def _phone(self, raw: str) -> str:
+    def _phone(self, raw: str, field: str = "number") -> str:
         """The path's number as E.164 (a literal `+` or `%2B`; a `+` a client turned into a
         space is taken back), which must not be one of our lines."""
         if raw.startswith(" "):
             raw = "+" + raw[1:]
-        number = require_number(raw, "number", recipient=False)
+        number = require_number(raw, field, recipient=False)
         if self._lines.line(number) is not None:
-            raise validation_error(f"`number` {number} is one of our lines, not a sandbox phone")
+            raise validation_error(f"`{field}` {number} is one of our lines, not a sandbox "
+                                   "phone")
         return number
 
     async def _line(self, account: Account, phone: str, raw: str | None) -> Line:
