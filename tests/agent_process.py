@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+from bluewire.connectors.agent.frames import PATH as AGENT_PATH
 
 from .receiver import REPO
 from .server import ServerProcess
@@ -17,6 +24,20 @@ def create_token(server: ServerProcess, *lines: str) -> str:
     """A new agent token for `lines`, as `bluewire agents create` prints it."""
     out = server.cli("agents", "create", *[a for line in lines for a in ("--line", line)]).stdout
     return next(word for word in out.split() if word.startswith("agt_") and "." in word)
+
+
+@contextlib.contextmanager
+def bare_agent(server: ServerProcess, token: str, line: str,
+               capabilities: dict[str, Any] | None = None) -> Iterator[ClientConnection]:
+    """A connection speaking the agent protocol by hand, welcomed for `line`: for what a real
+    agent would not do when asked (send an event again, drop and come back at will)."""
+    url = server.url.replace("http://", "ws://") + AGENT_PATH
+    with connect(url, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "hello", "token": token, "lines": [
+            {"number": line, "capabilities": capabilities or {}}]}))
+        welcome = json.loads(socket.recv(10))
+        assert welcome["type"] == "welcome", welcome
+        yield socket
 
 
 class AgentProcess:

@@ -7,10 +7,12 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from ..server import SANDBOX_LINE, ServerProcess
+from ..agent_process import bare_agent, create_token
+from ..server import SANDBOX_LINE, ServerProcess, wait_for
 from .conftest import ADMIN, PHONE, screenshot
 
 MAC_LINE = "+14155550142"  # served by a Mac's agent, none of which is connected
+UNSTEADY_LINE = "+14155550143"  # served by a Mac's agent that keeps reconnecting
 
 
 def row_of(page: Page, number: str) -> list[str]:
@@ -40,6 +42,31 @@ def test_the_page_says_what_the_api_says(page: Page, console_server: ServerProce
     expect(page.get_by_role("row").filter(has_text=MAC_LINE)).to_contain_text(
         "2.5 sends a second")
     screenshot(page, "lines-two")
+
+
+def test_a_line_whose_agent_keeps_reconnecting_shows_degraded(
+        page: Page, console_server: ServerProcess) -> None:
+    console_server.cli("lines", "add", UNSTEADY_LINE, "--account", ADMIN, "--connector",
+                       "agent")
+    token = create_token(console_server, UNSTEADY_LINE)
+    for _ in range(2):
+        with bare_agent(console_server, token, UNSTEADY_LINE):
+            pass
+    with console_server.client() as api, bare_agent(console_server, token, UNSTEADY_LINE):
+        def state() -> str:
+            data = api.get("/api/v2/lines/state").json()["data"]
+            return next(e["state"] for e in data if e["number"] == UNSTEADY_LINE)
+
+        wait_for(lambda: state() == "degraded")
+        page.goto("/console/lines")
+        row = row_of(page, UNSTEADY_LINE)
+        assert re.fullmatch(r"degraded\nreconnecting often since \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+                            row[2]), row
+        expect(page.get_by_role("row").filter(has_text=UNSTEADY_LINE).locator(".state")) \
+            .to_have_class(re.compile(r"\bdegraded\b"))
+        screenshot(page, "lines-degraded")
+    page.reload()  # its agent gone: offline, however unsteady it was
+    assert row_of(page, UNSTEADY_LINE)[2] == "offline"
 
 
 def test_the_layout_fits_a_phone(page: Page) -> None:

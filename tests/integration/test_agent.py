@@ -19,12 +19,10 @@ from typing import Any
 import httpx
 import pytest
 from sendblue_api import SendblueAPI
-from websockets.sync.client import ClientConnection, connect
-
-from bluewire.connectors.agent.frames import PATH as AGENT_PATH
+from websockets.sync.client import ClientConnection
 
 from ..agent_engine import read_jsonl
-from ..agent_process import AgentProcess, create_token
+from ..agent_process import AgentProcess, bare_agent, create_token
 from ..receiver import REPO, ReceiverProcess
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, wait_for
 
@@ -435,15 +433,9 @@ def test_a_reaction_sent_again_after_a_gateway_restart_is_recorded_once(
         line = agent_line(server)
         token = create_token(server, line)
         number = "+12125550126"
-        url = server.url.replace("http://", "ws://") + AGENT_PATH
 
-        @contextlib.contextmanager
-        def connected() -> Iterator[ClientConnection]:
-            with connect(url, open_timeout=10) as socket:
-                socket.send(json.dumps({"type": "hello", "token": token, "lines": [
-                    {"number": line, "capabilities": {"reactions": True}}]}))
-                assert json.loads(socket.recv(10))["type"] == "welcome"
-                yield socket
+        def connected() -> contextlib.AbstractContextManager[ClientConnection]:
+            return bare_agent(server, token, line, {"reactions": True})
 
         with server.client() as api, connected() as socket:
             handle = send(api, line, number, "Dinner at 8?")
