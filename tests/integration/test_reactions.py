@@ -280,3 +280,10 @@ def test_a_phone_reacts_to_a_group_message(api: httpx.Client, server: ServerProc
     [event] = [d for e in events if (d := json.loads(e["data"]))["reacted_to"] == handle]
     assert (event["group_id"], event["from_number"]) == (group_id, numbers[1])
     assert react(api, handle, "like").status_code == 200
+
+    def ours(number: str) -> list[tuple[str, str]]:
+        return [(r["message_handle"], r["reaction"]) for r in seen_reactions(api, number)
+                if not r["from_phone"]]
+
+    for number in numbers:  # every member of the group sees the line's tapback
+        wait_for(lambda number=number: ours(number) == [(handle, "like")])

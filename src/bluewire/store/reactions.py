@@ -6,10 +6,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 
 from ..domain.reactions import ReactionRecord
-from .schema import reactions
+from .schema import chat_groups, group_members, reactions
 from .writer import Tx
 
 QUEUED, SENT, FAILED, RECEIVED = "queued", "sent", "failed", "received"
@@ -90,15 +90,25 @@ class Seen:
 def of_phone(conn: Connection, account_id: int, number: str, lines: Sequence[str],
              limit: int) -> list[Seen]:
     """The newest `limit` reactions between `number` and `account_id`'s `lines` that the phone
-    has: the lines' handed to the network, and the phone's own. Oldest first."""
+    has: the lines' handed to the network (in its 1:1 conversation, and in the groups it was a
+    member of then), and the phone's own. Oldest first."""
     if not lines:
         return []
+    was_member = exists().where(
+        chat_groups.c.group_id == reactions.c.group_id,
+        group_members.c.group_pk == chat_groups.c.id, group_members.c.number == number,
+        group_members.c.added_at <= reactions.c.created_at,
+        or_(group_members.c.removed_at.is_(None),
+            group_members.c.removed_at > reactions.c.created_at))
     rows = conn.execute(
         select(reactions.c.line, reactions.c.message_handle, reactions.c.reaction,
                reactions.c.removed, reactions.c.part_index, reactions.c.is_outbound,
                reactions.c.created_at)
-        .where(reactions.c.account_id == account_id, reactions.c.number == number,
-               reactions.c.line.in_(lines), reactions.c.state.in_((SENT, RECEIVED)))
+        .where(reactions.c.account_id == account_id, reactions.c.line.in_(lines),
+               reactions.c.state.in_((SENT, RECEIVED)),
+               or_(reactions.c.number == number,
+                   and_(reactions.c.is_outbound.is_(True), reactions.c.group_id.is_not(None),
+                        was_member)))
         .order_by(reactions.c.id.desc()).limit(limit)).all()
     return [Seen(line, handle, name, bool(removed), part, not outbound, at)
             for line, handle, name, removed, part, outbound, at in reversed(rows)]
