@@ -119,4 +119,4 @@ def test_a_line_that_cannot_send_inline_replies_refuses_them(server: ServerProce
         "number": phone(506, "01"), "content": "hi", "from_number": line,
         "reply_to": {"message_handle": "anything"}})
     assert answer.status_code == 400
-    assert "cannot send inline replies" in answer.json()["message"]
+    assert "cannot send inline replies (replies)" in answer.json()["message"]

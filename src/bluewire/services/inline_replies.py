@@ -22,8 +22,9 @@ async def answered(database: Database, registry: ConnectorRegistry, account: Acc
     capabilities = registry.capabilities_for(line.number)
     if capabilities is None or not capabilities.replies:
         raise validation_error(f"`reply_to`: line {line.number} cannot send inline replies "
-                               f"(its connector does not support them)"
-                               f"{registry.capability_note(line.number)}")
+                               f"(replies): its connector ({line.connector}) does not support "
+                               f"them{registry.capability_note(line.number)}",
+                               error_key="CAPABILITY_MISSING")
     handle = reply_to.message_handle.strip()
     parent = await database.read_async(lambda conn: store.message_by_handle(conn, handle))
     where = f"group {group_id}" if group_id is not None else f"{number} on {line.number}"
