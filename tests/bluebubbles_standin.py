@@ -55,6 +55,7 @@ class BlueBubblesStandin:
         self.url = f"http://127.0.0.1:{self.port}"
         self.calls: list[Call] = []
         self.webhooks: list[str] = []
+        self.webhook_events: dict[str, list[str]] = {}  # url: the events it was registered for
         self.sent: dict[str, dict[str, Any]] = {}  # tempGuid: the message object
         self.attachments: dict[str, tuple[bytes, str]] = {}  # guid: its bytes and type
         self.chat_names: dict[str, str] = {}  # chat guid: the displayName it was given
@@ -111,6 +112,8 @@ class BlueBubblesStandin:
         app.router.add_get("/api/v1/handle/availability/imessage",
                            self._private(self._availability))
         app.router.add_post("/api/v1/webhook", self._webhook)
+        app.router.add_get("/api/v1/webhook", self._webhooks)
+        app.router.add_delete("/api/v1/webhook/{id}", self._remove_webhook)
         app.router.add_get("/api/v1/attachment/{guid}/download", self._download)
         app.router.add_get("/files/{name}", self._file)  # a CDN for media_url, no password
         return app
@@ -233,11 +236,30 @@ class BlueBubblesStandin:
         return _answer(200, "Success", data={"available": address not in self.sms_only})
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        url = (self.calls[-1].json or {}).get("url")
+        """BlueBubbles' `POST webhook`: a URL registered already is kept as it was."""
+        body = self.calls[-1].json or {}
+        url = body.get("url")
         if url not in self.webhooks:
             self.webhooks.append(url)
-        return _answer(200, "Successfully created webhook!", data={"id": len(self.webhooks),
-                                                                   "url": url})
+            self.webhook_events[url] = list(body.get("events") or [])
+        return _answer(200, "Successfully created webhook!", data=self._hook(url))
+
+    async def _webhooks(self, request: web.Request) -> web.Response:
+        url = request.query.get("url")
+        return _answer(200, "Successfully fetched webhooks!", data=[
+            self._hook(u) for u in self.webhooks if url is None or u == url])
+
+    async def _remove_webhook(self, request: web.Request) -> web.Response:
+        found = [u for u in self.webhooks if str(self._hook(u)["id"]) == request.match_info["id"]]
+        if not found:
+            return _answer(404, "Not Found", error="Webhook does not exist!")
+        self.webhooks.remove(found[0])
+        self.webhook_events.pop(found[0], None)
+        return _answer(200, "Successfully deleted webhook!")
+
+    def _hook(self, url: str) -> dict[str, Any]:
+        return {"id": abs(hash(url)) % 1_000_000 + 1, "url": url,
+                "events": self.webhook_events.get(url, [])}
 
     # -- the phone's side ---------------------------------------------------------------------
 

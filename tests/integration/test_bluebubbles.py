@@ -584,7 +584,8 @@ def test_a_members_new_photo_is_downloaded_from_the_server_and_kept(
     assert answer.status_code == 200, answer.text
     members = ["+13125550190", "+13125550191", "+13125550192"]
     chat = "iMessage;+;chat-bb-190"
-    send(api, PRIVATE_LINE, members[0], "hi")
+    # A contact, so its group is the account's (without a send: the line's new-contact limit).
+    assert api.post("/api/v2/contacts", json={"number": members[0]}).status_code < 300
     assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
     wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
 
@@ -625,7 +626,8 @@ def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messag
     members = ["+13125550195", "+13125550196", "+13125550197"]
     added, stranger = "+13125550198", "+13125550199"
     chat = "iMessage;+;chat-bb-195"
-    send(api, PRIVATE_LINE, members[0], "hi")
+    # A contact, so its group is the account's (without a send: the line's new-contact limit).
+    assert api.post("/api/v2/contacts", json={"number": members[0]}).status_code < 300
     assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
     wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
 
@@ -652,3 +654,30 @@ def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messag
     assert events[1][1]["participant_numbers"] == [members[0], members[1], added]
     assert api.get("/api/v2/messages", params={"is_outbound": "false",
                                                "number": members[1]}).json()["data"] == []
+
+
+def test_a_webhook_registered_for_fewer_events_is_registered_again_for_all(
+    bb_server: ServerProcess,
+) -> None:
+    line, standin = "+14155550112", BlueBubblesStandin(password="older-pw").start()
+    try:
+        bb_server.cli("lines", "add", line, "--account", EMAIL, "--connector", "bluebubbles",
+                      "--url", standin.url, "--password", standin.password)
+        [url] = wait_for(lambda: standin.webhooks, timeout=15)
+        assert "participant-added" in standin.webhook_events[url]
+        # As an earlier bluewire registered it: BlueBubbles keeps a URL's first events.
+        standin.webhook_events[url] = ["new-message", "updated-message", "message-send-error",
+                                       "typing-indicator", "group-name-change",
+                                       "participant-left"]
+        # Its server's address changes (the same server): the line is set up again.
+        bb_server.cli("lines", "set", line, "--bluebubbles-url",
+                      standin.url.replace("127.0.0.1", "localhost"))
+        wait_for(lambda: "participant-removed" in standin.webhook_events.get(url, []),
+                 timeout=15)
+        assert standin.webhooks == [url]
+        assert [c.path for c in standin.calls if c.path.startswith("/api/v1/webhook/")]
+        assert {"group-icon-changed", "group-icon-removed", "participant-added"} <= set(
+            standin.webhook_events[url])
+    finally:
+        bb_server.cli("lines", "remove", line, check=False)
+        standin.stop()

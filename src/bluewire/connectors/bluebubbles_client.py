@@ -14,7 +14,8 @@ SEND_TIMEOUT_S = 30.0  # sends are known to hang for minutes: give up well befor
 CALL_TIMEOUT_S = 10.0
 DOWNLOAD_TIMEOUT_S = 120.0
 WEBHOOK_EVENTS = ("new-message", "updated-message", "message-send-error", "typing-indicator",
-                  "group-name-change", "participant-left")
+                  "group-name-change", "participant-left", "group-icon-changed",
+                  "group-icon-removed", "participant-added", "participant-removed")
 
 
 class BlueBubblesError(Exception):
@@ -141,6 +142,14 @@ class BlueBubblesClient:
         return data, content_type
 
     async def register_webhook(self, url: str) -> None:
+        """Have the server send our events to `url`. It keeps a URL's first registration
+        as it was (registering it again changes nothing) and cannot update one, so one made
+        before some of our events were asked for is removed and made anew."""
+        found = await self._call("GET", "webhook", params={"url": url})
+        for hook in found if isinstance(found, list) else []:
+            if isinstance(hook, dict) and hook.get("url") == url \
+                    and isinstance(hook.get("id"), int) and _lacks_events(hook.get("events")):
+                await self._call("DELETE", f"webhook/{hook['id']}")
         await self._call("POST", "webhook", json={"url": url, "events": list(WEBHOOK_EVENTS)})
 
     async def _call(self, method: str, path: str, *, limit_s: float = CALL_TIMEOUT_S,
@@ -175,6 +184,12 @@ def _refusal(status: int, body: Any) -> str:
         detail = (error.get("message") if isinstance(error, dict) else None) \
             or body.get("message") or ""
     return f"BlueBubbles answered {status}" + (f": {detail}" if detail else "")
+
+
+def _lacks_events(events: Any) -> bool:
+    """Whether a registered webhook's `events` miss one of ours (`*` is every event)."""
+    listed = set(events) if isinstance(events, list) else set()
+    return "*" not in listed and not set(WEBHOOK_EVENTS) <= listed
 
 
 def _too_large(max_bytes: int) -> BlueBubblesError:
