@@ -71,6 +71,7 @@ from .services.lines import ConnectorRegistry, LineDirectory
 from .services.lookup import LookupService
 from .services.messaging import MessagingService
 from .services.network import NetworkReports
+from .services.network_ids import NetworkIds
 from .services.new_contacts import NewContacts
 from .services.outbox import Outbox, WebhookDirectory
 from .services.ownership import LeaseKeeper, process_identity
@@ -162,7 +163,8 @@ class Gateway:
         ), sweep_ms=settings.sweep_interval_ms)
         self.bluebubbles = BlueBubblesConnector(
             self.lines.line, lambda: self.database.read(account_store.all_lines),
-            settings.public_url, media=lambda: self.media)  # self.media is built below
+            settings.public_url, media=lambda: self.media,  # self.media is built below
+            ids=NetworkIds(self.database, self.writer))
         self.leases = LeaseKeeper(self.database, self.writer, owner=process_identity(),
                                   term_ms=settings.agent_lease_ms,
                                   on_lost=lambda name: self.agents.lease_lost(name))

@@ -26,7 +26,7 @@ def register_bluebubbles_routes(router: Router, connector: BlueBubblesConnector)
         if not connector.authentic(line, request.args.secret):
             raise ApiError(403, f"This is not a webhook URL of a {NAME} line: the line or its "
                                 "secret is wrong")
-        connector.webhook(line, request.json())
+        await connector.webhook(line, request.json())
         return {"status": "OK"}
 
     router.endpoint(WEBHOOK, webhook)

@@ -29,6 +29,7 @@ from .protocol import (
     GroupChange,
     GroupKind,
     Inbound,
+    NetworkIdBook,
     OutboundMessage,
     OutboundReaction,
     Reaction,
@@ -101,8 +102,12 @@ class BlueBubblesConnector:
 
     def __init__(self, line_of: Callable[[str], Line | None],
                  all_lines: Callable[[], list[Line]], public_url: str | None,
-                 media: Callable[[], MediaService | None] | None = None) -> None:
+                 media: Callable[[], MediaService | None] | None = None,
+                 ids: NetworkIdBook | None = None) -> None:
         self._line_of = line_of
+        # Where the guids of our messages are kept for other processes and after a restart
+        # (the maps below are this process's memory of them).
+        self._ids = ids
         self._media = media  # stores what phones send; called when needed (built later)
         self._all_lines = all_lines
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -215,7 +220,8 @@ class BlueBubblesConnector:
             if not server.private_api:
                 raise SendFailed(ErrorCode.SEND_FAILED, f"line {message.line} cannot send "
                                  f"inline replies: {self.capability_note(message.line)}")
-            reply_to = (self._guid_for(message.reply_to), message.reply_to_part or 0)
+            reply_to = (await self._guid_for(message.line, message.reply_to),
+                        message.reply_to_part or 0)
         self._remember(self._sent, message.handle, message.line)
         sent: dict[str, Any] = {}
         try:
@@ -228,7 +234,7 @@ class BlueBubblesConnector:
                                                      method, reply_to)
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
-        self._message_update(message.line, sent, fallback_handle=message.handle)
+        await self._message_update(message.line, sent, fallback_handle=message.handle)
 
     async def _fetch(self, url: str) -> tuple[str, bytes, str]:
         assert self._session is not None
@@ -254,12 +260,12 @@ class BlueBubblesConnector:
 
     async def send_reaction(self, reaction: OutboundReaction) -> None:
         """`message/react` (Private API) on the message's BlueBubbles guid: an inbound's is its
-        handle; one of ours is known from its send's answer or webhooks, in this process."""
+        handle; one of ours is known from its send's answer or webhooks."""
         try:
             server = self._private(reaction.line, "send reactions")
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
-        guid = self._guid_for(reaction.message_handle)
+        guid = await self._guid_for(reaction.line, reaction.message_handle)
         chat = reaction.group_id or f"{server.chat_prefix};-;{reaction.number}"
         name = ("-" if reaction.removed else "") + reaction.reaction
         try:
@@ -267,14 +273,17 @@ class BlueBubblesConnector:
         except BlueBubblesError as exc:
             raise SendFailed(ErrorCode.SEND_FAILED, exc.reason) from None
 
-    def _guid_for(self, handle: str) -> str:
+    async def _guid_for(self, line: str, handle: str) -> str:
         """The BlueBubbles guid of a message: an inbound's is its handle; one of ours is known
-        from its send's answer or webhooks, in this process."""
-        guid = self._guid_of.get(handle) or (None if _HANDLE.match(handle) else handle)
+        from its send's answer or webhooks (kept, for every process)."""
+        guid = self._guid_of.get(handle)
+        if guid is None and self._ids is not None:
+            guid = await self._ids.network_id_of(line, handle)
+        guid = guid or (None if _HANDLE.match(handle) else handle)
         if guid is None:
             raise SendFailed(ErrorCode.SEND_FAILED, f"the BlueBubbles id of message {handle} "
-                             "is not known to this process (it learns it from the message's "
-                             "send and webhooks)")
+                             "is not known yet (it is learnt from the message's send and "
+                             "webhooks)")
         return guid
 
     async def rename_group(self, line: str, group_id: str, name: str | None) -> None:
@@ -343,7 +352,7 @@ class BlueBubblesConnector:
         expected = str(settings.settings.get("webhook_secret") or "")
         return bool(expected) and hmac.compare_digest(expected.encode(), secret.encode())
 
-    def webhook(self, line: str, event: dict[str, Any]) -> None:
+    async def webhook(self, line: str, event: dict[str, Any]) -> None:
         """Apply one BlueBubbles webhook for `line`; events we do not use are ignored."""
         kind, data = event.get("type"), event.get("data")
         if not isinstance(data, dict):
@@ -355,16 +364,16 @@ class BlueBubblesConnector:
                 return  # a group chat's change, also sent as its own webhook
             if data.get("associatedMessageType"):
                 if kind == "new-message" and not data.get("isFromMe"):
-                    self._tapback(line, data)
+                    await self._tapback(line, data)
                 return  # a tapback, never a message
             if data.get("isFromMe"):
-                self._message_update(line, data)
+                await self._message_update(line, data)
             elif kind == "new-message":
-                self._inbound(line, data)
+                await self._inbound(line, data)
         elif isinstance(kind, str) and kind in _GROUP_CHANGES:
             self._group_change(line, kind, data)
         elif kind == "message-send-error":
-            handle = self._our_handle(line, data)
+            handle = await self._our_handle(line, data)
             if handle is not None:
                 self._report(StatusUpdate(
                     handle, Status.ERROR, _ms(data.get("dateCreated")) or _now_ms(),
@@ -372,15 +381,17 @@ class BlueBubblesConnector:
                     error_message=f"BlueBubbles could not send the message "
                                   f"(error {data.get('error', 'unknown')})"))
 
-    def _message_update(self, line: str, data: dict[str, Any],
-                        fallback_handle: str | None = None) -> None:
-        handle = self._our_handle(line, data) or fallback_handle
+    async def _message_update(self, line: str, data: dict[str, Any],
+                              fallback_handle: str | None = None) -> None:
+        handle = await self._our_handle(line, data) or fallback_handle
         if handle is None:
             return  # sent from the Mac itself, not through us
         guid = data.get("guid")
-        if isinstance(guid, str) and guid:
+        if isinstance(guid, str) and 0 < len(guid) <= 64 and self._guid_of.get(handle) != guid:
             self._remember(self._guids, guid, handle)
             self._remember(self._guid_of, handle, guid)
+            if self._ids is not None:
+                self._spawn(self._ids.remember(line, guid, handle), f"{NAME} guid {handle}")
         service, downgraded = _service(data)
         error = data.get("error")
         if isinstance(error, int) and error != 0:
@@ -398,7 +409,7 @@ class BlueBubblesConnector:
         if read:
             self._report(StatusUpdate(handle, Status.READ, read, service, downgraded))
 
-    def _our_handle(self, line: str, data: dict[str, Any]) -> str | None:
+    async def _our_handle(self, line: str, data: dict[str, Any]) -> str | None:
         temp = data.get("tempGuid")
         if isinstance(temp, str) and temp:
             sent_on = self._sent.get(temp)
@@ -407,10 +418,24 @@ class BlueBubblesConnector:
                 return temp
             return None
         guid = data.get("guid")
-        handle = self._guids.get(guid) if isinstance(guid, str) else None
-        return handle if handle is not None and self._sent.get(handle) == line else None
+        if not isinstance(guid, str) or not guid:
+            return None
+        handle = self._guids.get(guid)
+        if handle is not None and self._sent.get(handle) == line:
+            return handle
+        return await self._kept_handle(line, guid)
 
-    def _tapback(self, line: str, data: dict[str, Any]) -> None:
+    async def _kept_handle(self, line: str, guid: str) -> str | None:
+        """Our message the server names `guid` on `line`, as kept by whichever process sent
+        it (None: not one of ours, or not known)."""
+        handle = await self._ids.handle_of(line, guid) if self._ids is not None else None
+        if handle is not None:
+            self._remember(self._guids, guid, handle)
+            self._remember(self._guid_of, handle, guid)
+            self._remember(self._sent, handle, line)
+        return handle
+
+    async def _tapback(self, line: str, data: dict[str, Any]) -> None:
         """A phone's tapback (a new-message with `associatedMessageType`): a Reaction on the
         message `associatedMessageGuid` names (`p:<part>/<guid>`), ours or its own."""
         sender = data.get("handle")
@@ -426,8 +451,9 @@ class BlueBubblesConnector:
         guid = found["guid"]
         chat = _chat_guid(data)
         own = data.get("guid")  # the tapback's own: a webhook sent twice is recorded once
+        target_handle = self._guids.get(guid) or await self._kept_handle(line, guid) or guid
         self._sink.reaction(Reaction(
-            line=line, number=number, message_handle=self._guids.get(guid, guid),
+            line=line, number=number, message_handle=target_handle,
             reaction=name, at_ms=_ms(data.get("dateCreated")) or _now_ms(), removed=removed,
             part_index=int(found["part"] or 0),
             group_id=chat if chat and ";+;" in chat else None),
@@ -481,7 +507,7 @@ class BlueBubblesConnector:
         self._downloads.add(task)
         task.add_done_callback(self._downloads.discard)
 
-    def _inbound(self, line: str, data: dict[str, Any]) -> None:
+    async def _inbound(self, line: str, data: dict[str, Any]) -> None:
         handle = data.get("handle")
         number = handle.get("address") if isinstance(handle, dict) else None
         if not isinstance(number, str) or not number or self._sink is None:
@@ -498,8 +524,8 @@ class BlueBubblesConnector:
         # An inline reply names the message it answers: ours (known here by its guid) or the
         # phone's own (its guid is its handle).
         thread = data.get("threadOriginatorGuid")
-        reply_to = self._guids.get(thread, thread) if isinstance(thread, str) and thread \
-            else None
+        reply_to = (self._guids.get(thread) or await self._kept_handle(line, thread) or thread) \
+            if isinstance(thread, str) and thread else None
         inbound = Inbound(
             line=line, number=number, content=text if text.strip() else None,
             at_ms=_ms(data.get("dateCreated")) or _now_ms(),

@@ -163,6 +163,18 @@ class EventSink(Protocol):
         ...
 
 
+class NetworkIdBook(Protocol):
+    """Where a connector whose network names our messages by ids of its own (BlueBubbles'
+    guids) keeps them, so any process, and this one after a restart, can tell which message
+    the network speaks of."""
+
+    async def remember(self, line: str, network_id: str, handle: str) -> None: ...
+
+    async def handle_of(self, line: str, network_id: str) -> str | None: ...
+
+    async def network_id_of(self, line: str, handle: str) -> str | None: ...
+
+
 class LineOffline(Exception):
     """The line's connection to its network is not here now (a Mac's agent is offline, or
     connected to another process): the message stays QUEUED and is tried again later."""

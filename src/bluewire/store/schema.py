@@ -610,3 +610,16 @@ reactions = Table(
     Index("ix_reactions_conversation", "account_id", "line", "number", "id"),
     Index("ix_reactions_message", "message_handle"),
 )
+
+# The id a network gave one of our messages (a BlueBubbles server's message guid), learned from
+# its send's answer or webhooks: the network names the message by it later (a delivery, a
+# read, a tapback), possibly to another process or after a restart.
+network_ids = Table(
+    "network_ids",
+    metadata,
+    Column("line", String(32), primary_key=True),
+    Column("network_id", String(64), primary_key=True),
+    Column("handle", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_network_ids_handle", "handle"),
+)
