@@ -7,6 +7,7 @@ minutes), so a phone reads only when a test tells it to. Each test uses its own 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -185,6 +186,12 @@ def test_sending_to_an_existing_group_and_modifying_it(
     assert third["message_handle"] in str(view)
     contacts = {row["number"] for row in server.sql("SELECT number FROM contacts")}
     assert {*members, phone(354)} <= contacts
+    changes = [(row["type"], json.loads(row["data"])) for row in server.sql(
+        "SELECT type, data FROM events WHERE type LIKE 'group.member_%' ORDER BY id")]
+    assert [(type_, data["member_number"], data["from_number"], data["participant_numbers"])
+            for type_, data in changes if data["group_id"] == group_id] == [
+        ("group.member_added", phone(354), SANDBOX_LINE, [*members, phone(354)]),
+        ("group.member_removed", members[0], SANDBOX_LINE, [*members[1:], phone(354)])]
 
     for body, fragment in [
         ({"modify_type": "add_recipient", "number": phone(354)}, "already"),

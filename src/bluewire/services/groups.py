@@ -198,12 +198,10 @@ class GroupService:
 
     def _modify(self, tx: Tx, account: Account, group: ChatGroup, modify_type: str,
                 number: str) -> None:
-        now = now_ms()
         if modify_type == "add_recipient":
-            group_store.add_member(tx, group.pk, number, now)
-            self._contacts.ensure(tx, account.id, number, group.line)
+            self.record_member_added(tx, group, number, by=None, at_ms=now_ms())
         else:
-            group_store.remove_member(tx, group.pk, number, now)
+            self.record_member_removed(tx, group, number, by=None, at_ms=now_ms())
 
     async def retrieve(self, account: Account, group_id: str) -> dict[str, Any]:
         """GET /api/v2/groups/{group_id}: the group, its members and its latest message."""
@@ -289,20 +287,22 @@ class GroupService:
         self._changed(tx, group, "group.member_left", {"participant_numbers": remaining},
                       by=number, at_ms=at_ms)
 
-    def record_member_added(self, tx: Tx, group: ChatGroup, member: str, *, by: str,
+    def record_member_added(self, tx: Tx, group: ChatGroup, member: str, *, by: str | None,
                             at_ms: int) -> None:
-        """The member `by` added `member`, who becomes a contact and gets the group's later
-        messages: a `group.member_added` event naming it and the members now."""
+        """The member `by` (None: the line, by modify-group) added `member`, who becomes a
+        contact and gets the group's later messages: a `group.member_added` event naming it
+        and the members now."""
         group_store.add_member(tx, group.pk, member, at_ms)
         self._contacts.ensure(tx, group.account_id, member, group.line)
         self._changed(tx, group, "group.member_added", {
             "member_number": member, "participant_numbers": [*group.members, member]},
             by=by, at_ms=at_ms)
 
-    def record_member_removed(self, tx: Tx, group: ChatGroup, member: str, *, by: str,
+    def record_member_removed(self, tx: Tx, group: ChatGroup, member: str, *, by: str | None,
                               at_ms: int) -> None:
-        """The member `by` removed `member`: later messages of the group do not go to it. A
-        `group.member_removed` event naming it and those who remain."""
+        """The member `by` (None: the line, by modify-group) removed `member`: later messages
+        of the group do not go to it. A `group.member_removed` event naming it and those who
+        remain."""
         group_store.remove_member(tx, group.pk, member, at_ms)
         remaining = [number for number in group.members if number != member]
         self._changed(tx, group, "group.member_removed", {
