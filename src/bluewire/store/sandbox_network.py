@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
+from .schema import messages, sandbox_received, sandbox_typing
 from .writer import Tx
 
 _COLUMNS = "handle, number, line, group_id, status, received_at, read_at, step, due_at, " \
@@ -167,27 +168,20 @@ class PhoneSentRow:
     reply_to: str | None
 
 
-def _in(values: Sequence[str]) -> str:
-    return ", ".join(f":v{i}" for i in range(len(values)))
-
-
-def _bind(values: Sequence[str]) -> dict[str, str]:
-    return {f"v{i}": value for i, value in enumerate(values)}
-
-
 def received_page(conn: Connection, account_id: int, number: str, lines: Sequence[str],
                   before: int | None, limit: int) -> list[PhoneReceived]:
     """The latest `limit` of `account_id`'s messages on `lines` that `number` received (before
     `before`, when given), newest first."""
     if not lines:
         return []
-    rows = conn.execute(text(
-        "SELECT r.handle, r.line, m.content, m.media_url, r.status, r.received_at, r.read_at, "
-        "r.group_id, m.reply_to FROM sandbox_received r JOIN messages m ON m.handle = r.handle "
-        f"WHERE r.number = :number AND r.line IN ({_in(lines)}) AND m.account_id = :account "
-        "AND r.received_at < :before ORDER BY r.received_at DESC, r.handle DESC LIMIT :limit"),
-        {"number": number, "account": account_id, "before": _before(before), "limit": limit,
-         **_bind(lines)})
+    got, message = sandbox_received.c, messages.c
+    rows = conn.execute(
+        select(got.handle, got.line, message.content, message.media_url, got.status,
+               got.received_at, got.read_at, got.group_id, message.reply_to)
+        .join_from(sandbox_received, messages, message.handle == got.handle)
+        .where(got.number == number, got.line.in_(lines), message.account_id == account_id,
+               got.received_at < _before(before))
+        .order_by(got.received_at.desc(), got.handle.desc()).limit(limit))
     return [PhoneReceived(*row) for row in rows]
 
 
@@ -197,13 +191,14 @@ def sent_page(conn: Connection, account_id: int, number: str, lines: Sequence[st
     on `lines` (before `before`, when given), newest first."""
     if not lines:
         return []
-    rows = conn.execute(text(
-        "SELECT line, content, media_url, service, created_at, group_id, reply_to "
-        "FROM messages WHERE account_id = :account AND number = :number "
-        f"AND line IN ({_in(lines)}) AND is_outbound = :outbound AND created_at < :before "
-        "ORDER BY created_at DESC, id DESC LIMIT :limit"),
-        {"number": number, "account": account_id, "before": _before(before), "limit": limit,
-         "outbound": False, **_bind(lines)})
+    message = messages.c
+    rows = conn.execute(
+        select(message.line, message.content, message.media_url, message.service,
+               message.created_at, message.group_id, message.reply_to)
+        .where(message.account_id == account_id, message.number == number,
+               message.line.in_(lines), message.is_outbound.is_(False),
+               message.created_at < _before(before))
+        .order_by(message.created_at.desc(), message.id.desc()).limit(limit))
     return [PhoneSentRow(*row) for row in rows]
 
 
@@ -212,9 +207,10 @@ def typing_of(conn: Connection, number: str,
     """(line, side, is_typing, at) of `number`'s conversations with `lines`."""
     if not lines:
         return []
-    return [(line, side, bool(is_typing), at) for line, side, is_typing, at in conn.execute(
-        text("SELECT line, side, is_typing, at_ms FROM sandbox_typing WHERE number = :number "
-             f"AND line IN ({_in(lines)})"), {"number": number, **_bind(lines)})]
+    typing = sandbox_typing.c
+    rows = conn.execute(select(typing.line, typing.side, typing.is_typing, typing.at_ms)
+                        .where(typing.number == number, typing.line.in_(lines)))
+    return [(line, side, bool(is_typing), at) for line, side, is_typing, at in rows]
 
 
 def _before(before: int | None) -> int:
