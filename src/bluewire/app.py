@@ -89,10 +89,9 @@ from .store import deliveries as delivery_store
 from .store import follow_ups as follow_up_store
 from .store import leases as lease_store
 from .store import messages as message_store
-from .store import notifications
+from .store import notifications, sealed_secrets
 from .store import reactions as reaction_store
 from .store import sandbox_network as sandbox_store
-from .store import webhooks as webhook_store
 from .store.database import Database, PoolSettings, is_disk_full, is_unavailable
 from .store.notifications import Listener
 from .store.secret_box import SecretBox, SecretKeyError, box_for
@@ -120,7 +119,8 @@ def unavailable_error(exc: Exception) -> ApiError | None:
 
 def _secret_box(settings: Settings) -> SecretBox:
     try:
-        return box_for(settings.secret_key, settings.database_url)
+        return box_for(settings.secret_key, settings.database_url,
+                       settings.secret_key_previous)
     except (SecretKeyError, OSError) as exc:
         raise SystemExit(f"error: webhook secret key: {exc}") from None
 
@@ -263,15 +263,18 @@ class Gateway:
         self.database.migrate(self.secret_box)
         with self.database.engine.begin() as conn:
             # The key is checked first: a process with another key must not seal anything.
-            sample = webhook_store.any_sealed(conn)
+            sample = sealed_secrets.any_sealed(conn)
             if sample is not None:
                 try:
                     self.secret_box.open(sample)
                 except SecretKeyError as exc:
                     raise SystemExit(f"error: {exc}") from None
-            sealed = webhook_store.seal_stored_in_clear(conn, self.secret_box)
+            try:
+                sealed = sealed_secrets.seal_again(conn, self.secret_box)
+            except SecretKeyError as exc:
+                raise SystemExit(f"error: {exc}") from None
         if sealed:
-            log.info("sealed %d webhook secrets stored in clear", sealed)
+            log.info("sealed %d secrets under the current BLUEWIRE_SECRET_KEY", sealed)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -60,6 +60,9 @@ class Settings:
     # generated on first start into `bluewire-secret.key` next to a SQLite database (or in the
     # working folder) and reused; several processes on one PostgreSQL database must share it.
     secret_key: str | None = None
+    # Keys being rotated away from: they still open what they sealed, which the next start
+    # seals again under `secret_key`.
+    secret_key_previous: tuple[str, ...] = ()
 
     sandbox_line: str = "+14155550199"
     sandbox_deliver_ms: int = 300
@@ -161,6 +164,8 @@ class Settings:
             "api_secret_key": os.environ.get("BLUEWIRE_API_SECRET_KEY") or None,
             "bootstrap_email": _env("BOOTSTRAP_EMAIL", d.bootstrap_email),
             "secret_key": os.environ.get("BLUEWIRE_SECRET_KEY") or None,
+            "secret_key_previous": tuple(
+                os.environ.get("BLUEWIRE_SECRET_KEY_PREVIOUS", "").replace(",", " ").split()),
             "sandbox_line": _env("SANDBOX_LINE", d.sandbox_line),
             "sandbox_deliver_ms": _env_int("SANDBOX_DELIVER_MS", d.sandbox_deliver_ms),
             "sandbox_read_ms": _env_int("SANDBOX_READ_MS", d.sandbox_read_ms),

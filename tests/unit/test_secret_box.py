@@ -17,7 +17,7 @@ from bluewire.app import Gateway
 from bluewire.config import Settings
 from bluewire.store import webhooks as webhook_store
 from bluewire.store.database import MIGRATIONS, Database
-from bluewire.store.schema import accounts, deliveries, messages, webhook_endpoints
+from bluewire.store.schema import accounts, deliveries, messages, totp_secrets, webhook_endpoints
 from bluewire.store.secret_box import (
     KEY_FILE,
     PREFIX,
@@ -159,3 +159,67 @@ def test_secrets_left_in_clear_are_sealed_at_start(tmp_path: Path) -> None:
     finally:
         gateway.database.dispose()
     assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
+
+
+NEW_KEY = "n" * 40
+
+
+def test_a_previous_key_still_opens_what_it_sealed_and_new_secrets_take_the_new_key() -> None:
+    old = SecretBox(KEY).seal("whsec_old")
+    box = SecretBox(NEW_KEY, previous=(KEY,))
+    assert box.open(old) == "whsec_old"
+    fresh = box.seal("whsec_new")
+    assert SecretBox(NEW_KEY).open(fresh) == "whsec_new"
+    assert box.resealed(old) is not None and SecretBox(NEW_KEY).open(box.resealed(old)) == \
+        "whsec_old"
+    assert box.resealed(fresh) is None  # already under the new key
+    with pytest.raises(SecretKeyError, match="BLUEWIRE_SECRET_KEY_PREVIOUS"):
+        SecretBox(NEW_KEY, previous=("short",))
+
+
+def test_rotating_the_key_reseals_every_stored_secret_at_start(
+        tmp_path: Path, engine: Engine) -> None:
+    url = engine.create(tmp_path)
+    first = Gateway(Settings.from_env(database_url=url, secret_key=KEY))
+    try:
+        first.prepare()
+        sealed = first.secret_box.seal("global secret")
+        with first.database.engine.begin() as conn:
+            conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0,
+                                             "webhook_secret": sealed}])
+            conn.execute(insert(webhook_endpoints).values(
+                id=1, account_id=1, type="outbound", url="https://hooks.example/e",
+                secret=first.secret_box.seal("endpoint secret"), position=0, created_at=0))
+            conn.execute(insert(totp_secrets).values(
+                account_id=1, public_id="totp_1", label="me@example.com", algorithm="SHA1",
+                digits=6, period=30, secret=first.secret_box.seal("JBSWY3DPEHPK3PXP"),
+                created_at=0))
+    finally:
+        first.database.dispose()
+
+    # The new key alone cannot open them: refused, saying how to rotate.
+    alone = Gateway(Settings.from_env(database_url=url, secret_key=NEW_KEY))
+    try:
+        with pytest.raises(SystemExit, match="BLUEWIRE_SECRET_KEY_PREVIOUS"):
+            alone.prepare()
+    finally:
+        alone.database.dispose()
+
+    rotating = Gateway(Settings.from_env(database_url=url, secret_key=NEW_KEY,
+                                         secret_key_previous=(KEY,)))
+    try:
+        rotating.prepare()
+    finally:
+        rotating.database.dispose()
+
+    after = Gateway(Settings.from_env(database_url=url, secret_key=NEW_KEY))  # old key dropped
+    try:
+        after.prepare()
+        with after.database.engine.connect() as conn:
+            stored = [conn.execute(select(accounts.c.webhook_secret)).scalar_one(),
+                      conn.execute(select(webhook_endpoints.c.secret)).scalar_one(),
+                      conn.execute(select(totp_secrets.c.secret)).scalar_one()]
+    finally:
+        after.database.dispose()
+    assert [SecretBox(NEW_KEY).open(value) for value in stored] == [
+        "global secret", "endpoint secret", "JBSWY3DPEHPK3PXP"]

@@ -11,6 +11,11 @@ processes on one PostgreSQL database must share the key, so they must be given t
 A sealed value is `enc:v1:` + base64url(nonce ‖ ciphertext ‖ tag). A value without the prefix is
 a secret written in clear by an earlier version: it keeps working (`open` gives it back as is)
 until the startup pass or migration 0010 seals it.
+
+Rotating the key: start every process with the new `BLUEWIRE_SECRET_KEY` and the old one in
+`BLUEWIRE_SECRET_KEY_PREVIOUS`. A box opens what any of its keys sealed and seals with the new
+one; the startup pass (store/sealed_secrets.py) seals again under the new key whatever an old
+one sealed, after which the old key can be dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -52,18 +58,30 @@ def hint(secret: str) -> str:
     return "…" + secret[-4:] if len(secret) >= 12 else "…"
 
 
-class SecretBox:
-    """Seals and opens secrets with one key; opened values are cached by their ciphertext (a
-    changed secret is a new ciphertext, so the cache never needs invalidating)."""
+def _aead_of(key_material: str, setting: str) -> AESGCM:
+    if len(key_material) < MIN_KEY_CHARS:
+        raise SecretKeyError(
+            f"{setting} must be at least {MIN_KEY_CHARS} characters (e.g. the output of "
+            "`openssl rand -base64 32`)")
+    # Any long random string is a key: SHA-256 turns it into the 256-bit AES key.
+    return AESGCM(hashlib.sha256(_CONTEXT + key_material.encode()).digest())
 
-    def __init__(self, key_material: str) -> None:
-        if len(key_material) < MIN_KEY_CHARS:
-            raise SecretKeyError(
-                f"BLUEWIRE_SECRET_KEY must be at least {MIN_KEY_CHARS} characters (e.g. the "
-                "output of `openssl rand -base64 32`)")
-        # Any long random string is a key: SHA-256 turns it into the 256-bit AES key.
-        self._aead = AESGCM(hashlib.sha256(_CONTEXT + key_material.encode()).digest())
+
+class SecretBox:
+    """Seals with its key and opens with it or any `previous` one; opened values are cached by
+    their ciphertext (a changed secret is a new ciphertext, so the cache never needs
+    invalidating)."""
+
+    def __init__(self, key_material: str, previous: Sequence[str] = ()) -> None:
+        self._aead = _aead_of(key_material, "BLUEWIRE_SECRET_KEY")
+        self._previous = [_aead_of(key, "each of BLUEWIRE_SECRET_KEY_PREVIOUS")
+                          for key in previous]
         self._opened: dict[str, str] = {}
+
+    @property
+    def rotating(self) -> bool:
+        """Whether old keys were given: what they sealed is to be sealed again."""
+        return bool(self._previous)
 
     def seal(self, secret: str) -> str:
         nonce = secrets.token_bytes(_NONCE_BYTES)
@@ -76,21 +94,37 @@ class SecretBox:
             return stored
         opened = self._opened.get(stored)
         if opened is None:
-            try:
-                raw = base64.urlsafe_b64decode(stored.removeprefix(PREFIX))
-                opened = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:],
-                                            _CONTEXT).decode()
-            except (InvalidTag, ValueError) as exc:
+            for aead in (self._aead, *self._previous):
+                opened = _opened_with(aead, stored)
+                if opened is not None:
+                    break
+            else:
                 raise SecretKeyError(
-                    "a stored webhook secret does not open with this BLUEWIRE_SECRET_KEY "
-                    "(every process on one database needs the same key)") from exc
+                    "a stored secret does not open with this BLUEWIRE_SECRET_KEY (every process "
+                    "on one database needs the same key; to change it, give the old one in "
+                    "BLUEWIRE_SECRET_KEY_PREVIOUS until a start has sealed everything again)")
             if len(self._opened) >= 4096:
                 self._opened.clear()
             self._opened[stored] = opened
         return opened
 
+    def resealed(self, stored: str) -> str | None:
+        """`stored` sealed under this box's own key, if it is not already (it was stored in
+        clear, or sealed by a previous key); None when it is."""
+        if stored.startswith(PREFIX) and _opened_with(self._aead, stored) is not None:
+            return None
+        return self.seal(self.open(stored))
+
     def open_optional(self, stored: str | None) -> str | None:
         return None if stored is None else self.open(stored)
+
+
+def _opened_with(aead: AESGCM, stored: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(stored.removeprefix(PREFIX))
+        return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _CONTEXT).decode()
+    except (InvalidTag, ValueError):
+        return None
 
 
 def key_file_for(database_url: str) -> Path:
@@ -131,12 +165,14 @@ def _read_key(path: Path) -> str:
     return key
 
 
-def box_for(secret_key: str | None, database_url: str) -> SecretBox:
-    """The box of a process: BLUEWIRE_SECRET_KEY, else the key file (made when missing); an
-    in-memory SQLite database gets a key of its own life."""
+def box_for(secret_key: str | None, database_url: str,
+            previous: Sequence[str] = ()) -> SecretBox:
+    """The box of a process: BLUEWIRE_SECRET_KEY, else the key file (made when missing), with
+    the old keys being rotated away from; an in-memory SQLite database gets a key of its own
+    life."""
     if secret_key:
-        return SecretBox(secret_key)
+        return SecretBox(secret_key, previous)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return SecretBox(secrets.token_urlsafe(32))
-    return SecretBox(load_or_create_key(key_file_for(database_url)))
+        return SecretBox(secrets.token_urlsafe(32), previous)
+    return SecretBox(load_or_create_key(key_file_for(database_url)), previous)

@@ -12,7 +12,6 @@ from sqlalchemy import Connection, delete, select, update
 
 from .deliveries import detach_endpoints
 from .schema import accounts, webhook_endpoints
-from .secret_box import PREFIX, SecretBox, is_sealed
 from .writer import Tx
 
 
@@ -105,31 +104,6 @@ def signing_of(tx: Tx, endpoint_ids: set[int],
         ):
             owners[row[0]] = Signing(row[1], bool(row[2]))
     return endpoints, owners
-
-
-def seal_stored_in_clear(tx: Connection | Tx, box: SecretBox) -> int:
-    """Seal every secret still stored in clear (written by an earlier version, or left by a
-    migration run without the key); how many were sealed."""
-    sealed = 0
-    for table, column in ((accounts, accounts.c.webhook_secret),
-                          (webhook_endpoints, webhook_endpoints.c.secret)):
-        rows = tx.execute(select(table.c.id, column)
-                          .where(column.is_not(None), ~column.startswith(PREFIX))).all()
-        for row_id, value in rows:
-            if not is_sealed(value):
-                tx.execute(update(table).where(table.c.id == row_id)
-                           .values({column.name: box.seal(value)}))
-                sealed += 1
-    return sealed
-
-
-def any_sealed(conn: Connection | Tx) -> str | None:
-    """One sealed secret, if the database holds any (to check the key opens it)."""
-    for column in (accounts.c.webhook_secret, webhook_endpoints.c.secret):
-        value = conn.execute(select(column).where(column.startswith(PREFIX)).limit(1)).scalar()
-        if value is not None:
-            return str(value)
-    return None
 
 
 def add_endpoints(tx: Tx, account_id: int, new: list[NewEndpoint], now: int) -> None:
