@@ -3,13 +3,10 @@ over real HTTP against `bluewire serve` and a local file server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -19,6 +16,7 @@ from bluewire.domain.wire.media import FileUploaded, MediaObjectUploaded
 
 from ..answers import assert_answer
 from ..databases import Engine
+from ..file_server import serving
 from ..server import SANDBOX_LINE, ServerProcess, wait_for
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
@@ -39,34 +37,10 @@ FILES: dict[str, tuple[str, bytes]] = {
 }
 
 
-class _Files(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        found = FILES.get(self.path.split("?", 1)[0])
-        if found is None:
-            self.send_error(404)
-            return
-        content_type, data = found
-        self.send_response(200)
-        self.send_header("content-type", content_type)
-        if self.path != "/big.png":  # the big one is streamed without a declared length
-            self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(FILES, unsized=frozenset({"/big.png"})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,9 @@ receiver and a local file server for the pictures."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -26,6 +23,7 @@ from bluewire.domain.wire.sandbox_groups import (
 
 from ..answers import assert_answer
 from ..databases import Engine
+from ..file_server import serving
 from ..receiver import ReceiverProcess
 from ..server import SANDBOX_LINE, ServerProcess, phone, wait_for
 
@@ -40,33 +38,10 @@ FILES: dict[str, tuple[str, bytes]] = {
 }
 
 
-class _Files(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        found = FILES.get(self.path.split("?", 1)[0])
-        if found is None:
-            self.send_error(404)
-            return
-        content_type, data = found
-        self.send_response(200)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(FILES) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
