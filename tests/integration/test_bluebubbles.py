@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -498,6 +499,19 @@ def group_events(bb_server: ServerProcess, group_id: str) -> list[tuple[str, dic
     return [(type_, data) for type_, data in found if data.get("group_id") == group_id]
 
 
+def adopted_group(api: httpx.Client, private: BlueBubblesStandin, members: list[str],
+                  chat: str) -> dict[str, Any]:
+    """The group chat `chat` of `members`, made the account's by its first member's message
+    (a contact first, so its group is the account's, without spending the line's new-contact
+    allowance on a send); the group as retrieved."""
+    assert api.post("/api/v2/contacts", json={"number": members[0]}).status_code < 300
+    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
+    group: dict[str, Any] = wait_for(
+        lambda: (g := api.get(f"/api/v2/groups/{chat}")).status_code == 200 and g.json()["data"],
+        timeout=30)
+    return group
+
+
 def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_changes_arrive(
     api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
     receiver: ReceiverProcess,
@@ -507,11 +521,7 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
     assert answer.status_code == 200, answer.text
     members = ["+13125550180", "+13125550181", "+13125550182"]
     chat = "iMessage;+;chat-bb-180"
-    send(api, PRIVATE_LINE, members[0], "hi")  # a stranger's group would go to no account
-    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
-    group = wait_for(lambda: (g := api.get(f"/api/v2/groups/{chat}")).status_code == 200
-                     and g.json()["data"], timeout=30)
-    assert group["participant_numbers"] == members
+    assert adopted_group(api, private, members, chat)["participant_numbers"] == members
 
     renamed = api.post(f"/api/v2/groups/{chat}/name", json={"group_name": " Trail runners "})
     assert renamed.status_code == 200, renamed.text
@@ -584,10 +594,7 @@ def test_a_members_new_photo_is_downloaded_from_the_server_and_kept(
     assert answer.status_code == 200, answer.text
     members = ["+13125550190", "+13125550191", "+13125550192"]
     chat = "iMessage;+;chat-bb-190"
-    # A contact, so its group is the account's (without a send: the line's new-contact limit).
-    assert api.post("/api/v2/contacts", json={"number": members[0]}).status_code < 300
-    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
+    adopted_group(api, private, members, chat)
 
     picture = private.attachment("GroupPhoto.png")
     assert private.change_group_photo(members[1], chat, picture) == [200, 200]
@@ -626,10 +633,7 @@ def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messag
     members = ["+13125550195", "+13125550196", "+13125550197"]
     added, stranger = "+13125550198", "+13125550199"
     chat = "iMessage;+;chat-bb-195"
-    # A contact, so its group is the account's (without a send: the line's new-contact limit).
-    assert api.post("/api/v2/contacts", json={"number": members[0]}).status_code < 300
-    assert private.inbound(members[0], "hello group", chat=chat, participants=members) == [200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").status_code == 200, timeout=30)
+    adopted_group(api, private, members, chat)
 
     assert private.add_member(members[1], chat, added, [*members, added]) == [200, 200]
     wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
