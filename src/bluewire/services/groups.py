@@ -180,17 +180,11 @@ class GroupService:
             if acting != group.line:
                 raise validation_error(f"`from_number` {acting} is not in group "
                                        f"{group.group_id}", error_key="line_not_registered")
-        if modify_type == "add_recipient":
-            if number in group.members:
-                raise validation_error(f"{number} is already in group {group.group_id}")
-            if number == group.line:
-                raise validation_error(f"{number} is the group's own line")
-        else:
-            if number not in group.members:
-                raise validation_error(f"{number} is not in group {group.group_id}")
-            if len(group.members) < MIN_MEMBERS_TO_REMOVE:
-                raise validation_error("a participant can be removed only from a group of "
-                                       f"{MIN_MEMBERS_TO_REMOVE} or more participants")
+        if modify_type == "add_recipient" and number == group.line:
+            raise validation_error(f"{number} is the group's own line")
+        why = member_refusal(group, number, adding=modify_type == "add_recipient")
+        if why is not None:
+            raise validation_error(why)
         await self._writer.submit(lambda tx: self._modify(tx, account, group, modify_type,
                                                           number))
         return {"status": "OK", "group_id": group.group_id, "modify_type": modify_type,
@@ -358,6 +352,23 @@ def checked_group_name(name: str | None, field: str = "group_name") -> str | Non
 
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+
+
+def member_refusal(group: ChatGroup, number: str, *, adding: bool,
+                   field: str = "number") -> str | None:
+    """Why `number` (given as `field`) cannot be added to `group` (`adding`) or removed from it
+    as the group is now, by iMessage's rules: a member is removed only from a group of
+    MIN_MEMBERS_TO_REMOVE or more participants. None when it can."""
+    if adding:
+        return (f"`{field}` {number} is already in group {group.group_id}"
+                if number in group.members else None)
+    if number not in group.members:
+        return f"`{field}` {number} is not in group {group.group_id}"
+    if len(group.members) < MIN_MEMBERS_TO_REMOVE:
+        return (f"`{field}` {number} cannot be removed from group {group.group_id}: iMessage "
+                f"removes a member only from a group of {MIN_MEMBERS_TO_REMOVE} or more "
+                "participants")
+    return None
 
 
 def checked_photo_url(raw: object, media: MediaService | None) -> str | None:

@@ -29,6 +29,7 @@ from .groups import (
     checked_photo_url,
     group_photo,
     kept_photo,
+    member_refusal,
 )
 from .sandbox_phones import SandboxPhones
 
@@ -98,22 +99,23 @@ class SandboxGroups:
         number = self._phones.phone_number(raw_number)
         member = self._phones.phone_number(request.number)
         group = await self._member_group(account, number, group_id, request.line)
-        return await self._change_members(account, group, number, member, "member_added",
-                                          _already_in(member))
+        return await self._change_members(
+            account, group, number, member, "member_added",
+            lambda found: member_refusal(found, member, adding=True))
 
     async def remove_member(self, account: Account, raw_number: str, group_id: str,
                             raw_member: str) -> dict[str, Any]:
         """The phone removes the member `raw_member`: the group's later messages do not go to
         it."""
         number = self._phones.phone_number(raw_number)
-        member = require_number("+" + raw_member[1:] if raw_member.startswith(" ")
-                                else raw_member, "member", recipient=False)
+        member = self._phones.phone_number(raw_member, "member")
         if member == number:
             raise validation_error(f"`member` {member} is the phone itself: a phone leaves a "
                                    "group with POST …/groups/{group_id}/leave")
         group = await self._member_group(account, number, group_id)
-        return await self._change_members(account, group, number, member, "member_removed",
-                                          _not_removable(member))
+        return await self._change_members(
+            account, group, number, member, "member_removed",
+            lambda found: member_refusal(found, member, adding=False, field="member"))
 
     async def _change_members(self, account: Account, group: ChatGroup, number: str,
                               member: str, kind: Literal["member_added", "member_removed"],
@@ -172,23 +174,3 @@ class SandboxGroups:
             raise validation_error(f"`number` {number} is not in group {group_id}")
         return group
 
-
-def _already_in(member: str) -> Refusal:
-    def refusal(group: ChatGroup) -> str | None:
-        if member in group.members:
-            return f"`number` {member} is already in group {group.group_id}"
-        return None
-    return refusal
-
-
-def _not_removable(member: str) -> Refusal:
-    """As iMessage: only a member, and only from a group of 3 or more participants."""
-    def refusal(group: ChatGroup) -> str | None:
-        if member not in group.members:
-            return f"`member` {member} is not in group {group.group_id}"
-        if len(group.members) < MIN_MEMBERS_TO_REMOVE:
-            return (f"`member` {member} cannot be removed from group {group.group_id}: "
-                    f"iMessage removes a member only from a group of {MIN_MEMBERS_TO_REMOVE} "
-                    "or more participants")
-        return None
-    return refusal
