@@ -40,12 +40,14 @@ from urllib.parse import urlencode
 import httpx
 
 from harness import (
+    DAY_MS,
     KEY_ID,
     LINE,
     SECRET,
     CpuShare,
     bluewire_on_sqlite,
     check_cpus,
+    contact_number,
     insert_rows,
     percentile,
     pin_self,
@@ -54,7 +56,6 @@ from harness import (
     wait_serving,
 )
 
-DAY_MS = 86_400_000
 QUIET_MS = 10 * 60_000  # the newest message is this old
 CONTACTS = 50_000
 CAMPAIGNS = [f"campaign-{i:02d}" for i in range(20)]
@@ -104,11 +105,6 @@ MESSAGE_COLUMNS = (
 )
 
 
-def number_of(index: int) -> str:
-    """The contact numbers: +1 628 5xx xxxx (clear of the sandbox's magic 555-01XX)."""
-    return f"+16285{index:06d}"
-
-
 def seed(database: Path, args: argparse.Namespace) -> Seeded:
     """Write the history into the stopped server's store."""
     started = time.monotonic()
@@ -128,11 +124,11 @@ def seed(database: Path, args: argparse.Namespace) -> Seeded:
     for position in range(args.messages):
         created = end - span + int(position * step)
         contact = rng.randrange(CONTACTS)
-        number, service = number_of(contact), services[contact]
+        number, service = contact_number(contact), services[contact]
         campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.9 else None
         labels = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
         group = rng.random() < 0.01
-        participants = ([number_of((contact + k * 7919) % CONTACTS) for k in range(3)]
+        participants = ([contact_number((contact + k * 7919) % CONTACTS) for k in range(3)]
                         if group else [])
         if group:
             service = "iMessage"

@@ -50,6 +50,7 @@ from harness import (
     ServerProcess,
     bluewire_on_sqlite,
     check_cpus,
+    handle_at,
     http_request,
     insert_rows,
     percentile,
@@ -202,14 +203,6 @@ LAST = ("Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Had
 def number_of(index: int) -> str:
     """The contact numbers: +1 415 555 1000 on (the sandbox's magic numbers are 555-01XX)."""
     return f"+1415555{1000 + index:04d}" if index < 9000 else f"+1628555{index - 9000:04d}"
-
-
-def handle_at(ms: int, rng: random.Random) -> str:
-    """A UUIDv7 handle made at `ms`, as domain/handles.py makes them."""
-    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) \
-        | rng.getrandbits(62)
-    digits = f"{value:032x}"
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @dataclass(slots=True)

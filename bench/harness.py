@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import random
 import re
 import resource
 import shutil
@@ -454,6 +455,23 @@ def bluewire_on_sqlite(workdir: Path, database: Path, *, cpu: int,
                "--port", str(port)]
     return ServerProcess("bluewire", command, cpu=cpu, cwd=workdir, env=environment,
                          port=port)
+
+
+DAY_MS = 86_400_000
+
+
+def contact_number(index: int) -> str:
+    """A seeded history's contact numbers: +1 628 5xx xxxx (clear of the sandbox's magic
+    555-01XX)."""
+    return f"+16285{index:06d}"
+
+
+def handle_at(ms: int, rng: random.Random) -> str:
+    """A UUIDv7 handle made at `ms`, as domain/handles.py makes them."""
+    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) \
+        | rng.getrandbits(62)
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def insert_rows(connection: sqlite3.Connection, table: str, columns: Sequence[str],

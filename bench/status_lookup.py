@@ -36,9 +36,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from console_render import handle_at
 from harness import (
     API_HEADERS,
+    DAY_MS,
     KEY_ID,
     LINE,
     CpuMeter,
@@ -46,7 +46,9 @@ from harness import (
     ServerProcess,
     bluewire_on_sqlite,
     check_cpus,
+    contact_number,
     free_port,
+    handle_at,
     http_request,
     insert_rows,
     percentile,
@@ -60,7 +62,6 @@ from profile_summary import load as load_profile
 from profile_summary import report
 
 BENCH = Path(__file__).resolve().parent
-DAY_MS = 86_400_000
 SEED_COMMIT = 100_000  # rows a seeding transaction writes
 TARGET_ROWS = 1_000_000
 TARGET_P99_MS = 5.0
@@ -137,13 +138,8 @@ class History:
     cumulative: list[float]  # cumulative weights: a few busy contacts, a long quiet tail
 
 
-def number_of(index: int) -> str:
-    """The contact numbers: +1 628 5xx xxxx (clear of the sandbox's magic 555-01XX)."""
-    return f"+16285{index:06d}"
-
-
 def history(account: int, args: argparse.Namespace, rng: random.Random) -> History:
-    numbers = [number_of(i) for i in range(args.contacts)]
+    numbers = [contact_number(i) for i in range(args.contacts)]
     services = [rng.choices(("iMessage", "SMS", "RCS"), (80, 15, 5))[0] for _ in numbers]
     total, cumulative = 0.0, []
     for rank in range(args.contacts):
