@@ -4,7 +4,6 @@ call it: the account's lines on the simulated phone network, which it can add an
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -140,6 +139,6 @@ def test_commands_and_files_are_refused_saying_why(api: httpx.Client) -> None:
                    params={"path": "/a"}).status_code == 501
 
 
-def test_it_needs_credentials(server: ServerProcess, tmp_path: Path) -> None:
+def test_it_needs_credentials(server: ServerProcess) -> None:
     assert httpx.get(server.url + "/v3/sandboxes", timeout=10).status_code == 401
     assert httpx.post(server.url + "/v3/sandboxes", timeout=10).status_code == 401
