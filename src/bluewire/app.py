@@ -139,6 +139,8 @@ class Gateway:
         self.settings = settings
         self.database = Database(settings.database_url,
                                  sqlite_synchronous=settings.sqlite_synchronous,
+                                 sqlite_cache_mib=settings.sqlite_cache_mib,
+                                 sqlite_mmap_mib=settings.sqlite_mmap_mib,
                                  pool=pool_settings(settings))
         self.writer = Writer(self.database, max_batch=settings.writer_batch)
         self.secret_box = _secret_box(settings)

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
+# SQLite's page cache, per connection, and its memory map of the file. Without a map, a page not
+# in a connection's cache is copied from the kernel's page cache; with one, every page touched
+# counts in the server's RSS for as long as the file is mapped.
+SQLITE_CACHE_MIB = 16
+SQLITE_MMAP_MIB = 0
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"BLUEWIRE_{name}", default)
@@ -104,6 +110,8 @@ class Settings:
     auth_failures_per_minute: int = 10
     writer_batch: int = 1024
     sqlite_synchronous: str = "NORMAL"
+    sqlite_cache_mib: int = SQLITE_CACHE_MIB
+    sqlite_mmap_mib: int = SQLITE_MMAP_MIB
     # PostgreSQL: each process's connection pool (reads; the writer and the LISTEN connection
     # have one connection each besides), and its timeouts.
     db_pool_size: int = 8
@@ -197,6 +205,8 @@ class Settings:
                                                  d.auth_failures_per_minute),
             "writer_batch": _env_int("WRITER_BATCH", d.writer_batch),
             "sqlite_synchronous": _env("SQLITE_SYNCHRONOUS", d.sqlite_synchronous).upper(),
+            "sqlite_cache_mib": _env_int("SQLITE_CACHE_MIB", d.sqlite_cache_mib),
+            "sqlite_mmap_mib": _env_int("SQLITE_MMAP_MIB", d.sqlite_mmap_mib),
             "db_pool_size": _env_int("DB_POOL_SIZE", d.db_pool_size),
             "db_pool_overflow": _env_int("DB_POOL_OVERFLOW", d.db_pool_overflow),
             "db_pool_timeout_ms": _env_int("DB_POOL_TIMEOUT_MS", d.db_pool_timeout_ms),

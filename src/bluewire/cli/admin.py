@@ -45,7 +45,9 @@ def open_store(*, new_database: bool = False) -> tuple[Database, Writer]:
     _say_which(settings, new_database)
     try:
         database = Database(settings.database_url,
-                            sqlite_synchronous=settings.sqlite_synchronous)
+                            sqlite_synchronous=settings.sqlite_synchronous,
+                            sqlite_cache_mib=settings.sqlite_cache_mib,
+                            sqlite_mmap_mib=settings.sqlite_mmap_mib)
     except ValueError as exc:
         raise fail(str(exc)) from None
     _migrate(database.migrate)

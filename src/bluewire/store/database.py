@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+from ..config import SQLITE_CACHE_MIB, SQLITE_MMAP_MIB
+
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -90,21 +92,26 @@ class Database:
     """One engine; reads run inline on a pooled connection, writes go through a Writer."""
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL",
+                 sqlite_cache_mib: int = SQLITE_CACHE_MIB, sqlite_mmap_mib: int = SQLITE_MMAP_MIB,
                  pool: PoolSettings | None = None) -> None:
         self.url = database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = not self.is_sqlite
         self.pool = pool or PoolSettings()
         self._readers: ThreadPoolExecutor | None = None
-        self.engine: Engine = self._create_engine(sqlite_synchronous)
+        self.engine: Engine = self._create_engine(sqlite_synchronous, sqlite_cache_mib,
+                                                  sqlite_mmap_mib)
 
-    def _create_engine(self, sqlite_synchronous: str) -> Engine:
+    def _create_engine(self, sqlite_synchronous: str, cache_mib: int, mmap_mib: int) -> Engine:
         if self.is_postgresql:
             return self._create_postgresql_engine()
         if self.url.database in (None, "", ":memory:"):
             raise ValueError("bluewire needs a SQLite file (sqlite:///path.db), not :memory:")
         if sqlite_synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError("BLUEWIRE_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
+        if cache_mib < 0 or mmap_mib < 0:
+            raise ValueError("BLUEWIRE_SQLITE_CACHE_MIB and BLUEWIRE_SQLITE_MMAP_MIB must be 0 "
+                             "or more")
         Path(self.url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             self.url,
@@ -120,8 +127,8 @@ class Database:
             cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache a connection
-            cursor.execute("PRAGMA mmap_size=268435456")  # read through the page cache, not pread
+            cursor.execute(f"PRAGMA cache_size={-1024 * cache_mib}")  # KiB, a connection
+            cursor.execute(f"PRAGMA mmap_size={mmap_mib * 1024 * 1024}")
             cursor.close()
 
         return engine
