@@ -61,13 +61,16 @@ def advance(tx: Tx, keys: Sequence[tuple[str, str, int]], step: str, status: str
     for start in range(0, len(keys), _ADVANCE_CHUNK):
         chunk = keys[start:start + _ADVANCE_CHUNK]
         values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        # `handle IN (...)` has the rows found by their primary key: without it SQLite reads
+        # every pending step (the partial index on step) and tests each against the list.
         done += [(h, n, line, group) for h, n, line, group in tx.query(
             "UPDATE sandbox_received SET status = ?, read_at = COALESCE(?, read_at), "
             "step = ?, due_at = ?, claimed_until = ? "
-            f"WHERE step = ? AND (handle, number, claimed_until) IN (VALUES {values}) "
+            f"WHERE handle IN ({', '.join('?' * len(chunk))}) AND step = ? "
+            f"AND (handle, number, claimed_until) IN (VALUES {values}) "
             "RETURNING handle, number, line, group_id",
-            (status, read_at, next_step, due_at, claimed_until, step,
-             *(value for key in chunk for value in key)))]
+            (status, read_at, next_step, due_at, claimed_until,
+             *(key[0] for key in chunk), step, *(value for key in chunk for value in key)))]
     return done
 
 
