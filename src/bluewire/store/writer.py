@@ -320,8 +320,8 @@ class Writer:
         changes = tx._dbapi.total_changes if is_sqlite else 0
         step = 0
         try:
-            if is_sqlite:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if is_sqlite:  # on the driver: SQLAlchemy's execution costs more than SQLite's
+                tx._dbapi.execute("BEGIN IMMEDIATE")
             else:
                 connection.begin()
             if self._steps is not None:
@@ -340,7 +340,7 @@ class Writer:
             if tx.channels and not is_sqlite:
                 tx.execute_many("SELECT pg_notify(?, '')", [(c,) for c in sorted(tx.channels)])
             if is_sqlite:
-                connection.exec_driver_sql("COMMIT")
+                tx._dbapi.execute("COMMIT")
             else:
                 connection.commit()
         except Exception as exc:
@@ -364,8 +364,9 @@ class Writer:
     def _roll_back(self, connection: Connection) -> None:
         try:
             if self._database.is_sqlite:
-                if connection.connection.dbapi_connection.in_transaction:
-                    connection.exec_driver_sql("ROLLBACK")
+                dbapi = connection.connection.dbapi_connection
+                if dbapi.in_transaction:
+                    dbapi.execute("ROLLBACK")
             else:
                 connection.rollback()
         except Exception:
