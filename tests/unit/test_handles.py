@@ -15,3 +15,11 @@ def test_handles_are_version_7_uuids_that_sort_in_creation_order() -> None:
     stamps = [value.int >> 80 for value in parsed]
     assert stamps == sorted(stamps)
     assert abs(stamps[-1] - time.time_ns() // 1_000_000) < 5_000
+
+
+def test_handles_are_canonical_text_and_keep_their_random_bits_across_refills() -> None:
+    handles = [new_handle() for _ in range(10_000)]  # more than one batch of random bits
+    assert all(str(uuid.UUID(handle)) == handle for handle in handles)
+    assert {handle[19] for handle in handles} == set("89ab")  # the variant's two random bits
+    randoms = {uuid.UUID(handle).int & ((1 << 62) - 1) for handle in handles}
+    assert len(randoms) == len(handles)

@@ -10,41 +10,40 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 
-_BATCH = 10 * 4096
+_BATCH = 4096  # handles' worth of random bits drawn at once
 
 
 class _RandomPool(threading.local):
-    """Random bytes drawn from the OS in large batches: one `os.urandom` call (which releases the
-    GIL) per 4096 handles instead of one per handle. One pool per thread (the PostgreSQL writer
-    makes ids in a thread of its own), so no two callers ever take the same bytes."""
+    """Random bits drawn from the OS in large batches, as hex: one `os.urandom` call (which
+    releases the GIL) per 4096 handles instead of one per handle. One pool per thread (the
+    PostgreSQL writer makes ids in a thread of its own), so no two callers ever take the same
+    bits."""
 
     def __init__(self) -> None:
-        self._buffer = b""
-        self._offset = 0
+        self.chunks: Iterator[str] = iter(())
 
-    def take10(self) -> int:
-        if self._offset + 10 > len(self._buffer):
-            self._buffer = os.urandom(_BATCH)
-            self._offset = 0
-        start = self._offset
-        self._offset = start + 10
-        return int.from_bytes(self._buffer[start:start + 10])
+    def refill(self) -> str:
+        digits = os.urandom(10 * _BATCH).hex()
+        self.chunks = iter([digits[i:i + 20] for i in range(0, len(digits), 20)])
+        return next(self.chunks)
 
 
 _pool = _RandomPool()
-_RAND_A_BITS = 12
-_RAND_B_BITS = 62
+# The variant nibble: binary 10xx, its two low bits random (any hex digit picks one of four).
+_VARIANT = "89ab" * 4
 
 
 def new_handle() -> str:
-    random = _pool.take10()
-    rand_a = random & ((1 << _RAND_A_BITS) - 1)
-    rand_b = (random >> _RAND_A_BITS) & ((1 << _RAND_B_BITS) - 1)
-    value = ((time.time_ns() // 1_000_000) << 80) | (0x7 << 76) | (rand_a << 64) \
-        | (0b10 << 62) | rand_b
-    digits = f"{value:032x}"  # what str(uuid.UUID(int=value)) gives, without its validation
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    """A UUIDv7: 48 bits of epoch milliseconds, the version, 12 random bits, the variant and 62
+    random bits, formatted as str(uuid.UUID(...)) would (built as text: this runs for every
+    message and event)."""
+    pool = _pool
+    random = next(pool.chunks, None) or pool.refill()
+    millis = f"{time.time_ns() // 1_000_000:012x}"
+    return (f"{millis[:8]}-{millis[8:]}-7{random[:3]}-{_VARIANT[int(random[3], 16)]}"
+            f"{random[4:7]}-{random[7:19]}")
 
 
 def new_event_id() -> str:
