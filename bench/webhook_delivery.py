@@ -25,6 +25,14 @@ CPU too: see bench/postgres.py) is measured next to its baseline, measured just 
     clock). The baseline is bench/relay_app.py, which answers each POST at once and then POSTs a
     DELIVERED webhook to the same receiver: the floor of "accepted -> webhook arrived" here.
     Target: p50 <= 5 ms and p99 <= 25 ms at 500 messages a second.
+
+(c) **Sustained rate.** The highest rate of messages a second that bluewire keeps up with: the
+    same open loop as (b), for `--sustain-duration` seconds at a rate, from half the target up
+    or down in steps of a fifth. A rate is kept up with when every webhook of every message
+    (four each) arrived within 2 s of the last send, and the backlog did not grow: the
+    DELIVERED webhooks of the last 2 s of sends took at most twice as long (+ 20 ms) as those
+    of the first 2 s. Target: >= 1/2 of (the bare client loop's drain rate in (a) / 4), so (a)
+    runs first.
 """
 
 from __future__ import annotations
@@ -86,12 +94,15 @@ TARGET_RATE = 5_000.0  # deliveries a second
 TARGET_RATIO = 0.5  # of the bare client loop
 TARGET_P50_MS = 5.0
 TARGET_P99_MS = 25.0
+DELIVERIES_PER_MESSAGE = 4  # QUEUED, SENT, DELIVERED and READ, each to the status callback
+TARGET_SUSTAINED_SHARE = 0.5  # of the bare loop's drain rate / DELIVERIES_PER_MESSAGE
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("drain", "latency"),
-                        help="run one of the two measurements (default: both)")
+    parser.add_argument("--only", choices=("drain", "latency", "sustained"),
+                        help="run one of the measurements (default: all three; sustained "
+                             "runs the drain first, as its baseline)")
     parser.add_argument("--deliveries", type=int, default=30_000,
                         help="(a) pending deliveries to drain (default 30000)")
     parser.add_argument("--concurrency", type=int, default=128,
@@ -105,6 +116,8 @@ def parse_args() -> argparse.Namespace:
                         help="(b) seconds of load before the measured ones (default 2)")
     parser.add_argument("--connections", type=int, default=64,
                         help="(b) the load generator's connection limit (default 64)")
+    parser.add_argument("--sustain-duration", type=float, default=8.0,
+                        help="(c) seconds at each rate tried (default 8)")
     parser.add_argument("--server-cpu", type=int, default=0,
                         help="CPU bluewire and the baselines run on")
     parser.add_argument("--load-cpu", type=int, default=1,
@@ -570,6 +583,120 @@ def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespac
         server.stop()
 
 
+# -- (c) the sustained rate --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    rate: float
+    sends: int  # every send of the step, warm-up included
+    heard: int  # webhooks that arrived within the grace after the last send
+    early_ms: float  # p50 send -> DELIVERED webhook of the first 2 s of sends
+    late_ms: float  # ...and of the last 2 s
+    cpu: CpuShare | None
+
+    @property
+    def kept_up(self) -> bool:
+        return (self.heard >= self.sends * DELIVERIES_PER_MESSAGE
+                and self.late_ms <= 2 * self.early_ms + 20)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    store: str
+    bare_rate: float  # the bare client loop's deliveries a second, from (a)
+    steps: list[Step]
+
+    @property
+    def target(self) -> float:
+        return TARGET_SUSTAINED_SHARE * self.bare_rate / DELIVERIES_PER_MESSAGE
+
+    @property
+    def best(self) -> float:
+        return max((step.rate for step in self.steps if step.kept_up), default=0.0)
+
+
+_GRACE_S = 2.0
+_EDGE_S = 2.0  # the first and last seconds of sends whose latencies are compared
+
+
+def sustained_step(target: Target, receiver: Receiver, args: argparse.Namespace,
+                   rate: float) -> Step:
+    server = bluewire(target, args)
+    callback = f"{receiver.url}/lat"
+
+    def body(send_time: float) -> bytes:
+        return json.dumps({"number": RECIPIENT, "from_number": LINE,
+                           "content": f"lat {send_time:.6f}",
+                           "status_callback": callback}).encode()
+
+    try:
+        api(server, "POST", "/api/send-message", json.loads(body(time.time())))  # warm
+        wait(lambda: receiver.stats()["count"] >= DELIVERIES_PER_MESSAGE, 10, "the warm-up")
+        receiver.reset()
+        meter = CpuMeter(server.pid, args.server_cpu, args.load_cpu, target.database_pid)
+        sends, _, failures = asyncio.run(open_loop(
+            f"http://127.0.0.1:{server.port}/api/send-message", body, API_HEADERS, rate, 0.0,
+            args.sustain_duration, args.connections))
+        cpu = meter.read()
+        time.sleep(_GRACE_S)
+        heard = receiver.stats()["count"]
+        latencies, sent_times = receiver.latencies()
+    finally:
+        server.stop()
+    if failures:
+        print(f"warning: {failures} sends at {rate:.0f}/s failed", file=sys.stderr)
+    first = min((sent for sent, _ in sends), default=0.0)
+    last = max((sent for sent, _ in sends), default=0.0)
+    early = sorted(lat * 1000 for lat, sent in zip(latencies, sent_times, strict=True)
+                   if sent < first + _EDGE_S)
+    late = sorted(lat * 1000 for lat, sent in zip(latencies, sent_times, strict=True)
+                  if sent > last - _EDGE_S)
+    nan = float("nan")
+    return Step(rate, len(sends) + failures, heard,
+                early[len(early) // 2] if early else nan,
+                late[len(late) // 2] if late else nan, cpu)
+
+
+def sustained_search(target: Target, receiver: Receiver, args: argparse.Namespace,
+                     bare_rate: float) -> Search:
+    """From the target rate, up a fifth at a time while kept up with, or down until it is."""
+    search = Search(target.store.name, bare_rate, [])
+    rate = search.target
+    going_up: bool | None = None
+    for _ in range(8):
+        print(f"(c) bluewire {target.store.name} at {rate:.0f} msg/s...", flush=True)
+        step = sustained_step(target, receiver, args, rate)
+        search.steps.append(step)
+        if going_up is None:
+            going_up = step.kept_up
+        if step.kept_up != going_up:
+            break
+        rate = rate * 1.2 if going_up else rate / 1.2
+    return search
+
+
+def print_sustained(searches: list[Search], args: argparse.Namespace) -> None:
+    print(f"\n(c) sustained rate: {args.sustain_duration:g} s at each rate, every webhook "
+          f"({DELIVERIES_PER_MESSAGE} a message) within {_GRACE_S:g} s of the last send, the "
+          f"last {_EDGE_S:g} s' DELIVERED p50 at most 2x (+20 ms) the first {_EDGE_S:g} s'")
+    print(f"{'store':<8}{'msg/s':>8}{'sends':>8}{'webhooks':>10}{'first p50':>11}"
+          f"{'last p50':>10}  kept up")
+    for search in searches:
+        for step in search.steps:
+            print(f"{search.store:<8}{step.rate:>8.0f}{step.sends:>8,}{step.heard:>10,}"
+                  f"{step.early_ms:>11.1f}{step.late_ms:>10.1f}  "
+                  f"{'yes' if step.kept_up else 'no'}{_cpu(step.cpu)}")
+    print(f"\n{'store':<8}{'sustained msg/s':>16}   target >= 1/2 x bare drain / "
+          f"{DELIVERIES_PER_MESSAGE}")
+    for search in searches:
+        print(f"{search.store:<8}{search.best:>16.0f}   {_verdict(search.best >= search.target)}"
+              f" (target {search.target:.0f}: bare loop {search.bare_rate:,.0f} deliveries/s)")
+    print("columns: webhooks = all webhooks heard within the grace (sends x "
+          f"{DELIVERIES_PER_MESSAGE} when every one\n  arrived); first/last p50 = send -> "
+          "DELIVERED webhook of the first and last seconds' sends, ms.")
+
+
 # -- the report --------------------------------------------------------------------------------
 
 
@@ -672,7 +799,8 @@ def main() -> int:
         receiver = Receiver(workdir, args.load_cpu)
         stack.callback(receiver.stop)
         failed = False
-        if args.only in (None, "drain"):
+        drains: list[tuple[Drain, Drain]] = []
+        if args.only in (None, "drain", "sustained"):
             drains = [run_drain(store, postgres, workdir, receiver, args, store == stores[0])
                       for store in stores]
             print_setup(setup, args)
@@ -684,6 +812,13 @@ def main() -> int:
             print_setup(setup, args)
             print_latency(latencies, args)
             failed |= any(len(blue.latencies_ms) < blue.sent for _, blue in latencies)
+        if args.only in (None, "sustained"):
+            searches = []
+            for store, (bare, _) in zip(stores, drains, strict=True):
+                with _target(store, postgres, workdir / f"sustained-{store.name}",
+                             None) as target:
+                    searches.append(sustained_search(target, receiver, args, bare.rate))
+            print_sustained(searches, args)
     return 1 if failed else 0
 
 
