@@ -658,15 +658,18 @@ def sustained_step(target: Target, receiver: Receiver, args: argparse.Namespace,
                 late[len(late) // 2] if late else nan, cpu)
 
 
-def sustained_search(target: Target, receiver: Receiver, args: argparse.Namespace,
-                     bare_rate: float) -> Search:
-    """From the target rate, up a fifth at a time while kept up with, or down until it is."""
-    search = Search(target.store.name, bare_rate, [])
+def sustained_search(store: Store, postgres: Postgres | None, workdir: Path, receiver: Receiver,
+                     args: argparse.Namespace, bare_rate: float) -> Search:
+    """From the target rate, up a fifth at a time while kept up with, or down until it is;
+    each rate on a fresh store, so no step inherits the backlog of the one before."""
+    search = Search(store.name, bare_rate, [])
     rate = search.target
     going_up: bool | None = None
-    for _ in range(8):
-        print(f"(c) bluewire {target.store.name} at {rate:.0f} msg/s...", flush=True)
-        step = sustained_step(target, receiver, args, rate)
+    for number in range(8):
+        print(f"(c) bluewire {store.name} at {rate:.0f} msg/s...", flush=True)
+        with _target(store, postgres, workdir / f"sustained-{store.name}-{number}",
+                     None) as target:
+            step = sustained_step(target, receiver, args, rate)
         search.steps.append(step)
         if going_up is None:
             going_up = step.kept_up
@@ -813,11 +816,8 @@ def main() -> int:
             print_latency(latencies, args)
             failed |= any(len(blue.latencies_ms) < blue.sent for _, blue in latencies)
         if args.only in (None, "sustained"):
-            searches = []
-            for store, (bare, _) in zip(stores, drains, strict=True):
-                with _target(store, postgres, workdir / f"sustained-{store.name}",
-                             None) as target:
-                    searches.append(sustained_search(target, receiver, args, bare.rate))
+            searches = [sustained_search(store, postgres, workdir, receiver, args, bare.rate)
+                        for store, (bare, _) in zip(stores, drains, strict=True)]
             print_sustained(searches, args)
     return 1 if failed else 0
 
