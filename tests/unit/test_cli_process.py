@@ -59,3 +59,15 @@ def test_an_unreachable_postgresql_is_an_error_that_hides_the_password(tmp_path:
     assert refused.returncode == 1, refused.stderr
     assert "cannot reach the database" in refused.stderr and "Traceback" not in refused.stderr
     assert "127.0.0.1:9/bluewire" in refused.stderr and "hunter2" not in refused.stderr
+
+
+def test_serve_refuses_store_settings_it_cannot_use_in_one_line(tmp_path: Path) -> None:
+    for env, said in (
+        ({"BLUEWIRE_SQLITE_MMAP_MIB": "-1"}, "BLUEWIRE_SQLITE_MMAP_MIB must be 0 or more, not -1"),
+        ({"BLUEWIRE_SQLITE_SYNCHRONOUS": "sometimes"}, "BLUEWIRE_SQLITE_SYNCHRONOUS must be"),
+        ({"BLUEWIRE_DATABASE_URL": "mysql://db/bluewire"}, "mysql is not supported"),
+    ):
+        refused = bluewire(tmp_path, "serve", "--port", "9", **env)
+        assert refused.returncode == 2, (env, refused.stderr)
+        assert said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert list(tmp_path.iterdir()) == []  # no store made for a server that never started

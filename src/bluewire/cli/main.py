@@ -77,7 +77,11 @@ def serve(
     log_config = configure_logging(settings.log_format, settings.log_level)
     from ..app import Gateway
 
-    gateway = Gateway(settings)
+    try:
+        gateway = Gateway(settings)
+    except ValueError as exc:  # a store setting it refuses: the URL, SQLite's options
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     if workers > 1 and gateway.database.is_sqlite:
         err.print("--workers needs PostgreSQL (BLUEWIRE_DATABASE_URL=postgresql://…): a SQLite "
                   "file is written by one process")

@@ -109,9 +109,9 @@ class Database:
             raise ValueError("bluewire needs a SQLite file (sqlite:///path.db), not :memory:")
         if sqlite_synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError("BLUEWIRE_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
-        if cache_mib < 0 or mmap_mib < 0:
-            raise ValueError("BLUEWIRE_SQLITE_CACHE_MIB and BLUEWIRE_SQLITE_MMAP_MIB must be 0 "
-                             "or more")
+        for name, mib in (("CACHE", cache_mib), ("MMAP", mmap_mib)):
+            if mib < 0:
+                raise ValueError(f"BLUEWIRE_SQLITE_{name}_MIB must be 0 or more, not {mib}")
         Path(self.url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             self.url,
