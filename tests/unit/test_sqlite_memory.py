@@ -47,7 +47,8 @@ def test_the_environment_sets_both(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_a_negative_size_is_refused_by_name(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'memory.db'}"
-    with pytest.raises(ValueError, match="^BLUEWIRE_SQLITE_MMAP_MIB must be 0 or more, not -1$"):
-        Database(url, sqlite_mmap_mib=-1)
-    with pytest.raises(ValueError, match="^BLUEWIRE_SQLITE_CACHE_MIB must be 0 or more, not -2$"):
-        Database(url, sqlite_cache_mib=-2)
+    for setting, size in (("mmap", -1), ("cache", -2)):
+        with pytest.raises(ValueError) as refused:
+            Database(url, **{f"sqlite_{setting}_mib": size})
+        assert str(refused.value) == \
+            f"BLUEWIRE_SQLITE_{setting.upper()}_MIB must be 0 or more, not {size}"
