@@ -48,6 +48,7 @@ from harness import (
     SECRET,
     CpuShare,
     ServerProcess,
+    add_server_env_argument,
     bluewire_on_sqlite,
     check_cpus,
     handle_at,
@@ -89,8 +90,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="random seed of the seeded history")
     parser.add_argument("--server-cpu", type=int, default=0, help="CPU bluewire runs on")
     parser.add_argument("--load-cpu", type=int, default=1, help="CPU this script runs on")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for bluewire")
+    add_server_env_argument(parser, "BLUEWIRE_SQLITE_CACHE_MIB=64")
     args = parser.parse_args()
     if args.conversations < 2 or args.thread < 2 * THREAD_PAGE + 1:
         parser.error(f"--conversations must be >= 2 and --thread > {2 * THREAD_PAGE}, so the "
@@ -100,9 +100,6 @@ def parse_args() -> argparse.Namespace:
                      "conversation")
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be positive and --warmup not negative")
-    for item in args.server_env:
-        if "=" not in item:
-            parser.error(f"--server-env wants NAME=VALUE, not {item!r}")
     return args
 
 
@@ -504,7 +501,7 @@ def main() -> int:
         server = bluewire_on_sqlite(workdir, database, cpu=args.server_cpu,
                                     BLUEWIRE_SANDBOX_DELIVER_MS="0",
                                     BLUEWIRE_SANDBOX_READ_MS="0",
-                                    **dict(item.split("=", 1) for item in args.server_env))
+                                    **dict(args.server_env))
         try:
             print("bluewire: one real exchange, for the rows' shapes...", flush=True)
             server.start()

@@ -8,6 +8,7 @@ actually had, since these machines are shared.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import os
@@ -156,6 +157,21 @@ def http_request(port: int, method: str, path: str, body: bytes | None = None,
         return response.status, response.read()
     finally:
         connection.close()
+
+
+def add_server_env_argument(parser: argparse.ArgumentParser, example: str) -> None:
+    """`--server-env NAME=VALUE`, repeatable: bluewire's extra environment, as `args.server_env`
+    (a list of (name, value) pairs; dict() it)."""
+    parser.add_argument("--server-env", action="append", default=[], type=_name_and_value,
+                        metavar="NAME=VALUE",
+                        help=f"extra environment for bluewire (repeatable), e.g. {example}")
+
+
+def _name_and_value(item: str) -> tuple[str, str]:
+    name, equals, value = item.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"wants NAME=VALUE, not {item!r}")
+    return name, value
 
 
 def python_env(**extra: str) -> dict[str, str]:

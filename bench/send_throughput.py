@@ -37,6 +37,7 @@ from harness import (
     ServerProcess,
     Wrk,
     WrkResult,
+    add_server_env_argument,
     check_cpus,
     free_port,
     http_request,
@@ -130,8 +131,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--recipient", default=RECIPIENT,
                         help="the sandbox phone to send to (its number sets how much work each "
                              "message causes after its answer; see the README's magic numbers)")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for bluewire, e.g. BLUEWIRE_WRITER_BATCH=256")
+    add_server_env_argument(parser, "BLUEWIRE_WRITER_BATCH=256")
     parser.add_argument("--profile", action="store_true",
                         help="record the bluewire server of the first store (pg2: one of its "
                              "workers) with py-spy during the measured run and print where its "
@@ -148,9 +148,6 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.rounds < 1:
         parser.error("--duration, --connections and --rounds must be positive")
-    for item in args.server_env:
-        if "=" not in item:
-            parser.error(f"--server-env wants NAME=VALUE, not {item!r}")
     return args
 
 
@@ -218,7 +215,7 @@ def bluewire_server(workdir: Path, database: str, store: Store,
         BLUEWIRE_API_SECRET_KEY=SECRET,
         BLUEWIRE_LOG_LEVEL="warning",
     )
-    env.update(item.split("=", 1) for item in args.server_env)
+    env.update(args.server_env)
     command = [sys.executable, "-m", "bluewire", "serve", "--port", str(port)]
     if store.workers > 1:
         command += ["--workers", str(store.workers)]

@@ -44,6 +44,7 @@ from harness import (
     CpuMeter,
     CpuShare,
     ServerProcess,
+    add_server_env_argument,
     bluewire_on_sqlite,
     check_cpus,
     contact_number,
@@ -90,8 +91,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="random seed of the seeded history")
     parser.add_argument("--server-cpu", type=int, default=0, help="CPU the servers run on")
     parser.add_argument("--load-cpu", type=int, default=1, help="CPU this client runs on")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for bluewire, e.g. BLUEWIRE_SQLITE_MMAP_MIB=256")
+    add_server_env_argument(parser, "BLUEWIRE_SQLITE_MMAP_MIB=256")
     parser.add_argument("--profile", action="store_true",
                         help="record bluewire at the largest size with py-spy during the "
                              "measured run and print where its time goes (it is slower "
@@ -106,9 +106,6 @@ def parse_args() -> argparse.Namespace:
         parser.error("--sizes wants numbers separated by commas, e.g. 10000,1000000")
     if min(args.sizes) < 100 or args.rate <= 0 or args.duration <= 0 or args.contacts < 10:
         parser.error("--sizes >= 100, --contacts >= 10, --rate and --duration positive")
-    for item in args.server_env:
-        if "=" not in item:
-            parser.error(f"--server-env wants NAME=VALUE, not {item!r}")
     return args
 
 
@@ -372,7 +369,7 @@ def measure_bluewire(workdir: Path, rows: int, args: argparse.Namespace,
     workdir.mkdir()
     database = workdir / "bench.db"
     server = bluewire_on_sqlite(workdir, database, cpu=args.server_cpu,
-                                **dict(item.split("=", 1) for item in args.server_env))
+                                **dict(args.server_env))
     spies: list[subprocess.Popen[str]] = []
     try:
         server.start()

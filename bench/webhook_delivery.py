@@ -63,6 +63,7 @@ from harness import (
     CpuMeter,
     CpuShare,
     ServerProcess,
+    add_server_env_argument,
     check_cpus,
     free_port,
     http_request,
@@ -96,6 +97,8 @@ TARGET_P50_MS = 5.0
 TARGET_P99_MS = 25.0
 DELIVERIES_PER_MESSAGE = 4  # QUEUED, SENT, DELIVERED and READ, each to the status callback
 TARGET_SUSTAINED_SHARE = 0.5  # of the bare loop's drain rate / DELIVERIES_PER_MESSAGE
+_GRACE_S = 2.0  # (c): how long after the last send every webhook must have arrived
+_EDGE_S = 2.0  # (c): the first and last seconds of sends whose latencies are compared
 
 
 def parse_args() -> argparse.Namespace:
@@ -117,13 +120,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64,
                         help="(b) the load generator's connection limit (default 64)")
     parser.add_argument("--sustain-duration", type=float, default=8.0,
-                        help="(c) seconds at each rate tried (default 8)")
+                        help=f"(c) seconds at each rate tried (default 8; at least "
+                             f"{3 * _EDGE_S:g}, so the first and last {_EDGE_S:g} s compared "
+                             "have time between them)")
     parser.add_argument("--server-cpu", type=int, default=0,
                         help="CPU bluewire and the baselines run on")
     parser.add_argument("--load-cpu", type=int, default=1,
                         help="CPU the receiver and the load generator run on")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for bluewire")
+    add_server_env_argument(parser, "BLUEWIRE_DELIVERY_CONCURRENCY=64")
     add_stores_argument(parser)
     parser.add_argument("--profile", choices=("drain", "latency"),
                         help="record bluewire with py-spy during that measurement of the "
@@ -132,11 +136,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-out", type=Path,
                         default=Path(tempfile.gettempdir()) / "bluewire-webhooks.pyspy.txt")
     args = parser.parse_args()
+    if args.sustain_duration < 3 * _EDGE_S:
+        parser.error(f"--sustain-duration must be at least {3 * _EDGE_S:g} s")
     if args.deliveries < 8 or args.concurrency < 1 or args.rate <= 0 or args.duration <= 0:
         parser.error("--deliveries (>= 8), --concurrency, --rate and --duration must be positive")
-    for item in args.server_env:
-        if "=" not in item:
-            parser.error(f"--server-env wants NAME=VALUE, not {item!r}")
     return args
 
 
@@ -205,7 +208,7 @@ def bluewire(target: Target, args: argparse.Namespace, **extra: str) -> ServerPr
         BLUEWIRE_DELIVERY_CONCURRENCY=str(args.concurrency),
         **extra,
     )
-    env.update(item.split("=", 1) for item in args.server_env)
+    env.update(args.server_env)
     command = [sys.executable, "-m", "bluewire", "serve", "--port", str(port)]
     if target.store.workers > 1:
         command += ["--workers", str(target.store.workers)]
@@ -561,8 +564,9 @@ def latency_relay(workdir: Path, receiver: Receiver, args: argparse.Namespace) -
         relay.stop()
 
 
-def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespace) -> Latency:
-    server = bluewire(target, args)
+def send_body(receiver: Receiver) -> Callable[[float], bytes]:
+    """A send-message body for a send at a time: to the sandbox phone, with a status callback to
+    the receiver and the send time in `content`, which the receiver reads back."""
     callback = f"{receiver.url}/lat"
 
     def body(send_time: float) -> bytes:
@@ -570,6 +574,12 @@ def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespac
                            "content": f"lat {send_time:.6f}",
                            "status_callback": callback}).encode()
 
+    return body
+
+
+def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespace) -> Latency:
+    server = bluewire(target, args)
+    body = send_body(receiver)
     try:
         api(server, "POST", "/api/send-message", json.loads(body(time.time())))  # warm
         return measure_latency(f"bluewire {target.store.name}: send -> DELIVERED", server,
@@ -589,7 +599,7 @@ def latency_bluewire(target: Target, receiver: Receiver, args: argparse.Namespac
 @dataclass(frozen=True, slots=True)
 class Step:
     rate: float
-    sends: int  # every send of the step, warm-up included
+    sends: int  # every send of the step, the failed ones included
     heard: int  # webhooks that arrived within the grace after the last send
     early_ms: float  # p50 send -> DELIVERED webhook of the first 2 s of sends
     late_ms: float  # ...and of the last 2 s
@@ -616,20 +626,10 @@ class Search:
         return max((step.rate for step in self.steps if step.kept_up), default=0.0)
 
 
-_GRACE_S = 2.0
-_EDGE_S = 2.0  # the first and last seconds of sends whose latencies are compared
-
-
 def sustained_step(target: Target, receiver: Receiver, args: argparse.Namespace,
                    rate: float) -> Step:
     server = bluewire(target, args)
-    callback = f"{receiver.url}/lat"
-
-    def body(send_time: float) -> bytes:
-        return json.dumps({"number": RECIPIENT, "from_number": LINE,
-                           "content": f"lat {send_time:.6f}",
-                           "status_callback": callback}).encode()
-
+    body = send_body(receiver)
     try:
         api(server, "POST", "/api/send-message", json.loads(body(time.time())))  # warm
         wait(lambda: receiver.stats()["count"] >= DELIVERIES_PER_MESSAGE, 10, "the warm-up")
