@@ -292,6 +292,13 @@ class ReceiverProcess:
     def url_for(self, path: str) -> str:
         return self.url + path
 
+    def hear(self, api: httpx.Client, **paths: str) -> None:
+        """Make this receiver the account's webhook of each type, at its path (e.g.
+        `group="/group"`): the account's webhooks are replaced by these."""
+        answer = api.put("/api/account/webhooks", json={"webhooks": {
+            type_: [self.url_for(path)] for type_, path in paths.items()}})
+        assert answer.status_code == 200, answer.text
+
     def set_mode(self, mode: str, *, path: str | None = None, retry_after: float | None = None,
                  sleep: float | None = None) -> None:
         body: dict[str, Any] = {"mode": mode}

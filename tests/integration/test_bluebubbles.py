@@ -489,7 +489,7 @@ def test_without_the_private_api_replies_and_renames_are_refused_naming_it(
     assert "cannot set group chat photos" in message and "Private API" in message
     assert not plain.calls_to("PUT", f"/api/v1/chat/{chat}")
     assert not plain.calls_to("POST", f"/api/v1/chat/{chat}/icon")
-    group = api.get(f"/api/v2/groups/{chat}").json()["data"]
+    group = group_of(api, chat)
     assert (group["group_name"], group["group_photo"]) == (None, None)
 
 
@@ -497,6 +497,12 @@ def group_events(bb_server: ServerProcess, group_id: str) -> list[tuple[str, dic
     rows = bb_server.sql("SELECT type, data FROM events WHERE type LIKE 'group.%' ORDER BY id")
     found = [(row["type"], json.loads(row["data"])) for row in rows]
     return [(type_, data) for type_, data in found if data.get("group_id") == group_id]
+
+
+def group_of(api: httpx.Client, chat: str) -> dict[str, Any]:
+    """The group as retrieved now."""
+    found: dict[str, Any] = api.get(f"/api/v2/groups/{chat}").json()["data"]
+    return found
 
 
 def adopted_group(api: httpx.Client, private: BlueBubblesStandin, members: list[str],
@@ -516,9 +522,7 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
     api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
     receiver: ReceiverProcess,
 ) -> None:
-    answer = api.put("/api/account/webhooks", json={"webhooks": {
-        "group": [receiver.url_for("/group")]}})
-    assert answer.status_code == 200, answer.text
+    receiver.hear(api, group="/group")
     members = ["+13125550180", "+13125550181", "+13125550182"]
     chat = "iMessage;+;chat-bb-180"
     assert adopted_group(api, private, members, chat)["participant_numbers"] == members
@@ -528,18 +532,16 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
     [call] = private.calls_to("PUT", f"/api/v1/chat/{chat}")
     assert call.json == {"displayName": "Trail runners"}
     assert private.chat_names[chat] == "Trail runners"
-    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"] == "Trail runners"
+    assert group_of(api, chat)["group_name"] == "Trail runners"
     cleared = api.post(f"/api/v2/groups/{chat}/name", json={"group_name": None})
     assert cleared.status_code == 400, cleared.text
     assert "cannot clear" in cleared.json()["message"]
     assert len(private.calls_to("PUT", f"/api/v1/chat/{chat}")) == 1
 
     assert private.rename_group(members[1], chat, "Runners") == [200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_name"]
-             == "Runners", timeout=30)
+    wait_for(lambda: group_of(api, chat)["group_name"] == "Runners", timeout=30)
     assert private.leave_group(members[2], chat) == [200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
-             == members[:2], timeout=30)
+    wait_for(lambda: group_of(api, chat)["participant_numbers"] == members[:2], timeout=30)
     assert private.leave_group("+13125550189", chat) == [200]  # never a member: dropped
 
     events = wait_for(lambda: len(found := group_events(bb_server, chat)) == 3 and found,
@@ -558,7 +560,6 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
         (members[1], "Runners", members[1]), (members[2], None, members[2]),
         (PRIVATE_LINE, "Trail runners", None)}
 
-
     # Its photo too: the gateway's copy of the picture goes to the server, and comes off it.
     answer = api.post(f"/api/v2/groups/{chat}/photo",
                       json={"photo_url": private.url + "/files/team.png"})
@@ -567,12 +568,12 @@ def test_group_chats_are_renamed_and_given_photos_on_the_server_and_phones_chang
     assert private.chat_icons[chat] == FILE_BYTES
     [call] = private.calls_to("POST", f"/api/v1/chat/{chat}/icon")
     assert call.query["password"] == private.password
-    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is not None
+    assert group_of(api, chat)["group_photo"] is not None
     removed = api.post(f"/api/v2/groups/{chat}/photo", json={"photo_url": None})
     assert removed.status_code == 200, removed.text
     assert chat not in private.chat_icons
     assert private.calls_to("DELETE", f"/api/v1/chat/{chat}/icon")
-    assert api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is None
+    assert group_of(api, chat)["group_photo"] is None
 
 
 def send_to_group(api: httpx.Client, chat: str, content: str) -> list[str]:
@@ -589,17 +590,14 @@ def test_a_members_new_photo_is_downloaded_from_the_server_and_kept(
     api: httpx.Client, private: BlueBubblesStandin, bb_server: ServerProcess,
     receiver: ReceiverProcess,
 ) -> None:
-    answer = api.put("/api/account/webhooks", json={"webhooks": {
-        "group": [receiver.url_for("/group")]}})
-    assert answer.status_code == 200, answer.text
+    receiver.hear(api, group="/group")
     members = ["+13125550190", "+13125550191", "+13125550192"]
     chat = "iMessage;+;chat-bb-190"
     adopted_group(api, private, members, chat)
 
     picture = private.attachment("GroupPhoto.png")
     assert private.change_group_photo(members[1], chat, picture) == [200, 200]
-    photo = wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"],
-                     timeout=30)
+    photo = wait_for(lambda: group_of(api, chat)["group_photo"], timeout=30)
     assert photo["url"].startswith(bb_server.url + "/media/")
     assert private.password not in photo["url"]
     assert httpx.get(photo["url"]).content == FILE_BYTES
@@ -615,8 +613,7 @@ def test_a_members_new_photo_is_downloaded_from_the_server_and_kept(
     # A picture the server cannot give is no change; a removal is one.
     assert private.change_group_photo(members[2], chat, None) == [200, 200]
     assert private.remove_group_photo(members[2], chat) == [200, 200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["group_photo"] is None,
-             timeout=30)
+    wait_for(lambda: group_of(api, chat)["group_photo"] is None, timeout=30)
     events = wait_for(lambda: len(found := group_events(bb_server, chat)) == 2 and found,
                       timeout=30)
     assert events[1][0] == "group.photo_changed" and events[1][1]["group_photo"] is None
@@ -636,8 +633,8 @@ def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messag
     adopted_group(api, private, members, chat)
 
     assert private.add_member(members[1], chat, added, [*members, added]) == [200, 200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
-             == [*members, added], timeout=30)
+    wait_for(lambda: group_of(api, chat)["participant_numbers"] == [*members, added],
+             timeout=30)
     assert send_to_group(api, chat, "welcome") == [*members, added]
     assert api.get(f"/api/v2/contacts/{added}").status_code == 200  # a contact now
     # Not a member's change: dropped.
@@ -645,7 +642,7 @@ def test_members_added_and_removed_by_a_member_change_who_gets_the_groups_messag
     # Which member was removed: the one of its row id, no longer listed among the chat's.
     assert private.remove_member(members[1], chat, members[2], [members[0], members[1],
                                                                 added]) == [200, 200]
-    wait_for(lambda: api.get(f"/api/v2/groups/{chat}").json()["data"]["participant_numbers"]
+    wait_for(lambda: group_of(api, chat)["participant_numbers"]
              == [members[0], members[1], added], timeout=30)
     assert send_to_group(api, chat, "after the removal") == [members[0], members[1], added]
 

@@ -52,9 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="module")
 def hooked(server: ServerProcess, receiver: ReceiverProcess) -> ReceiverProcess:
     with server.client() as api:
-        answer = api.put("/api/account/webhooks", json={"webhooks": {
-            "group": [receiver.url_for("/group")], "outbound": [receiver.url_for("/out")]}})
-        assert answer.status_code == 200, answer.text
+        receiver.hear(api, group="/group", outbound="/out")
     return receiver
 
 
