@@ -5,10 +5,6 @@ and after a restart."""
 
 from __future__ import annotations
 
-import contextlib
-
-from sqlalchemy.exc import IntegrityError
-
 from ..store import network_ids as store
 from ..store.database import Database, now_ms
 from ..store.writer import Writer
@@ -20,9 +16,8 @@ class NetworkIds:
         self._writer = writer
 
     async def remember(self, line: str, network_id: str, handle: str) -> None:
-        with contextlib.suppress(IntegrityError):  # another process kept it at that moment
-            await self._writer.submit(
-                lambda tx: store.remember(tx, line, network_id, handle, now_ms()))
+        await self._writer.submit(
+            lambda tx: store.remember(tx, line, network_id, handle, now_ms()))
 
     async def handle_of(self, line: str, network_id: str) -> str | None:
         return await self._database.read_async(

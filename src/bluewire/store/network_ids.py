@@ -7,15 +7,14 @@ from sqlalchemy import Connection, select
 from .schema import network_ids
 from .writer import Tx
 
+_REMEMBER = ("INSERT INTO network_ids (line, network_id, handle, created_at) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (line, network_id) DO NOTHING")
+
 
 def remember(tx: Tx, line: str, network_id: str, handle: str, now: int) -> None:
     """Keep `network_id` as the network's name of `handle` on `line` (once: a network id
-    names one message for good)."""
-    if tx.execute(select(network_ids.c.handle).where(
-            network_ids.c.line == line, network_ids.c.network_id == network_id)).first():
-        return
-    tx.execute(network_ids.insert().values(line=line, network_id=network_id, handle=handle,
-                                           created_at=now))
+    names one message for good, whichever process heard it first)."""
+    tx.execute_many(_REMEMBER, [(line, network_id, handle, now)])
 
 
 def handle_of(conn: Connection, line: str, network_id: str) -> str | None:
