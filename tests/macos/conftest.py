@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -38,14 +36,6 @@ class RecordingSink:
 
     def reaction(self, event: Reaction, handle: str | None = None) -> None:
         self.reactions.append(event)
-
-
-async def eventually(check: Callable[[], bool], within_s: float = 15.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from bluewire.connectors.macos import MessagesAppConnector
 from bluewire.connectors.protocol import OutboundMessage
 from bluewire.domain.statuses import Status
 
-from .conftest import LINE, RecordingSink, eventually
+from ..waiting import eventually
+from .conftest import LINE, RecordingSink
 from .messages_db import MessagesDb
 
 NUMBER = "+15557654321"

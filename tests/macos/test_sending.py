@@ -12,7 +12,8 @@ from bluewire.connectors.macos import MessagesAppConnector
 from bluewire.connectors.protocol import OutboundMessage, SendFailed
 from bluewire.domain.statuses import Service, Status
 
-from .conftest import LINE, RecordingSink, eventually
+from ..waiting import eventually
+from .conftest import LINE, RecordingSink
 from .messages_db import MessagesDb
 
 NUMBER = "+15557654321"

@@ -7,7 +7,8 @@ from pathlib import Path
 from bluewire.connectors.macos import MessagesAppConnector
 from bluewire.domain.statuses import Service
 
-from .conftest import LINE, RecordingSink, eventually
+from ..waiting import eventually
+from .conftest import LINE, RecordingSink
 from .messages_db import MessagesDb, typedstream_blob
 
 NUMBER = "+15557654321"

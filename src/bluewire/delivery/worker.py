@@ -79,6 +79,9 @@ class DeliveryWorker(SweepingWorker):
         self._in_flight: set[asyncio.Task[None]] = set()
         self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}  # latest per message+URL
         self._gone: set[int] = set()  # endpoints that answered 410 Gone
+        # A claim left due deliveries behind (their URL had no room): a recorded attempt wakes
+        # the worker to claim them.
+        self._left_for_later = False
         self._per_url: Counter[str] = Counter()  # tasks in flight (or waiting in a chain)
         self._url_limit = max(1, concurrency // 2)
         self._slow_url_limit = max(1, concurrency // 8)
@@ -95,8 +98,10 @@ class DeliveryWorker(SweepingWorker):
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
             full = [url for url, count in self._per_url.items() if count >= self._limit(url)]
-            jobs = await self._writer.submit(partial(self._claim, limit=min(free, self._batch),
-                                                     skip_urls=full))
+            limit = min(free, self._batch)
+            jobs = await self._writer.submit(partial(self._claim, limit=limit, skip_urls=full))
+            if full:
+                self._left_for_later = True
             if not jobs:
                 return
             self._beat()
@@ -117,7 +122,10 @@ class DeliveryWorker(SweepingWorker):
                     self._chains[key] = task
                     task.add_done_callback(partial(self._end_chain, key))
             if over:
+                self._left_for_later = True
                 await self._writer.submit(partial(store.release_claims, ids=over))
+            if len(jobs) < limit:
+                return  # every due delivery was claimed: what comes due next wakes the worker
 
     def _limit(self, url: str) -> int:
         return self._slow_url_limit if url in self._slow else self._url_limit
@@ -215,7 +223,16 @@ class DeliveryWorker(SweepingWorker):
                 self._results[:0] = results
                 await asyncio.sleep(0.5)
                 continue
-            self.wake()  # a delivery waiting for this one's first attempt may go now
+            if self._may_have_left_some(results):
+                self.wake()
+
+    def _may_have_left_some(self, results: list[tuple[AttemptResult, int | None]]) -> bool:
+        """Whether these attempts, now recorded, may let a claim take what the last ones left:
+        a delivery held back for the URL's room, or (PostgreSQL) for this one's first attempt, or
+        a retry already due. Otherwise the next round waits for new deliveries or the sweep."""
+        left, self._left_for_later = self._left_for_later, False
+        return left or self._writer.is_postgresql or any(
+            result.state == PENDING for result, _ in results)
 
     def _write(self, tx: Tx, results: list[tuple[AttemptResult, int | None]]) -> None:
         store.record_attempts(tx, [result for result, _ in results])

@@ -64,6 +64,8 @@ class Dispatcher(SweepingWorker):
             self._beat()
             self._in_hand.update(message.handle for message in claimed)
             await asyncio.gather(*(self._dispatch(message) for message in claimed))
+            if len(claimed) < self._batch:
+                return  # every due message was claimed: what comes due next wakes the worker
 
     def _claim(self, tx: Tx) -> list[MessageRecord]:
         now = lease_clock_ms(tx)

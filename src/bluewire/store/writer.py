@@ -167,6 +167,10 @@ class Writer:
         self._steps = StepWatch() if database.is_sqlite else None
 
     @property
+    def is_postgresql(self) -> bool:
+        return self._database.is_postgresql
+
+    @property
     def disk_full(self) -> bool:
         """Whether the last write the disk was asked to take, within DISK_FULL_FOR_S, was
         refused for want of space."""
