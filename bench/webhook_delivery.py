@@ -27,12 +27,12 @@ CPU too: see bench/postgres.py) is measured next to its baseline, measured just 
     Target: p50 <= 5 ms and p99 <= 25 ms at 500 messages a second.
 
 (c) **Sustained rate.** The highest rate of messages a second that bluewire keeps up with: the
-    same open loop as (b), for `--sustain-duration` seconds at a rate, from half the target up
-    or down in steps of a fifth. A rate is kept up with when every webhook of every message
-    (four each) arrived within 2 s of the last send, and the backlog did not grow: the
-    DELIVERED webhooks of the last 2 s of sends took at most twice as long (+ 20 ms) as those
-    of the first 2 s. Target: >= 1/2 of (the bare client loop's drain rate in (a) / 4), so (a)
-    runs first.
+    same open loop as (b), for `--sustain-duration` seconds at a rate, from the target up or
+    down in steps of a fifth, then closer (`--refine` halvings of the last step). A rate is
+    kept up with when every webhook of every message (four each) arrived within 2 s of the
+    last send, and the backlog did not grow: the DELIVERED webhooks of the last 2 s of sends
+    took at most twice as long (+ 20 ms) as those of the first 2 s. Target: >= 1/2 of (the
+    bare client loop's drain rate in (a) / 4), so (a) runs first.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import resource
 import shutil
 import subprocess
@@ -123,6 +124,10 @@ def parse_args() -> argparse.Namespace:
                         help=f"(c) seconds at each rate tried (default 8; at least "
                              f"{3 * _EDGE_S:g}, so the first and last {_EDGE_S:g} s compared "
                              "have time between them)")
+    parser.add_argument("--refine", type=int, default=2,
+                        help="(c) halvings of the gap between the last rate kept up with and "
+                             "the first one not, once steps of a fifth have found it (default "
+                             "2: rates about 5%% apart)")
     parser.add_argument("--server-cpu", type=int, default=0,
                         help="CPU bluewire and the baselines run on")
     parser.add_argument("--load-cpu", type=int, default=1,
@@ -661,21 +666,36 @@ def sustained_step(target: Target, receiver: Receiver, args: argparse.Namespace,
 def sustained_search(store: Store, postgres: Postgres | None, workdir: Path, receiver: Receiver,
                      args: argparse.Namespace, bare_rate: float) -> Search:
     """From the target rate, up a fifth at a time while kept up with, or down until it is;
-    each rate on a fresh store, so no step inherits the backlog of the one before."""
+    then `--refine` geometric halvings of the gap between the last rate kept up with and the
+    first one not. Each rate on a fresh store, so no step inherits the backlog of the one
+    before."""
     search = Search(store.name, bare_rate, [])
-    rate = search.target
-    going_up: bool | None = None
-    for number in range(8):
+
+    def trial(rate: float) -> bool:
+        number = len(search.steps)
         print(f"(c) bluewire {store.name} at {rate:.0f} msg/s...", flush=True)
         with _target(store, postgres, workdir / f"sustained-{store.name}-{number}",
                      None) as target:
             step = sustained_step(target, receiver, args, rate)
         search.steps.append(step)
-        if going_up is None:
-            going_up = step.kept_up
-        if step.kept_up != going_up:
-            break
+        return step.kept_up
+
+    rate = search.target
+    going_up = trial(rate)
+    for _ in range(7):
         rate = rate * 1.2 if going_up else rate / 1.2
+        if trial(rate) != going_up:
+            break
+    kept = [step.rate for step in search.steps if step.kept_up]
+    lost = [step.rate for step in search.steps if not step.kept_up]
+    if kept and lost and min(lost) > max(kept):
+        low, high = max(kept), min(lost)
+        for _ in range(args.refine):
+            middle = math.sqrt(low * high)
+            if trial(middle):
+                low = middle
+            else:
+                high = middle
     return search
 
 
