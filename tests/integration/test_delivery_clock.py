@@ -25,7 +25,7 @@ from bluewire.store.schema import accounts, deliveries
 from bluewire.store.writer import Writer
 
 from ..databases import Engine
-from ..waiting import eventually
+from ..waiting import count_taken, eventually
 
 SCHEDULE = (5.0, 60.0)  # seconds: long enough that only the clock can make them pass
 
@@ -79,14 +79,7 @@ class Rig:
 
     def count_claims(self, worker: DeliveryWorker) -> list[int]:
         """How many deliveries each of `worker`'s claims on the store took, from now on."""
-        taken: list[int] = []
-        claim = worker._claim
-
-        def counted(tx, **kwargs):  # type: ignore[no-untyped-def]
-            jobs = claim(tx, **kwargs)
-            taken.append(len(jobs))
-            return jobs
-        worker._claim = counted  # type: ignore[method-assign]
+        worker._claim, taken = count_taken(worker._claim)  # type: ignore[method-assign]
         return taken
 
     def delivery(self) -> dict[str, object]:

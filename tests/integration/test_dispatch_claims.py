@@ -19,7 +19,7 @@ from bluewire.config import Settings
 from bluewire.store.schema import messages
 
 from ..databases import Engine
-from ..waiting import eventually
+from ..waiting import count_taken, eventually
 
 KEY_ID, SECRET = "key_claims", "secret_claims_0123456789"
 PHONE = "+14155550100"
@@ -36,9 +36,8 @@ async def gateway(tmp_path: Path, engine: Engine) -> AsyncIterator[Gateway]:
     gateway.accounts.bootstrap(settings.bootstrap_email, settings.sandbox_line, KEY_ID, SECRET)
     await gateway.start()
     if gateway.listener is not None:  # PostgreSQL: once listening, every worker looks once
-        listener = gateway.listener
-        await eventually(lambda: listener.connected, within_s=10)
-        await asyncio.sleep(0.1)
+        dispatcher = gateway.dispatcher
+        await eventually(lambda: dispatcher.last_round_at is not None, within_s=10)
     try:
         yield gateway
     finally:
@@ -47,14 +46,8 @@ async def gateway(tmp_path: Path, engine: Engine) -> AsyncIterator[Gateway]:
 
 def counted_claims(gateway: Gateway) -> list[int]:
     """How many messages each of the dispatcher's claims on the store took, from now on."""
-    taken: list[int] = []
-    claim = gateway.dispatcher._claim
-
-    def counted(tx):  # type: ignore[no-untyped-def]
-        claimed = claim(tx)
-        taken.append(len(claimed))
-        return claimed
-    gateway.dispatcher._claim = counted  # type: ignore[method-assign]
+    gateway.dispatcher._claim, taken = count_taken(  # type: ignore[method-assign]
+        gateway.dispatcher._claim)
     return taken
 
 

@@ -223,16 +223,13 @@ class DeliveryWorker(SweepingWorker):
                 self._results[:0] = results
                 await asyncio.sleep(0.5)
                 continue
-            if self._may_have_left_some(results):
+            # Recorded, these attempts may let a claim take what earlier ones left: a delivery
+            # held back for its URL's room, or (PostgreSQL) for this one's first attempt, or a
+            # retry. Otherwise the next round waits for new deliveries or the sweep.
+            left, self._left_for_later = self._left_for_later, False
+            if left or self._writer.is_postgresql or any(
+                    result.state == PENDING for result, _ in results):
                 self.wake()
-
-    def _may_have_left_some(self, results: list[tuple[AttemptResult, int | None]]) -> bool:
-        """Whether these attempts, now recorded, may let a claim take what the last ones left:
-        a delivery held back for the URL's room, or (PostgreSQL) for this one's first attempt, or
-        a retry already due. Otherwise the next round waits for new deliveries or the sweep."""
-        left, self._left_for_later = self._left_for_later, False
-        return left or self._writer.is_postgresql or any(
-            result.state == PENDING for result, _ in results)
 
     def _write(self, tx: Tx, results: list[tuple[AttemptResult, int | None]]) -> None:
         store.record_attempts(tx, [result for result, _ in results])
