@@ -12,12 +12,16 @@ Files = Mapping[str, tuple[str, bytes]]  # path: (content type, body)
 
 
 @contextlib.contextmanager
-def serving(files: Files, *, unsized: frozenset[str] = frozenset()) -> Iterator[str]:
+def serving(files: Files, *, unsized: frozenset[str] = frozenset(), set_cookie: str | None = None,
+            heard: list[dict[str, str]] | None = None) -> Iterator[str]:
     """Serve `files` (404 for any other path; a query is ignored) until the block ends; its base
-    URL. A path in `unsized` is streamed without a content-length."""
+    URL. A path in `unsized` is streamed without a content-length; `set_cookie` is sent with
+    every file; each request's headers (lower-cased names) are appended to `heard`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if heard is not None:
+                heard.append({name.lower(): value for name, value in self.headers.items()})
             path = self.path.split("?", 1)[0]
             found = files.get(path)
             if found is None:
@@ -26,6 +30,8 @@ def serving(files: Files, *, unsized: frozenset[str] = frozenset()) -> Iterator[
             content_type, data = found
             self.send_response(200)
             self.send_header("content-type", content_type)
+            if set_cookie is not None:
+                self.send_header("set-cookie", set_cookie)
             if path not in unsized:
                 self.send_header("content-length", str(len(data)))
             self.end_headers()

@@ -23,6 +23,8 @@ How it answers is its *mode*, which a test changes at run time with `POST /_mode
                                              sender gives up on it)
     {"mode": "reset"}                        resets the connection (RST, SO_LINGER 0) once the
                                              request is read, answering nothing
+    {"mode": "cookie"}                       200 with a `Set-Cookie` (a session cookie for the
+                                             whole host), as load balancers and frameworks do
 
 With `"path": "/prefix"` the mode applies only to requests whose path starts with the prefix
 (the longest matching prefix wins; the rest use the default mode), so tests sharing a receiver
@@ -58,7 +60,8 @@ from typing import Any, Self, TextIO
 import httpx
 from aiohttp import web
 
-MODES = ("ok", "500", "timeout", "429", "410", "redirect", "slow", "hang", "reset")
+MODES = ("ok", "500", "timeout", "429", "410", "redirect", "slow", "hang", "reset", "cookie")
+COOKIE = "receiver-session=s3cr3t"
 REDIRECT_TARGET = "/redirect-target"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -126,6 +129,9 @@ def build_app(log: TextIO, initial: Mode | None = None) -> Any:
         log.flush()
         if mode.mode == "ok":
             return web.json_response({"ok": True})
+        if mode.mode == "cookie":
+            return web.json_response({"ok": True},
+                                     headers={"Set-Cookie": f"{COOKIE}; Path=/; Max-Age=3600"})
         if mode.mode == "500":
             return web.json_response({"error": "receiver is failing"}, status=500)
         if mode.mode in ("timeout", "slow"):

@@ -27,7 +27,7 @@ import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from ..databases import Engine
-from ..receiver import REDIRECT_TARGET, Received, ReceiverProcess, by_webhook_id
+from ..receiver import COOKIE, REDIRECT_TARGET, Received, ReceiverProcess, by_webhook_id
 from ..server import KEY_ID, SANDBOX_LINE, SECRET, ServerProcess, phone, wait_for
 
 WEBHOOKS = "/api/account/webhooks"
@@ -531,6 +531,24 @@ def test_redirects_are_not_followed(
     wait_for(lambda: all(d["state"] == "delivered" for d in store.deliveries_to(url)),
              timeout=WAIT_S)
     assert not receiver.received(REDIRECT_TARGET)
+
+
+def test_a_cookie_a_receiver_sets_is_never_sent_back(
+    client: httpx.Client, receiver: ReceiverProcess,
+) -> None:
+    """Webhooks carry no cookies. One client sends every account's webhooks, so a cookie it
+    kept would also go with other accounts' webhooks to the same host. (The URL names the host:
+    a cookie set by an IP address would not be kept anyway.)"""
+    configure(client, {})
+    receiver.set_mode("cookie", path="/cookies")
+    url = receiver.url_for("/cookies/cb").replace("127.0.0.1", "localhost")
+    handle = send(client, phone(224, "00"), callback=url)
+
+    wait_statuses(receiver, "/cookies", handle, FULL_CHAIN)
+    heard = receiver.received("/cookies")
+    assert all(r.answer == "cookie" for r in heard)  # each was answered with the cookie
+    assert [r.headers["cookie"] for r in heard if "cookie" in r.headers] == []
+    assert all(COOKIE not in value for r in heard for value in r.headers.values())
 
 
 def test_an_endpoint_that_answers_410_is_disabled_and_hears_nothing_more(

@@ -75,6 +75,7 @@ class WebhookSender:
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             headers={"user-agent": f"bluewire-webhooks/{__version__}"},
             skip_auto_headers=("accept-encoding",),
+            cookie_jar=aiohttp.DummyCookieJar(),  # shared by every account: keeps no cookies
         )
 
     async def stop(self) -> None:

@@ -52,6 +52,7 @@ class MediaFetcher:
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             headers={"user-agent": f"bluewire-media/{__version__}"},
+            cookie_jar=aiohttp.DummyCookieJar(),  # shared by every account: keeps no cookies
         )
 
     async def stop(self) -> None:
