@@ -72,7 +72,9 @@ def _messages_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, MessageRe
 
 def _in_conversation(account_id: int, key: ConversationKey):  # type: ignore[no-untyped-def]
     if key.group_id is not None:
-        return (messages.c.group_id == key.group_id) & (messages.c.account_id == account_id)
+        # `account_id + 0`: SQLite, without statistics, would otherwise range over every
+        # message of the account rather than look up the group's own in ix_messages_group.
+        return (messages.c.group_id == key.group_id) & (messages.c.account_id + 0 == account_id)
     return ((messages.c.account_id == account_id) & (messages.c.number == key.number)
             & (messages.c.line == key.line) & messages.c.group_id.is_(None))
 
