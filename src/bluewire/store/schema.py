@@ -120,11 +120,13 @@ messages = Table(
     # An inline reply: the handle of the message it answers (same conversation), and its part.
     Column("reply_to", String(64)),
     Column("reply_to_part", Integer),
-    Index("ix_messages_account_created", "account_id", "created_at"),
+    # By creation time: ix_messages_outcomes, which begins (account_id, created_at).
     Index("ix_messages_account_updated", "account_id", "updated_at"),
     # A conversation's messages, in order (store/conversations.py); also by number alone.
     Index("ix_messages_conversation", "account_id", "number", "line", "group_id", "id"),
-    Index("ix_messages_group", "group_id", "id"),
+    # Every query names a group: 1:1 messages are left out.
+    Index("ix_messages_group", "group_id", "id", sqlite_where=text("group_id IS NOT NULL"),
+          postgresql_where=text("group_id IS NOT NULL")),
     Index(
         "ix_messages_due",
         "claimed_until",
