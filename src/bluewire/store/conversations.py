@@ -93,7 +93,8 @@ def unread_count(conn: Connection, account_id: int, key: ConversationKey) -> int
                  .where(_in_conversation(account_id, key), messages.c.is_outbound.is_(True))
                  .scalar_subquery())
     # `created_at + 0`: without statistics SQLite would rather range over the account's
-    # (account_id, created_at) index, all its messages, than look up the conversation's own.
+    # messages by creation time (ix_messages_outcomes), all of them, than look up the
+    # conversation's own.
     query = (select(func.count()).select_from(messages)
              .where(_in_conversation(account_id, key), messages.c.is_outbound.is_(False),
                     messages.c.created_at + 0 > func.coalesce(since, -1)))
