@@ -77,9 +77,9 @@ class Rig:
     async def wait_delivered(self, count: int) -> None:
         await eventually(lambda: self.delivered() >= count, within_s=10)
 
-    def count_claims(self, worker: DeliveryWorker) -> list[int]:
-        """How many deliveries each of `worker`'s claims on the store took, from now on."""
-        worker._claim, taken = count_taken(worker._claim)  # type: ignore[method-assign]
+    def count_claims(self) -> list[int]:
+        """How many deliveries each of the worker's claims on the store took, from now on."""
+        self.worker._claim, taken = count_taken(self.worker._claim)  # type: ignore[method-assign]
         return taken
 
     def delivery(self) -> dict[str, object]:
@@ -189,7 +189,7 @@ async def test_a_claim_that_takes_every_due_delivery_is_the_rounds_only_one(rig:
     """Neither an empty claim after it nor the recording of the attempts asks the store again:
     at a moderate rate those were most of the worker's transactions. (On PostgreSQL a recorded
     attempt may free a delivery another process held back, so it does ask again.)"""
-    taken = rig.count_claims(rig.worker)
+    taken = rig.count_claims()
     await rig.add_delivery("evt_1", "evt_2", "evt_3")
     await rig.receiver.wait_for(3)
     await rig.wait_delivered(3)

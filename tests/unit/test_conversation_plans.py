@@ -33,7 +33,9 @@ def database(tmp_path: Path) -> Iterator[Database]:
     with database.engine.begin() as conn:
         conn.execute(insert(accounts), [{"id": 1, "email": "a@x.com", "created_at": 0},
                                         {"id": 2, "email": "b@x.com", "created_at": 0}])
-        conn.execute(insert(messages), [_message(i, number=f"+1212555{i % 500:04d}")
+        # 500 contacts; one message in seven is theirs (no read receipt sent: all unread).
+        conn.execute(insert(messages), [_message(i, number=f"+1212555{i % 500:04d}",
+                                                 outbound=i % 7 != 0)
                                         for i in range(3_000)])
         conn.execute(insert(messages), [_message(i, account_id=2) for i in range(3_000, 3_500)])
         # The group: our message, then two answers (unread), then one more of ours and one
@@ -88,6 +90,6 @@ def test_a_one_to_one_conversation_reads_through_the_conversation_index(
     key = ConversationKey(LINE, number="+12125550007")
     count, plans = _plans_of(database, lambda conn: unread_count(conn, 1, key))
 
-    assert count == 0  # only our messages
+    assert count == 1  # of its six messages (7, 507, ... 2507), only the 7th is theirs
     assert any("ix_messages_conversation (account_id=? AND number=? AND line=?" in plan
                for plan in plans), plans

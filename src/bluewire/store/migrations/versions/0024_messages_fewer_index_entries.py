@@ -2,8 +2,8 @@
 
 `ix_messages_account_created` (account, created_at) is the leading part of
 `ix_messages_outcomes`, which answers every query it did; and a 1:1 message has no group, so its
-entry in `ix_messages_group` was one more NULL that no query reads (each names a group). A
-message's insert writes two index pages fewer.
+entry in `ix_messages_group` was one more NULL that no query reads (each names a group). A 1:1
+message's insert writes two index pages fewer, a group message's one.
 
 Revision ID: 0024
 Revises: 0023
