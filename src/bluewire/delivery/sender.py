@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
+import ssl
 import time
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 
 from .. import __version__
-from ..domain.ssrf import HOW_TO_ALLOW, refusal, refusal_of_all
 from ..domain.webhooks import RESPONSE_SNIPPET_BYTES, TIMEOUT_S, signature_headers
-
-
-class RefusedAddress(OSError):
-    """The target resolves only to addresses webhooks may not reach."""
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolves as usual, then keeps only the addresses a webhook may reach: the check is made
-    on the address that is about to be connected to, so DNS cannot swap it afterwards."""
-
-    def __init__(self) -> None:
-        self._inner = DefaultResolver()
-
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        reason = refusal_of_all(host, [result["host"] for result in results])
-        if reason is not None:
-            raise RefusedAddress(f"refused: {reason}; {HOW_TO_ALLOW}")
-        return [result for result in results if refusal(result["host"]) is None]
-
-    async def close(self) -> None:
-        await self._inner.close()
+from ..outbound_guard import AddrInfo, RefusedAddress, addresses_of, literal_refusal
+from .http1 import ConnectError, Http1Client, ResponseError
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +26,14 @@ class Reply:
 
 class WebhookSender:
     def __init__(self, *, allow_private: bool, connections: int = 256,
-                 timeout_s: float = TIMEOUT_S) -> None:
+                 timeout_s: float = TIMEOUT_S, ssl_context: ssl.SSLContext | None = None) -> None:
         self._allow_private = allow_private
         self._connections = connections
         self._timeout_s = timeout_s
-        self._session: aiohttp.ClientSession | None = None
+        self._ssl_context = ssl_context  # None: the system's trust store
+        self._client: Http1Client | None = None
+        self._fixed_headers = (("user-agent", f"bluewire-webhooks/{__version__}"),
+                               ("content-type", "application/json"))
 
     @property
     def timeout_s(self) -> float:
@@ -67,28 +41,27 @@ class WebhookSender:
         return self._timeout_s
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=self._connections, limit_per_host=self._connections,
-            resolver=None if self._allow_private else GuardedResolver(),
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout_s),
-            headers={"user-agent": f"bluewire-webhooks/{__version__}"},
-            skip_auto_headers=("accept-encoding",),
-            cookie_jar=aiohttp.DummyCookieJar(),  # shared by every account: keeps no cookies
-        )
+        self._client = Http1Client(self._resolve, limit=self._connections,
+                                   ssl_context=self._ssl_context)
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def _resolve(self, host: str, port: int) -> list[AddrInfo]:
+        try:
+            return await addresses_of(host, port, guarded=not self._allow_private)
+        except RefusedAddress:
+            raise
+        except OSError as exc:  # the name does not resolve
+            raise ConnectError(exc) from exc
 
     async def post(self, url: str, body: bytes, *, webhook_id: str, secret: str | None,
                    timestamp: int, send_secret: bool = True) -> Reply:
-        assert self._session is not None, "the sender is not started"
-        headers: dict[str, Any] = {"content-type": "application/json",
-                                   **signature_headers(secret, webhook_id, timestamp, body,
-                                                       send_secret=send_secret)}
+        assert self._client is not None, "the sender is not started"
+        headers = list(signature_headers(secret, webhook_id, timestamp, body,
+                                         send_secret=send_secret).items())
         started = time.perf_counter()
 
         def reply(status: int | None = None, error: str | None = None,
@@ -98,33 +71,23 @@ class WebhookSender:
                          response, retry_after, refused)
 
         if not self._allow_private:
-            literal = _literal_refusal(url)
+            literal = literal_refusal(url)
             if literal is not None:
                 return reply(error=literal, refused=True)
         try:
-            async with self._session.post(url, data=body, headers=headers,
-                                          allow_redirects=False) as answer:
-                snippet = await answer.content.read(RESPONSE_SNIPPET_BYTES)
-                return reply(answer.status, None, snippet.decode("utf-8", errors="replace"),
-                             answer.headers.get("retry-after"))
+            async with asyncio.timeout(self._timeout_s):
+                answer = await self._client.post(url, headers, body,
+                                                 fixed_headers=self._fixed_headers,
+                                                 read_limit=RESPONSE_SNIPPET_BYTES)
         except TimeoutError:
             return reply(error=f"timed out after {self._timeout_s:g} s")
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, RefusedAddress):
-                return reply(error=str(exc.os_error), refused=True)
-            return reply(error=f"cannot connect: {exc.os_error or exc}")
-        except aiohttp.ClientError as exc:
+        except RefusedAddress as exc:
+            return reply(error=str(exc), refused=True)
+        except ConnectError as exc:
+            return reply(error=f"cannot connect: {exc.cause}")
+        except ResponseError as exc:
+            return reply(error=str(exc))
+        except (OSError, ValueError) as exc:
             return reply(error=f"{type(exc).__name__}: {exc}")
-        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
-            return reply(error=f"{type(exc).__name__}: {exc}")
-
-
-def _literal_refusal(url: str) -> str | None:
-    """aiohttp connects to an IP literal without asking the resolver: check it here."""
-    host = urlsplit(url).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    reason = refusal(host)
-    return f"refused: {reason}; {HOW_TO_ALLOW}" if reason else None
+        return reply(answer.status, None, answer.body.decode("utf-8", errors="replace"),
+                     answer.retry_after)

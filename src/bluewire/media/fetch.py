@@ -9,7 +9,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 
 from .. import __version__
-from ..delivery.sender import GuardedResolver, RefusedAddress, _literal_refusal
 from ..domain.limits import MAX_MEDIA_BYTES, MEDIA_EXTENSIONS
 from ..domain.media_types import (
     content_type_for,
@@ -17,6 +16,7 @@ from ..domain.media_types import (
     extension_for,
     extension_of,
 )
+from ..outbound_guard import GuardedResolver, RefusedAddress, literal_refusal
 
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
@@ -81,7 +81,7 @@ class MediaFetcher:
         extension = extension_of(urlsplit(url).path)
         for _ in range(MAX_REDIRECTS + 1):
             if not self._allow_private:
-                literal = _literal_refusal(url)
+                literal = literal_refusal(url)
                 if literal is not None:
                     raise FetchRefused(literal)
             async with self._session.get(url, allow_redirects=False) as answer:
