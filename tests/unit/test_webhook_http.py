@@ -287,3 +287,11 @@ async def test_https_is_verified_against_the_trust_store() -> None:
     assert untrusted.error is not None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error, \
         untrusted.error
     assert len(script.requests) == 2
+
+
+async def test_a_tls_handshake_that_never_ends_times_out() -> None:
+    script = Script(answering(OK))
+    async with receiver(script) as port, sender(timeout_s=0.3) as webhooks:  # plain TCP
+        reply = await asyncio.wait_for(post(webhooks, f"https://localhost:{port}/"), 10)
+
+    assert (reply.status_code, reply.error) == (None, "timed out after 0.3 s")

@@ -288,9 +288,12 @@ class Http1Client:
             _, connection = await loop.create_connection(
                 lambda: _Connection(target.key), sock=sock, ssl=tls,
                 server_hostname=target.host if tls is not None else None)
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # the TLS handshake failed, or the connection right after
             sock.close()
             raise ConnectError(exc) from exc
+        except BaseException:  # cancelled (timed out) during the handshake
+            sock.close()
+            raise
         return connection
 
     async def close(self) -> None:
