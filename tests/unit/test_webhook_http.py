@@ -17,7 +17,9 @@ import pytest
 import trustme
 from standardwebhooks.webhooks import Webhook
 
+from bluewire.delivery.http1 import Http1Client
 from bluewire.delivery.sender import Reply, WebhookSender
+from bluewire.outbound_guard import addresses_of
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 BODY = json.dumps({"status": "DELIVERED", "message_handle": "m-1"}).encode()
@@ -56,7 +58,9 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
 
 
 @asynccontextmanager
-async def receiver(script: Script, tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
+async def receiver(script: Script, tls: ssl.SSLContext | None = None,
+                   on_close: Callable[[], None] = lambda: None) -> AsyncIterator[int]:
+    """`on_close` is called when a client closes its connection (EOF between requests)."""
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         script.connections += 1
         try:
@@ -65,6 +69,7 @@ async def receiver(script: Script, tls: ssl.SSLContext | None = None) -> AsyncIt
                 await script.answer(request, writer)
                 if writer.is_closing():
                     return
+            on_close()
         finally:
             writer.close()
 
@@ -295,3 +300,24 @@ async def test_a_tls_handshake_that_never_ends_times_out() -> None:
         reply = await asyncio.wait_for(post(webhooks, f"https://localhost:{port}/"), 10)
 
     assert (reply.status_code, reply.error) == (None, "timed out after 0.3 s")
+
+
+async def test_a_connection_idle_too_long_is_closed_and_not_reused() -> None:
+    closed = asyncio.Event()
+
+    async def answer(_: Request, writer: asyncio.StreamWriter) -> None:
+        writer.write(OK)
+        await writer.drain()
+
+    script = Script(answer)
+    client = Http1Client(lambda host, port: addresses_of(host, port, guarded=False),
+                         idle_s=0.2)
+    async with receiver(script, on_close=closed.set) as port:
+        url = f"http://127.0.0.1:{port}/"
+        first = await client.post(url, [], BODY, timeout_s=5)
+        await asyncio.wait_for(closed.wait(), 5)  # closed by the client, not the receiver
+        second = await client.post(url, [], BODY, timeout_s=5)
+        await client.close()
+
+    assert (first.status, second.status) == (200, 200)
+    assert script.connections == 2

@@ -9,8 +9,8 @@ requests with); connections are opened by aiohappyeyeballs (RFC 8305, as aiohttp
 the addresses the caller's resolver approves, over TLS for https.
 
 What the client refuses to wait for: a head over 64 KiB, a body beyond the bytes the caller
-keeps (the connection is then closed, not drained). The caller bounds each request in time
-(`asyncio.timeout`); a request that does not end cleanly closes its connection.
+keeps (the connection is then closed, not drained), anything past the request's deadline. A
+request that does not end cleanly closes its connection.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = False  # the last answer ended cleanly and the receiver keeps it open
-        self.expiry: asyncio.TimerHandle | None = None  # while idle in the pool
+        self.idle_since = 0.0  # loop time it went back to the pool
+        self._deadline: asyncio.TimerHandle | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._answer: asyncio.Future[Answer] | None = None
         self._limit = 0
@@ -116,9 +117,13 @@ class _Connection(asyncio.Protocol):
         self._head_done = False
         self._heard = False
 
-    def exchange(self, request: bytes, limit: int) -> asyncio.Future[Answer]:
+    def exchange(self, request: bytes, limit: int, deadline: float) -> asyncio.Future[Answer]:
+        """Send `request`; the answer, or TimeoutError at `deadline` (loop time)."""
         assert self.transport is not None and not self.closed
-        self._answer = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._answer = loop.create_future()
+        # One timer handle, not asyncio.timeout: this runs for every webhook.
+        self._deadline = loop.call_at(deadline, self._fail, TimeoutError())
         self._limit = limit
         self.reusable = False
         self._reset()
@@ -126,9 +131,7 @@ class _Connection(asyncio.Protocol):
         return self._answer
 
     def close(self) -> None:
-        if self.expiry is not None:
-            self.expiry.cancel()
-            self.expiry = None
+        self._end_deadline()
         self.reusable = False
         if self.transport is not None and not self.closed:
             self.closed = True
@@ -161,9 +164,6 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self.expiry is not None:
-            self.expiry.cancel()
-            self.expiry = None
         if self._answer is not None and not self._answer.done():
             if self._head_done:
                 self._finish(keep=False)  # a body cut short, or one that ends at the close
@@ -195,15 +195,21 @@ class _Connection(asyncio.Protocol):
     def _finish(self, *, keep: bool) -> None:
         if self._answer is None or self._answer.done():
             return
+        self._end_deadline()
         self.reusable = keep and not self.closed
         self._answer.set_result(Answer(self._status, self._retry_after, bytes(self._body)))
         if not keep:
             self.close()
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: BaseException) -> None:
         if self._answer is not None and not self._answer.done():
             self._answer.set_exception(exc)
         self.close()
+
+    def _end_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
 
 class Http1Client:
@@ -216,64 +222,91 @@ class Http1Client:
         self._ssl = ssl_context
         self._idle_s = idle_s
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._reaper: asyncio.TimerHandle | None = None
         self._closing = False
 
     async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes, *,
-                   fixed_headers: tuple[tuple[str, str], ...] = (),
+                   timeout_s: float, fixed_headers: tuple[tuple[str, str], ...] = (),
                    read_limit: int = 1024) -> Answer:
-        """POST `body` to `url`; `fixed_headers` are the same for every request to it (they
-        are kept with its request line), `headers` are this request's."""
+        """POST `body` to `url` within `timeout_s` (TimeoutError after); `fixed_headers` are
+        the same for every request to it (they are kept with its request line), `headers` are
+        this request's."""
         target = _target(url, fixed_headers)
         request = b"".join((target.head, _header_lines(headers),
                             b"content-length: %d\r\n\r\n" % len(body), body))
-        async with self._slots:
-            connection = self._take_idle(target.key)
-            reused = connection is not None
-            if connection is None:
-                connection = await self._open(target)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        if self._slots.locked():
+            async with asyncio.timeout_at(deadline):
+                await self._slots.acquire()
+        else:
+            await self._slots.acquire()  # returns at once
+        try:
+            return await self._exchange(target, request, read_limit, deadline)
+        finally:
+            self._slots.release()
+
+    async def _exchange(self, target: _Target, request: bytes, read_limit: int,
+                        deadline: float) -> Answer:
+        connection = self._take_idle(target.key)
+        reused = connection is not None
+        if connection is None:
+            connection = await self._open(target, deadline)
+        try:
             try:
-                try:
-                    answer = await connection.exchange(request, read_limit)
-                except _Closed as exc:
-                    if not reused or exc.heard:
-                        raise
-                    # The receiver closed an idle connection as it was being reused: the request
-                    # never reached it, so it goes once more on a new connection.
-                    connection = await self._open(target)
-                    answer = await connection.exchange(request, read_limit)
-            finally:
-                if connection.reusable and not self._closing:
-                    self._put_idle(connection)
-                else:
-                    connection.close()
-            return answer
+                return await connection.exchange(request, read_limit, deadline)
+            except _Closed as exc:
+                if not reused or exc.heard:
+                    raise
+                # The receiver closed an idle connection as it was being reused: the request
+                # never reached it, so it goes once more on a new connection.
+                connection = await self._open(target, deadline)
+                return await connection.exchange(request, read_limit, deadline)
+        finally:
+            if connection.reusable and not self._closing:
+                self._put_idle(connection)
+            else:
+                connection.close()
 
     def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
         idle = self._idle.get(key)
+        if not idle:
+            return None
+        now = asyncio.get_running_loop().time()
         while idle:
             connection = idle.pop()
-            if connection.expiry is not None:
-                connection.expiry.cancel()
-                connection.expiry = None
-            if not connection.closed:
+            if not connection.closed and now - connection.idle_since < self._idle_s:
                 return connection
+            connection.close()
         return None
 
     def _put_idle(self, connection: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        connection.idle_since = loop.time()
         self._idle.setdefault(connection.key, []).append(connection)
-        connection.expiry = asyncio.get_running_loop().call_later(
-            self._idle_s, self._expire, connection)
+        if self._reaper is None:
+            self._reaper = loop.call_later(self._idle_s / 2, self._reap)
 
-    def _expire(self, connection: _Connection) -> None:
-        connection.expiry = None
-        idle = self._idle.get(connection.key)
-        if idle is not None and connection in idle:
-            idle.remove(connection)
-            if not idle:
-                del self._idle[connection.key]
-        connection.close()
+    def _reap(self) -> None:
+        """Close the connections idle for `idle_s` or more."""
+        self._reaper = None
+        now = asyncio.get_running_loop().time()
+        for key, idle in list(self._idle.items()):
+            kept = [c for c in idle if not c.closed and now - c.idle_since < self._idle_s]
+            for connection in idle:
+                if connection not in kept:
+                    connection.close()
+            if kept:
+                self._idle[key] = kept
+            else:
+                del self._idle[key]
+        if self._idle and not self._closing:
+            self._reaper = asyncio.get_running_loop().call_later(self._idle_s / 2, self._reap)
 
-    async def _open(self, target: _Target) -> _Connection:
+    async def _open(self, target: _Target, deadline: float) -> _Connection:
+        async with asyncio.timeout_at(deadline):
+            return await self._connect(target)
+
+    async def _connect(self, target: _Target) -> _Connection:
         infos = await self._resolve(target.host, target.port)
         try:
             sock = await aiohappyeyeballs.start_connection(
@@ -299,6 +332,9 @@ class Http1Client:
     async def close(self) -> None:
         """Close the idle connections; those in use close when their request ends."""
         self._closing = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         for idle in self._idle.values():
             for connection in idle:
                 connection.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from dataclasses import dataclass
@@ -75,10 +74,9 @@ class WebhookSender:
             if literal is not None:
                 return reply(error=literal, refused=True)
         try:
-            async with asyncio.timeout(self._timeout_s):
-                answer = await self._client.post(url, headers, body,
-                                                 fixed_headers=self._fixed_headers,
-                                                 read_limit=RESPONSE_SNIPPET_BYTES)
+            answer = await self._client.post(url, headers, body, timeout_s=self._timeout_s,
+                                             fixed_headers=self._fixed_headers,
+                                             read_limit=RESPONSE_SNIPPET_BYTES)
         except TimeoutError:
             return reply(error=f"timed out after {self._timeout_s:g} s")
         except RefusedAddress as exc:
