@@ -127,9 +127,10 @@ async def test_webhooks_share_one_kept_alive_connection_and_are_signed() -> None
     assert [r.headers["webhook-id"] for r in script.requests] == ["evt_0", "evt_1", "evt_2"]
 
 
-async def test_a_connection_the_receiver_closes_is_not_used_again() -> None:
+async def test_a_connection_the_receiver_says_it_closes_is_not_used_again() -> None:
+    # The receiver leaves the socket open: only its `connection: close` says not to reuse it.
     script = Script(answering(
-        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok", close=True))
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"))
     async with receiver(script) as port, sender() as webhooks:
         replies = [await post(webhooks, f"http://127.0.0.1:{port}/") for _ in range(2)]
 

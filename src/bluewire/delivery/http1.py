@@ -3,11 +3,11 @@
 aiohttp's client spent about 120 µs of CPU a request beyond the signing, socket and loop work
 (request and response objects, a task that writes the body, stream readers, a timer per
 request; bench/webhook_post.py): at a moderate rate, where webhooks go out one by one, a
-quarter of the server's CPU. A webhook needs
-much less: write the request in one call, and keep the answer's status, its `Retry-After` and
-the start of its body. The answer is parsed by httptools (llhttp, the parser uvicorn reads
-requests with); connections are opened by aiohappyeyeballs (RFC 8305, as aiohttp opens them) to
-the addresses the caller's resolver approves, over TLS for https.
+quarter of the server's CPU. A webhook needs much less: write the request in one call, and keep
+the answer's status, its `Retry-After` and the start of its body. The answer is parsed by
+httptools (llhttp, the parser uvicorn reads requests with); connections are opened by
+aiohappyeyeballs (RFC 8305, as aiohttp opens them) to the addresses the caller's resolver
+approves, over TLS for https.
 
 What the client refuses to wait for: a head over 64 KiB, a body beyond the bytes the caller
 keeps (the connection is then closed, not drained), anything past the request's deadline. A
@@ -34,8 +34,10 @@ MAX_HEAD_BYTES = 64 * 1024
 IDLE_S = 15.0  # an idle connection is closed after this long (aiohttp's default too)
 HAPPY_EYEBALLS_DELAY_S = 0.25
 
-# Resolves (host, port) to the addresses a connection may be made to; raises OSError if none.
+# Resolves (host, port) to the addresses a connection may be made to; raises OSError if none
+# (a ConnectError's cause).
 Resolve = Callable[[str, int], Awaitable[list[AddrInfo]]]
+Key = tuple[bool, str, int]  # TLS, host, port: what a connection may be reused for
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +69,14 @@ class _Closed(ResponseError):
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    key: tuple[str, str, int]  # scheme, host, port: what a connection may be reused for
+    tls: bool
     host: str
     port: int
-    tls: bool
     head: bytes  # the request line and the headers every request to this URL carries
+
+    @property
+    def key(self) -> Key:
+        return (self.tls, self.host, self.port)
 
 
 @lru_cache(maxsize=4096)
@@ -84,8 +89,7 @@ def _target(url: str, fixed_headers: tuple[tuple[str, str], ...]) -> _Target:
         credentials = f"{parsed.user}:{parsed.password or ''}".encode()
         headers.append(("authorization", "Basic " + base64.b64encode(credentials).decode()))
     head = f"POST {parsed.raw_path_qs or '/'} HTTP/1.1\r\n".encode() + _header_lines(headers)
-    return _Target((parsed.scheme, parsed.raw_host, parsed.port), parsed.raw_host, parsed.port,
-                   parsed.scheme == "https", head)
+    return _Target(parsed.scheme == "https", parsed.raw_host, parsed.port, head)
 
 
 def _header_lines(headers: Sequence[tuple[str, str]]) -> bytes:
@@ -98,7 +102,7 @@ def _header_lines(headers: Sequence[tuple[str, str]]) -> bytes:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection, and the exchange in progress on it."""
 
-    def __init__(self, key: tuple[str, str, int]) -> None:
+    def __init__(self, key: Key) -> None:
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -222,7 +226,7 @@ class Http1Client:
         self._slots = asyncio.Semaphore(limit)
         self._ssl = ssl_context
         self._idle_s = idle_s
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._idle: dict[Key, list[_Connection]] = {}
         self._reaper: asyncio.TimerHandle | None = None
         self._closing = False
 
@@ -268,17 +272,20 @@ class Http1Client:
             else:
                 connection.close()
 
-    def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
+    def _take_idle(self, key: Key) -> _Connection | None:
         idle = self._idle.get(key)
         if not idle:
             return None
         now = asyncio.get_running_loop().time()
         while idle:
             connection = idle.pop()
-            if not connection.closed and now - connection.idle_since < self._idle_s:
+            if self._fresh(connection, now):
                 return connection
             connection.close()
         return None
+
+    def _fresh(self, connection: _Connection, now: float) -> bool:
+        return not connection.closed and now - connection.idle_since < self._idle_s
 
     def _put_idle(self, connection: _Connection) -> None:
         loop = asyncio.get_running_loop()
@@ -292,9 +299,11 @@ class Http1Client:
         self._reaper = None
         now = asyncio.get_running_loop().time()
         for key, idle in list(self._idle.items()):
-            kept = [c for c in idle if not c.closed and now - c.idle_since < self._idle_s]
+            kept = []
             for connection in idle:
-                if connection not in kept:
+                if self._fresh(connection, now):
+                    kept.append(connection)
+                else:
                     connection.close()
             if kept:
                 self._idle[key] = kept
@@ -308,8 +317,8 @@ class Http1Client:
             return await self._connect(target)
 
     async def _connect(self, target: _Target) -> _Connection:
-        infos = await self._resolve(target.host, target.port)
         try:
+            infos = await self._resolve(target.host, target.port)
             sock = await aiohappyeyeballs.start_connection(
                 infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S)
         except OSError as exc:

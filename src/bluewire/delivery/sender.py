@@ -5,10 +5,11 @@ from __future__ import annotations
 import ssl
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from .. import __version__
 from ..domain.webhooks import RESPONSE_SNIPPET_BYTES, TIMEOUT_S, signature_headers
-from ..outbound_guard import AddrInfo, RefusedAddress, addresses_of, literal_refusal
+from ..outbound_guard import RefusedAddress, addresses_of, literal_refusal
 from .http1 import ConnectError, Http1Client, ResponseError
 
 
@@ -40,21 +41,14 @@ class WebhookSender:
         return self._timeout_s
 
     async def start(self) -> None:
-        self._client = Http1Client(self._resolve, limit=self._connections,
-                                   ssl_context=self._ssl_context)
+        self._client = Http1Client(
+            partial(addresses_of, guarded=not self._allow_private),
+            limit=self._connections, ssl_context=self._ssl_context)
 
     async def stop(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = None
-
-    async def _resolve(self, host: str, port: int) -> list[AddrInfo]:
-        try:
-            return await addresses_of(host, port, guarded=not self._allow_private)
-        except RefusedAddress:
-            raise
-        except OSError as exc:  # the name does not resolve
-            raise ConnectError(exc) from exc
 
     async def post(self, url: str, body: bytes, *, webhook_id: str, secret: str | None,
                    timestamp: int, send_secret: bool = True) -> Reply:
@@ -79,9 +73,9 @@ class WebhookSender:
                                              read_limit=RESPONSE_SNIPPET_BYTES)
         except TimeoutError:
             return reply(error=f"timed out after {self._timeout_s:g} s")
-        except RefusedAddress as exc:
-            return reply(error=str(exc), refused=True)
         except ConnectError as exc:
+            if isinstance(exc.cause, RefusedAddress):
+                return reply(error=str(exc.cause), refused=True)
             return reply(error=f"cannot connect: {exc.cause}")
         except ResponseError as exc:
             return reply(error=str(exc))
